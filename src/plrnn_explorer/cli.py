@@ -1,0 +1,108 @@
+"""The ``plrnn-explorer`` command for batch use.
+
+Sub-commands register themselves in :data:`COMMANDS` through
+:func:`command`; each gets an argparse sub-parser and a handler that returns
+the exit code. Expected errors (bad files, bad arguments) print one line to
+stderr and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, Sequence
+
+__all__ = ["main", "command"]
+
+Runner = Callable[[argparse.Namespace], int]
+#: name -> (help text, configure(parser) -> run(args) -> exit code)
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], Runner]]] = {}
+
+
+def command(name: str, help: str):
+    """Register a sub-command: decorate ``configure(parser)`` returning ``run(args)``."""
+
+    def register(configure: Callable[[argparse.ArgumentParser], Runner]):
+        COMMANDS[name] = (help, configure)
+        return configure
+
+    return register
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _orders(text: str) -> list[int]:
+    """Parse '1,2,16' or '1-4,16' into a list of orders."""
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part:
+            lo, hi = part.split("-", 1)
+            out += list(range(int(lo), int(hi) + 1))
+        elif part:
+            out.append(int(part))
+    return out
+
+
+@command("cycles", "find all fixed points and k-cycles of a saved model")
+def _configure_cycles(p: argparse.ArgumentParser) -> Runner:
+    p.add_argument("model_file", metavar="MODEL_FILE", help="model saved with plrnn_explorer.save_model (.json/.npz)")
+    p.add_argument("--max-order", type=int, default=None, help="search orders 1..K")
+    p.add_argument("--orders", type=_orders, default=None, help="explicit orders, e.g. '1,2,16' or '1-4'")
+    p.add_argument("--seed", type=int, default=None, help="random seed for a reproducible search")
+    p.add_argument("--outer", type=int, default=None, help="outer loop budget N_out (default: the paper's)")
+    p.add_argument("--inner", type=int, default=None, help="inner loop budget N_in (default: the paper's)")
+    p.add_argument("--exhaustive", action="store_true", help="exact exhaustive search instead of SCYFI")
+    p.add_argument("--json", action="store_true", help="print CycleSet.to_dict() as JSON")
+
+    def run(args: argparse.Namespace) -> int:
+        from . import exhaustive_cycles, find_cycles, load_model
+
+        if args.max_order is None and args.orders is None:
+            raise ValueError("give --max-order K or --orders LIST")
+        model = load_model(args.model_file)
+        if args.exhaustive:
+            res = exhaustive_cycles(model, args.max_order, orders=args.orders)
+        else:
+            res = find_cycles(model, args.max_order, orders=args.orders, seed=args.seed,
+                              outer_loop_iterations=args.outer, inner_loop_iterations=args.inner)
+        if args.json:
+            json.dump(res.to_dict(), sys.stdout)
+            sys.stdout.write("\n")
+        else:
+            print(f"model: {model!r}")
+            print(res.table())
+        return 0
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="plrnn-explorer",
+                     description="Fixed points, cycles and bifurcations of ReLU-based RNNs (SCYFI).")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (help_text, configure) in COMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp.set_defaults(_run=configure(sp))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``plrnn-explorer``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args._run(args)
+    except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
+        print(f"plrnn-explorer {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"plrnn-explorer {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
