@@ -358,6 +358,9 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
     z = np.empty(M)
     znext = np.empty(M)
     gate_buf = np.empty(G)
+    n_hist_max = 16
+    history = np.empty((n_hist_max, k, G), np.uint8)
+    n_hist = 0
     state = seed_state.copy()
     for i in range(1, 8):
         stats[i] = 0
@@ -366,6 +369,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
     while outer < n_outer:
         _draw_word(word, k, G, pool, state)
         stats[3] += 1
+        n_hist = 0
         inner = 0
         while inner < n_inner:
             inner += 1
@@ -380,6 +384,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
                         stats[1] += 1
                 _draw_word(word, k, G, pool, state)
                 stats[3] += 1
+                n_hist = 0
                 continue
             finite = _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf)
             if finite and _words_equal(actual, word, k, G):
@@ -397,14 +402,20 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
                         inner = 0
                 _draw_word(word, k, G, pool, state)
                 stats[3] += 1
-            elif finite:
+                n_hist = 0
+            elif finite and not _find_word(history, min(n_hist, n_hist_max), actual, k, G):
                 # a "virtual" cycle: re-initialise with the candidate's own regions
+                _store_word(history, n_hist % n_hist_max, word, k, G, 0)
+                n_hist += 1
                 for s in range(k):
                     for g in range(G):
                         word[s, g] = actual[s, g]
             else:
+                # diverged, or the word iteration returned to a word it already
+                # tried: it is deterministic, so it would loop forever; restart
                 _draw_word(word, k, G, pool, state)
                 stats[3] += 1
+                n_hist = 0
         outer += 1
     return state
 

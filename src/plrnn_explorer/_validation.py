@@ -96,3 +96,26 @@ def as_seed(value: Any) -> int | None:
     if value is None:
         return None
     return as_int("seed", value, minimum=0)
+
+
+def as_orders(max_order: Any, orders: Any) -> list[int]:
+    """Validate ``max_order`` / ``orders`` of a cycle search; return the sorted orders to search.
+
+    Either ``orders`` (a non-empty sequence of positive ints, optionally capped by
+    ``max_order``) or ``max_order`` alone (meaning 1..max_order) must be given.
+    """
+    if orders is None:
+        if max_order is None:
+            raise ValueError("give max_order (search orders 1..max_order) or orders=[...]")
+        return list(range(1, as_int("max_order", max_order, minimum=1) + 1))
+    if isinstance(orders, (str, bytes)) or not hasattr(orders, "__iter__"):
+        raise TypeError("orders must be a sequence of positive integers, e.g. [1, 2, 16]")
+    out = sorted({as_int("orders[i]", k, minimum=1) for k in orders})
+    if not out:
+        raise ValueError("orders must not be empty")
+    if max_order is not None:
+        mo = as_int("max_order", max_order, minimum=1)
+        out = [k for k in out if k <= mo]
+        if not out:
+            raise ValueError(f"no order in orders is <= max_order = {mo}")
+    return out

@@ -52,6 +52,11 @@ def classify_multipliers(eigenvalues: np.ndarray, tol: float = UNIT_CIRCLE_TOL) 
     return "saddle"
 
 
+def cycle_sort_key(c: "Cycle") -> tuple:
+    """Deterministic order of cycles within one order: stable first, then by first point."""
+    return (not c.stable, tuple(np.round(c.points[0], 12)))
+
+
 def itinerary_key(itinerary: np.ndarray) -> tuple[int, int, bytes]:
     """Hashable exact identity ``(k, G, packed bits)`` of a canonical itinerary."""
     it = np.asarray(itinerary, dtype=bool)

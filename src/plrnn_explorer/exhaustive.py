@@ -14,13 +14,12 @@ from typing import Sequence
 import numpy as np
 
 from . import _kernels
-from ._validation import as_int
-from .cycles import Cycle, CycleSet
+from ._validation import as_int, as_orders
+from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
-from .models import Model, check_model
-from .scyfi import _check_orders, _sort_key
+from .models import CanonicalForm, Model, check_model
 
-__all__ = ["exhaustive_cycles", "DEFAULT_MAX_WORDS"]
+__all__ = ["exhaustive_cycles", "n_lyndon_words", "DEFAULT_MAX_WORDS"]
 
 #: default cap on the number of region words (sum over orders of 2^(G k))
 DEFAULT_MAX_WORDS = 2**24
@@ -59,7 +58,7 @@ def exhaustive_cycles(model: Model, max_order: int | None = None, *, orders: Seq
     {1: 1, 2: 1, 3: 0, 4: 0}
     """
     check_model(model)
-    order_list = _check_orders(max_order, orders)
+    order_list = as_orders(max_order, orders)
     max_words = as_int("max_words", max_words, minimum=1)
     cf = model.canonical
     G = cf.n_gates
@@ -71,21 +70,56 @@ def exhaustive_cycles(model: Model, max_order: int | None = None, *, orders: Seq
         )
     t0 = time.perf_counter()
     by_order: dict[int, list[Cycle]] = {}
-    degenerate = []
+    degenerate: list[DegenerateItinerary] = []
     words_tried = 0
     for k in order_list:
-        cap = 64
-        while True:
-            found = np.zeros((cap, k, G), np.uint8)
-            singular = np.zeros((cap, k, G), np.uint8)
-            counts = np.zeros(4, np.int64)
-            _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, found, singular, counts)
-            if not counts[3]:
-                break
-            cap *= 8
-        words_tried += int(counts[2])
-        by_order[k] = sorted((c for c in (build_cycle(cf, w) for w in found[: counts[0]]) if c is not None),
-                             key=_sort_key)
-        degenerate += [d for d in (build_degenerate(cf, w) for w in singular[: counts[1]]) if d is not None]
+        by_order[k], degen, n_tried = search_order_exhaustively(cf, k)
+        degenerate += degen
+        words_tried += n_tried
     stats = {"words_tried": words_tried, "seconds": time.perf_counter() - t0}
     return CycleSet(order_list, by_order, stats, degenerate)
+
+
+def n_lyndon_words(n_letters: int, k: int) -> int:
+    """Number of Lyndon words of length k over n letters (Moreau's necklace formula).
+
+    Examples
+    --------
+    >>> n_lyndon_words(4, 1), n_lyndon_words(4, 2), n_lyndon_words(2, 6)
+    (4, 6, 9)
+    """
+    total = 0
+    for d in range(1, k + 1):
+        if k % d == 0:
+            total += _moebius(d) * n_letters ** (k // d)
+    return total // k
+
+
+def _moebius(n: int) -> int:
+    result, p = 1, 2
+    while p * p <= n:
+        if n % p == 0:
+            n //= p
+            if n % p == 0:
+                return 0
+            result = -result
+        p += 1
+    return -result if n > 1 else result
+
+
+def search_order_exhaustively(cf: CanonicalForm, k: int) -> tuple[list[Cycle], list[DegenerateItinerary], int]:
+    """Cycles of minimal period k, degenerate words and the number of words tried."""
+    G = cf.n_gates
+    cap = 64
+    while True:
+        found = np.zeros((cap, k, G), np.uint8)
+        singular = np.zeros((cap, k, G), np.uint8)
+        counts = np.zeros(4, np.int64)
+        _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, found, singular, counts)
+        if not counts[3]:
+            break
+        cap *= 8
+    cycles = sorted((c for c in (build_cycle(cf, w) for w in found[: counts[0]]) if c is not None),
+                    key=cycle_sort_key)
+    degenerate = [d for d in (build_degenerate(cf, w) for w in singular[: counts[1]]) if d is not None]
+    return cycles, degenerate, int(counts[2])

@@ -36,12 +36,16 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import _kernels
-from ._validation import as_int, as_seed
-from .cycles import Cycle, CycleSet, DegenerateItinerary
+from ._validation import as_int, as_orders, as_seed
+from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
+from .exhaustive import n_lyndon_words, search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
 from .models import CanonicalForm, Model, check_model
 
-__all__ = ["find_cycles", "default_budgets", "region_pool"]
+__all__ = ["find_cycles", "default_budgets", "region_pool", "AUTO_EXHAUSTIVE_WORDS"]
+
+#: with strategy="auto", orders with at most this many candidate words are enumerated exactly
+AUTO_EXHAUSTIVE_WORDS = 2**14
 
 
 def default_budgets(order: int) -> tuple[int, int]:
@@ -100,24 +104,6 @@ def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n
     return np.ascontiguousarray(np.unique(pats, axis=0), dtype=np.uint8)
 
 
-def _check_orders(max_order: Any, orders: Iterable[int] | None) -> list[int]:
-    if orders is None:
-        if max_order is None:
-            raise ValueError("give max_order (search orders 1..max_order) or orders=[...]")
-        return list(range(1, as_int("max_order", max_order, minimum=1) + 1))
-    if isinstance(orders, (str, bytes)) or not hasattr(orders, "__iter__"):
-        raise TypeError("orders must be a sequence of positive integers, e.g. [1, 2, 16]")
-    out = sorted({as_int("orders[i]", k, minimum=1) for k in orders})
-    if not out:
-        raise ValueError("orders must not be empty")
-    if max_order is not None:
-        mo = as_int("max_order", max_order, minimum=1)
-        out = [k for k in out if k <= mo]
-        if not out:
-            raise ValueError(f"no order in orders is <= max_order = {mo}")
-    return out
-
-
 def _budget(name: str, value: Any, default: int) -> int:
     if value is None:
         return default
@@ -146,7 +132,7 @@ def _search_order(cf: CanonicalForm, k: int, n_out: int, n_in: int, pool: np.nda
 def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[int] | None = None,
                 outer_loop_iterations: int | None = None, inner_loop_iterations: int | None = None,
                 seed: int | None = None, initial_itineraries: Iterable[Any] | None = None,
-                pool: np.ndarray | None = None) -> CycleSet:
+                pool: np.ndarray | None = None, strategy: str = "auto") -> CycleSet:
     """Find fixed points and k-cycles of ``model`` with SCYFI.
 
     Parameters
@@ -169,6 +155,14 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     pool
         (n, G) 0/1 gate patterns to draw random words from; default
         :func:`region_pool` (empty = uniform bits when all patterns are realisable).
+    strategy
+        ``"auto"`` (default): for each order, enumerate all region words exactly
+        when there are at most ``max(N_out * N_in, AUTO_EXHAUSTIVE_WORDS)`` of
+        them (Lyndon words over the 2^G patterns; N_out * N_in is the
+        heuristic's minimum work, and 2^14 words take milliseconds), and run
+        SCYFI otherwise. Small search spaces are thus covered exactly (recall
+        100 %) at little cost. ``"scyfi"``: always the randomised heuristic
+        (e.g. to study its scaling, as in the paper's Fig. 2).
 
     Returns
     -------
@@ -187,8 +181,10 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     [(16, True)]
     """
     check_model(model)
-    order_list = _check_orders(max_order, orders)
+    order_list = as_orders(max_order, orders)
     seed = as_seed(seed)
+    if strategy not in ("auto", "scyfi"):
+        raise ValueError(f"strategy must be 'auto' or 'scyfi', got {strategy!r}")
     cf = model.canonical
     G = cf.n_gates
     if pool is None:
@@ -215,14 +211,22 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         n_out_d, n_in_d = default_budgets(k)
         n_out = _budget("outer_loop_iterations", outer_loop_iterations, n_out_d)
         n_in = _budget("inner_loop_iterations", inner_loop_iterations, n_in_d)
+        if strategy == "auto" and G * k <= 62 and n_lyndon_words(2 ** G, k) <= max(n_out * n_in, AUTO_EXHAUSTIVE_WORDS):
+            cycles, degen, n_tried = search_order_exhaustively(cf, k)
+            by_order[k] = cycles
+            degenerate += degen
+            per_order[k] = {"strategy": "exhaustive", "found": len(cycles), "candidates_solved": n_tried,
+                            "random_restarts": 0, "singular_equations": len(degen)}
+            continue
         words, singular, st = _search_order(cf, k, n_out, n_in, pool_arr, seed, preload.get(k, []))
         cycles = [c for c in (build_cycle(cf, w) for w in words) if c is not None]
-        by_order[k] = sorted(cycles, key=_sort_key)
+        by_order[k] = sorted(cycles, key=cycle_sort_key)
         degenerate += [d for d in (build_degenerate(cf, w) for w in singular) if d is not None]
-        per_order[k] = {"found": len(cycles), "candidates_solved": int(st[2]), "random_restarts": int(st[3]),
-                        "singular_equations": int(st[4]), "consistent_candidates": int(st[5]),
-                        "solves_until_last_find": int(st[6]), "outer_loop_iterations": n_out,
-                        "inner_loop_iterations": n_in, "preloaded": len(preload.get(k, []))}
+        per_order[k] = {"strategy": "scyfi", "found": len(cycles), "candidates_solved": int(st[2]),
+                        "random_restarts": int(st[3]), "singular_equations": int(st[4]),
+                        "consistent_candidates": int(st[5]), "solves_until_last_find": int(st[6]),
+                        "outer_loop_iterations": n_out, "inner_loop_iterations": n_in,
+                        "preloaded": len(preload.get(k, []))}
     seconds = time.perf_counter() - t0
     stats: dict[str, Any] = {
         "candidates_solved": sum(s["candidates_solved"] for s in per_order.values()),
@@ -239,8 +243,3 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
 def _consistent(cf: CanonicalForm, cyc: Cycle, word: np.ndarray) -> bool:
     gates = cyc.points @ cf.W_in.T + cf.b_in
     return bool(np.array_equal(gates > 0, word.astype(bool)))
-
-
-def _sort_key(c: Cycle) -> tuple:
-    """Deterministic order within an order: stable first, then by first point."""
-    return (not c.stable, tuple(np.round(c.points[0], 12)))
