@@ -14,11 +14,13 @@ Examples
 {1: 1, 2: 1}
 """
 
+from .attraction import basins
 from .cycles import Cycle, CycleSet, DegenerateItinerary, classify_multipliers
 from .exhaustive import exhaustive_cycles
 from .io import load_model, save_model
 from .itineraries import cycle_from_itinerary
 from .models import ALRNN, PLRNN, CanonicalForm, ClippedShallowPLRNN, Model, ShallowPLRNN
+from .projection import Projection
 from .scyfi import default_budgets, find_cycles, region_pool
 
 __version__ = "0.1.0"
@@ -28,4 +30,5 @@ __all__ = [
     "Cycle", "CycleSet", "DegenerateItinerary", "classify_multipliers",
     "find_cycles", "default_budgets", "region_pool", "exhaustive_cycles", "cycle_from_itinerary",
     "save_model", "load_model",
+    "basins", "Projection",
 ]

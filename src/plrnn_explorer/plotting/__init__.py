@@ -3,3 +3,5 @@
 Sub-modules: ``phase`` (phase portraits), ``bifurcation`` (bifurcation
 diagrams and maps), ``training`` (loss curves and landscapes).
 """
+
+from .phase import phase_portrait, plot_basins, plot_borders, plot_cycles, plot_trajectory  # noqa: E402,F401

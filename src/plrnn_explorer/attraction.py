@@ -1,0 +1,117 @@
+"""Basins of attraction of the stable cycles on a 2-D grid of initial states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _basins
+from ._validation import as_float, as_int
+from .cycles import CycleSet
+from .models import Model, check_model
+from .projection import Projection
+
+__all__ = ["basins", "grid_axes"]
+
+
+def _limits(name: str, value: Any) -> tuple[float, float]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (low, high) of numbers, got {value!r}")
+    lo, hi = as_float(f"{name}[0]", value[0]), as_float(f"{name}[1]", value[1])
+    if not lo < hi:
+        raise ValueError(f"{name} must satisfy low < high, got {value!r}")
+    return lo, hi
+
+
+def _grid_shape(n: Any) -> tuple[int, int]:
+    if isinstance(n, (tuple, list)):
+        if len(n) != 2:
+            raise ValueError(f"n must be an int or a pair (nx, ny), got {n!r}")
+        return as_int("n[0]", n[0], minimum=2), as_int("n[1]", n[1], minimum=2)
+    k = as_int("n", n, minimum=2)
+    return k, k
+
+
+def grid_axes(xlim: Any, ylim: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The grid coordinates ``xs`` (nx,) and ``ys`` (ny,) that :func:`basins` uses.
+
+    Examples
+    --------
+    >>> xs, ys = grid_axes((0, 1), (0, 2), (3, 2))
+    >>> xs, ys
+    (array([0. , 0.5, 1. ]), array([0., 2.]))
+    """
+    (x0, x1), (y0, y1) = _limits("xlim", xlim), _limits("ylim", ylim)
+    nx, ny = _grid_shape(n)
+    return np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
+
+
+def basins(model: Model, cycles: CycleSet, xlim: Any, ylim: Any, n: Any = 200, *,
+           projection: Projection | None = None, max_steps: int = 5000, tol: float | None = None) -> np.ndarray:
+    """Which stable cycle each initial state of a grid converges to.
+
+    Parameters
+    ----------
+    model
+        Any model of the package.
+    cycles
+        Cycles of ``model`` (e.g. from :func:`~plrnn_explorer.find_cycles`);
+        only ``cycles.stable`` are used as attractors.
+    xlim, ylim
+        (low, high) of the grid in plane coordinates.
+    n
+        Grid size: an int for n x n, or (nx, ny).
+    projection
+        Plane of initial states for M > 2 (a 2-D slice of state space);
+        default the plane of the first two coordinates through 0.
+    max_steps
+        Iterations before a start counts as not converged.
+    tol
+        Distance to a cycle point that counts as arrived; default
+        ``1e-4 * (1 + max |cycle point|)``.
+
+    Returns
+    -------
+    ndarray
+        (ny, nx) int: ``labels[i, j]`` is the index into ``cycles.stable`` of
+        the attractor reached from the plane point ``(xs[j], ys[i])``
+        (:func:`grid_axes`), or -1 if the orbit diverges or does not converge.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> m1 = pe.PLRNN([0.5, 0.5], [[0, 0], [0, 0]], [1.0, -1.0])      # one stable fixed point
+    >>> cyc = pe.find_cycles(m1, 1, seed=0)
+    >>> lab = pe.basins(m1, cyc, (-3, 3), (-3, 3), 5)
+    >>> lab.shape, set(lab.ravel().tolist())
+    ((5, 5), {0})
+    """
+    check_model(model)
+    if not isinstance(cycles, CycleSet):
+        raise TypeError(f"cycles must be a CycleSet (from find_cycles), got {type(cycles).__name__}")
+    xs, ys = grid_axes(xlim, ylim, n)
+    max_steps = as_int("max_steps", max_steps, minimum=1)
+    M = model.dim
+    if projection is None:
+        projection = Projection.coordinates(M, 0, 1) if M >= 2 else None
+    elif not isinstance(projection, Projection) or projection.dim != M:
+        raise ValueError(f"projection must be a Projection of dimension M = {M}")
+    stable = cycles.stable
+    if any(c.points.shape[1] != M for c in stable):
+        raise ValueError(f"cycles must belong to a model of dimension M = {M}")
+    X, Y = np.meshgrid(xs, ys)
+    plane = np.stack([X.ravel(), Y.ravel()], axis=1)
+    if projection is None:  # M == 1: the grid's x coordinate is the state
+        starts = plane[:, :1].copy()
+    else:
+        starts = projection.lift(plane)
+    if not stable:
+        return np.full((len(ys), len(xs)), -1, dtype=np.int64)
+    targets = np.ascontiguousarray(np.concatenate([c.points for c in stable]))
+    labels = np.concatenate([np.full(c.order, i, np.int64) for i, c in enumerate(stable)])
+    scale = 1.0 + float(np.max(np.abs(targets)))
+    tol = 1e-4 * scale if tol is None else as_float("tol", tol, minimum=0.0, strict_minimum=True)
+    out = _basins.basin_labels(*model.canonical.arrays, np.ascontiguousarray(starts), targets, labels,
+                               max_steps, tol, 1e8 * scale)
+    return out.reshape(len(ys), len(xs))
