@@ -1,0 +1,74 @@
+"""Debouncing for slider drags (private).
+
+A drag fires many value changes; recomputing on each would queue up work
+and lag behind the mouse. :class:`Debouncer` runs its function only once the
+changes have paused for ``delay`` seconds, on a timer thread, one call at a
+time. With ``delay=0`` calls run immediately in the caller's thread, which
+keeps headless tests deterministic.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+
+class Debouncer:
+    """Call ``fn()`` once, ``delay`` seconds after the last of a burst of triggers.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> d = Debouncer(lambda: calls.append(1), delay=10.0)
+    >>> for _ in range(5):
+    ...     d()
+    >>> calls, d.pending
+    ([], True)
+    >>> d.flush(); calls, d.pending
+    ([1], False)
+    """
+
+    def __init__(self, fn: Callable[[], None], delay: float = 0.08) -> None:
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        if not delay >= 0:
+            raise ValueError(f"delay must be a number of seconds >= 0, got {delay!r}")
+        self._fn = fn
+        self.delay = float(delay)
+        self._timer: threading.Timer | None = None
+        self._guard = threading.Lock()  # protects _timer
+        self._run_lock = threading.Lock()  # one call of fn at a time
+
+    @property
+    def pending(self) -> bool:
+        """True while a call is scheduled and has not started."""
+        with self._guard:
+            return self._timer is not None
+
+    def __call__(self) -> None:
+        if self.delay == 0:
+            self._run()
+            return
+        with self._guard:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self.delay, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._guard:
+            self._timer = None
+        self._run()
+
+    def _run(self) -> None:
+        with self._run_lock:
+            self._fn()
+
+    def flush(self) -> None:
+        """Run a scheduled call now (and cancel its timer); nothing if none is pending."""
+        with self._guard:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+            self._run()

@@ -1,0 +1,44 @@
+"""Small building blocks shared by the panels (private): ipympl figures and the message bar."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+from matplotlib.figure import Figure
+
+from .state import ExplorerState
+
+
+def canvas_figure(figsize: tuple[float, float] = (5.5, 4.5)) -> Figure:
+    """A matplotlib figure on an ipympl canvas (an ipywidget), not registered with pyplot.
+
+    The canvas, ``fig.canvas``, is the widget to display. It works without a
+    kernel too (tests, nbconvert): drawing then renders off screen. Keeping the
+    figure out of pyplot's figure manager means ``plt.show()`` or ``%matplotlib
+    widget`` never display it a second time.
+    """
+    from ipympl.backend_nbagg import Canvas, FigureManager
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    canvas = Canvas(fig)
+    FigureManager(canvas, 0)  # gives the canvas its toolbar (pan, zoom, save)
+    canvas.header_visible = False
+    canvas.toolbar_position = "left"
+    return fig
+
+
+class MessageBar(W.HTML):
+    """Shows ``state.message`` (errors and warnings); empty and invisible when there is none."""
+
+    def __init__(self, state: ExplorerState) -> None:
+        super().__init__()
+        self.add_class("plrnn-message")
+        self._state = state
+        state.observe(self._show, names="message")
+        self._show()
+
+    def _show(self, change: object = None) -> None:
+        text = self._state.message
+        self.value = (f'<div style="color:#a94442;background:#f2dede;padding:4px 8px;border-radius:3px">'
+                      f"{html.escape(text)}</div>") if text else ""

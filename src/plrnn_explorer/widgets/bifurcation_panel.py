@@ -1,0 +1,153 @@
+"""A two-parameter bifurcation map, computed in cancellable chunks; clicking a cell moves the model there."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import ipywidgets as W
+import numpy as np
+
+from ..models import Model
+from ._jobs import JobControls
+from ._ui import MessageBar, canvas_figure
+from .parameter_panel import _state
+from .state import ExplorerState
+
+__all__ = ["BifurcationMapPanel"]
+
+
+class BifurcationMapPanel(W.VBox):
+    """Existence and stability regions of all cycles over two parameters.
+
+    "Compute" runs :func:`plrnn_explorer.bifurcation_map` on a worker thread
+    (progress bar; Cancel keeps the part computed) and draws it with its
+    ``plot`` method (boundaries coloured by event kind). Clicking a cell sets
+    the two parameters of the shared model to that cell's values, so the phase
+    portrait and the other panels follow. A cross marks the current model.
+
+    Parameters
+    ----------
+    model
+        A model (the panel then owns a new :class:`ExplorerState`) or a shared state.
+    params
+        Two parameter paths (x, y); default ``state.params[:2]`` or ``["A[0,0]", "A[1,1]"]``.
+    ranges
+        ``{path: (low, high)}``; default current value +- 0.5.
+    n
+        Grid points per axis.
+    max_order
+        Highest cycle order of the map; default the state's ``max_order``.
+    show_message
+        Show ``state.message`` in the panel (off when composed in an Explorer).
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> bp = BifurcationMapPanel(pe.PLRNN([0.5, 0.5], [[0, 0], [0, 0]], [1.0, -1.0]), ["A[0,0]", "A[1,1]"])
+    >>> bp.grid()[0][[0, -1]]
+    array([0., 1.])
+    >>> bp.move_to(0.25, 0.75), bp.state.model.get_param("A[0,0]")
+    (True, 0.25)
+    """
+
+    def __init__(self, model: Model | ExplorerState, params: Sequence[str] | None = None, *,
+                 ranges: Mapping[str, tuple[float, float]] | None = None, n: int = 21,
+                 max_order: int | None = None, figsize: tuple[float, float] = (5.5, 4.5),
+                 show_message: bool = True) -> None:
+        self.state = _state(model, max_order or 10)
+        m = self.state.model
+        chosen = list(params) if params is not None else (list(self.state.params[:2]) or ["A[0,0]", "A[1,1]"])
+        if len(chosen) != 2 or chosen[0] == chosen[1]:
+            raise ValueError(f"params must be two different parameter paths (x, y), got {chosen!r}")
+        values = [m.get_param(p) for p in chosen]  # raises a ValueError naming a bad path
+        self.params = chosen
+        ranges = dict(ranges or {})
+        lims = [ranges.get(p, (v - 0.5, v + 0.5)) for p, v in zip(chosen, values)]
+        for p, (lo, hi) in zip(chosen, lims):
+            if not lo < hi:
+                raise ValueError(f"ranges[{p!r}] must be (low, high) with low < high, got {(lo, hi)}")
+        self.max_order = max_order
+        box = dict(layout=W.Layout(width="150px"), style={"description_width": "50px"})
+        self.x_low = W.FloatText(value=lims[0][0], description=f"{chosen[0]} ≥", **box)
+        self.x_high = W.FloatText(value=lims[0][1], description="≤", **box)
+        self.y_low = W.FloatText(value=lims[1][0], description=f"{chosen[1]} ≥", **box)
+        self.y_high = W.FloatText(value=lims[1][1], description="≤", **box)
+        self.n = W.BoundedIntText(value=n, min=2, max=400, description="grid n", **box)
+        self.jobs = JobControls("Compute", self._work, self._done)
+        self.result: Any = None
+        self.figure = canvas_figure(figsize)
+        self.canvas = self.figure.canvas
+        self.canvas.mpl_connect("button_press_event", self._on_press)
+        self.state.observe(lambda _: self._mark_model(), names="model")
+        self._new_axes(None)
+        children: list[W.Widget] = [
+            W.HTML("<b>Bifurcation map</b>: click a cell to move the model there"),
+            W.HBox([self.x_low, self.x_high]), W.HBox([self.y_low, self.y_high, self.n]),
+            self.jobs, self.canvas]
+        if show_message:
+            children.append(MessageBar(self.state))
+        super().__init__(children)
+        self.add_class("plrnn-bifurcation-map")
+
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The grid values ``(xs, ys)`` of the two parameters."""
+        if not (self.x_low.value < self.x_high.value and self.y_low.value < self.y_high.value):
+            raise ValueError("the map's ranges must satisfy low < high for both parameters")
+        n = self.n.value
+        return np.linspace(self.x_low.value, self.x_high.value, n), np.linspace(self.y_low.value, self.y_high.value, n)
+
+    # -- computing -------------------------------------------------------------
+    def compute(self) -> None:
+        """Start computing the map in the background (see :attr:`jobs`: ``wait()``, ``cancel()``)."""
+        self.jobs.start()
+
+    def _work(self, progress: Any, cancelled: Any) -> Any:
+        import plrnn_explorer as pe
+
+        xs, ys = self.grid()
+        px, py = self.params
+        max_order = self.max_order or self.state.max_order
+        return pe.bifurcation_map(self.state.model, (px, xs), (py, ys), max_order, seed=self.state.seed,
+                                  progress=progress, cancel=cancelled)
+
+    def _done(self, result: Any, cancelled: bool) -> None:
+        self.result = result
+        self._new_axes(result)
+
+    def _new_axes(self, result: Any) -> None:
+        self.figure.clear()
+        self.ax = self.figure.add_subplot()
+        xs, ys = self.grid()
+        if result is not None:
+            result.plot(ax=self.ax)
+        else:
+            self.ax.text(0.5, 0.5, "press Compute", transform=self.ax.transAxes, ha="center", va="center",
+                         color="0.5")
+        self.ax.set_xlim(xs[0], xs[-1])
+        self.ax.set_ylim(ys[0], ys[-1])
+        self.ax.set_xlabel(self.params[0])
+        self.ax.set_ylabel(self.params[1])
+        (self.marker,) = self.ax.plot([], [], "x", color="k", ms=10, mew=2, zorder=10, gid="model")
+        self._mark_model()
+
+    def _mark_model(self) -> None:
+        try:
+            x, y = (self.state.model.get_param(p) for p in self.params)
+        except ValueError:  # the new model has no such entries
+            self.marker.set_data([], [])
+        else:
+            self.marker.set_data([x], [y])
+        self.canvas.draw_idle()
+
+    # -- clicking ------------------------------------------------------------------
+    def move_to(self, x: float, y: float) -> bool:
+        """Set the two parameters of the shared model to ``(x, y)``; False (and a message) if invalid."""
+        px, py = self.params
+        return self.state.apply(lambda m: m.set_param(px, float(x)).set_param(py, float(y)))
+
+    def _on_press(self, event: Any) -> None:
+        tb = getattr(self.canvas, "toolbar", None)
+        if event.inaxes is not self.ax or event.xdata is None or (tb is not None and tb.mode):
+            return
+        xs, ys = self.grid()
+        self.move_to(xs[np.argmin(np.abs(xs - event.xdata))], ys[np.argmin(np.abs(ys - event.ydata))])

@@ -1,0 +1,89 @@
+"""The composed explorer: parameters, phase portrait, bifurcation map and training panels."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import ipywidgets as W
+from traitlets import Instance, link
+
+from ..cycles import CycleSet
+from ..models import Model
+from ._ui import MessageBar
+from .bifurcation_panel import BifurcationMapPanel
+from .parameter_panel import ParameterPanel
+from .phase_portrait import PhasePortrait
+from .state import INTERACTIVE_BUDGET, ExplorerState
+from .training_panel import TrainingPanel
+
+__all__ = ["Explorer"]
+
+
+class Explorer(W.VBox):
+    """All panels on one shared :class:`ExplorerState`.
+
+    Parameters
+    ----------
+    model
+        The model to explore.
+    max_order
+        Highest cycle order searched after every change.
+    params
+        Parameter paths for the sliders (default: see
+        :func:`~plrnn_explorer.widgets.parameter_panel.default_params`).
+    ranges
+        Slider ranges ``{path: (low, high)}``.
+    run
+        Optional training run (``.checkpoints``, ``.losses``, ``.epochs``,
+        e.g. from :func:`plrnn_explorer.train`): adds a :class:`TrainingPanel`.
+    map_params
+        Two parameter paths for the bifurcation map (default: the first two
+        slider parameters).
+    budget
+        Interactive SCYFI budgets ``(N_out, N_in)``, or None for the paper's.
+    debounce
+        Seconds a slider drag must pause before recomputing.
+
+    Attributes
+    ----------
+    model
+        Trait: the current model; set it to explore another one.
+    cycles
+        Trait (read-only): the current model's :class:`~plrnn_explorer.CycleSet`.
+    state
+        The shared :class:`ExplorerState`.
+    parameters, portrait, bifurcation_map, training
+        The panels (``training`` is None without ``run``).
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> ex = Explorer(pe.PLRNN([0.5, 0.5], [[0, 0], [0, 0]], [1.0, -1.0]), max_order=2, debounce=0)
+    >>> ex.model = ex.model.set_param("h[0]", 2.0)
+    >>> ex.cycles[1][0].points
+    array([[ 4., -2.]])
+    """
+
+    model = Instance(Model)
+    cycles = Instance(CycleSet, allow_none=True, read_only=True)
+
+    def __init__(self, model: Model, max_order: int = 10, *, params: Sequence[str] | None = None,
+                 ranges: Mapping[str, tuple[float, float]] | None = None, run: Any = None,
+                 map_params: Sequence[str] | None = None, budget: tuple[int, int] | None = INTERACTIVE_BUDGET,
+                 debounce: float = 0.08) -> None:
+        self.state = ExplorerState(model, max_order, budget=budget)
+        self.parameters = ParameterPanel(self.state, params, ranges=ranges, debounce=debounce, show_message=False)
+        self.portrait = PhasePortrait(self.state, show_message=False)
+        mp = list(map_params) if map_params is not None else self.parameters.params[:2]
+        self.bifurcation_map = BifurcationMapPanel(self.state, mp, show_message=False) if len(mp) == 2 else None
+        self.training = TrainingPanel(run, state=self.state, show_message=False) if run is not None else None
+        tabs = [(p, t) for p, t in ((self.bifurcation_map, "bifurcation map"), (self.training, "training"))
+                if p is not None]
+        children: list[W.Widget] = [MessageBar(self.state), W.HBox([self.parameters, self.portrait])]
+        if tabs:
+            children.append(W.Tab([p for p, _ in tabs], titles=tuple(t for _, t in tabs)))
+        super().__init__(children, model=self.state.model)
+        self.add_class("plrnn-explorer")
+        self.set_trait("cycles", self.state.cycles)
+        link((self, "model"), (self.state, "model"))
+        self.state.observe(lambda ch: self.set_trait("cycles", ch["new"]), names="cycles")

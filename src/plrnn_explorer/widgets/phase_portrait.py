@@ -1,0 +1,245 @@
+"""Live phase portrait on an ipympl canvas: cycles, clicked trajectories, borders, basins."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+
+from ..cycles import Cycle, CycleSet
+from ..models import Model
+from ..plotting.phase import default_limits, default_projection, phase_portrait
+from ..projection import Projection
+from ._ui import MessageBar, canvas_figure
+from .parameter_panel import _state
+from .state import ExplorerState
+
+__all__ = ["PhasePortrait", "cycle_table_html", "cycle_summary"]
+
+#: a click or hover within this many pixels of a cycle point picks the cycle
+PICK_RADIUS_PX = 8.0
+
+
+def cycle_summary(cycles: CycleSet | None) -> str:
+    """One line: how many cycles, how many stable, of which orders.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> cycle_summary(pe.find_cycles(pe.PLRNN([0.2], [[-1.7]], [1.0]), 2, seed=0))
+    '2 cycle(s) up to order 2; stable: order 2'
+    """
+    if cycles is None:
+        return "no cycles computed"
+    st = sorted({c.order for c in cycles.stable})
+    stable = "stable: order " + ", ".join(map(str, st)) if st else "none stable"
+    return f"{len(cycles)} cycle(s) up to order {max(cycles.orders)}; {stable}"
+
+
+def _fmt_lambda(lam: np.ndarray, n: int = 4) -> str:
+    parts = [f"{v.real:.4g}" if abs(v.imag) < 1e-12 else f"{v.real:.4g}{v.imag:+.4g}j" for v in lam[:n]]
+    return ", ".join(parts) + (", ..." if lam.size > n else "")
+
+
+def cycle_table_html(cycles: CycleSet | None, max_rows: int = 25) -> str:
+    """An HTML table of the cycles: order, kind, max |multiplier|, multipliers, first point."""
+    if cycles is None:
+        return ""
+    rows = []
+    for c in list(cycles)[:max_rows]:
+        rows.append(f"<tr><td>{c.order}</td><td>{c.kind}{' (border)' if c.on_border else ''}</td>"
+                    f"<td>{c.spectral_radius:.4g}</td><td>{html.escape(_fmt_lambda(c.eigenvalues))}</td>"
+                    f"<td>{np.array2string(c.points[0], precision=4, separator=', ')}</td></tr>")
+    more = f"<tr><td colspan=5>... {len(cycles) - max_rows} more</td></tr>" if len(cycles) > max_rows else ""
+    return ('<table class="plrnn-cycles" style="font-size:85%"><tr><th>order</th><th>kind</th>'
+            "<th>max|λ|</th><th>multipliers</th><th>first point</th></tr>" + "".join(rows) + more + "</table>")
+
+
+def cycle_info(c: Cycle) -> str:
+    """HTML description of one cycle (shown on hover or click)."""
+    return (f"<b>{c.order}-cycle</b>, {c.kind}; multipliers {html.escape(_fmt_lambda(c.eigenvalues, 6))}; "
+            f"first point {np.array2string(c.points[0], precision=4, separator=', ')}")
+
+
+class PhasePortrait(W.VBox):
+    """Phase portrait of the state's model, redrawn whenever the model or its cycles change.
+
+    Click empty space to start a trajectory there; hover or click a cycle to
+    see its order, multipliers and kind. For M > 2 the view is the plane of
+    two chosen coordinates (others fixed at the mean cycle point) or of the
+    first two principal components of the cycle points.
+
+    Parameters
+    ----------
+    model
+        A model (the panel then owns a new :class:`ExplorerState`) or a shared state.
+    max_order
+        Highest cycle order (only used when a model is given).
+    basins, borders
+        Initial state of the "basins" and "borders" check boxes.
+    n_steps
+        Length of the trajectories drawn.
+    figsize
+        Figure size in inches.
+    show_message
+        Show ``state.message`` in the panel (off when composed in an Explorer).
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> pp = PhasePortrait(pe.PLRNN([0.5, 0.5], [[0, 0], [0, 0]], [1.0, -1.0]), max_order=2)
+    >>> [line.get_gid() for line in pp.ax.lines]
+    ['cycle']
+    >>> pp.add_trajectory([0.0, 0.0]); [line.get_gid() for line in pp.ax.lines]
+    ['trajectory', 'cycle']
+    """
+
+    def __init__(self, model: Model | ExplorerState, *, max_order: int = 10, basins: bool = False,
+                 borders: bool = True, n_steps: int = 300, figsize: tuple[float, float] = (5.5, 4.5),
+                 show_message: bool = True) -> None:
+        self.state = _state(model, max_order)
+        self.n_steps = int(n_steps)
+        self.trajectories: list[np.ndarray] = []
+        self.selected: Cycle | None = None
+        self._hovered: Cycle | None = None
+        self.projection: Projection | None = None
+        self.figure = canvas_figure(figsize)
+        self.ax = self.figure.add_subplot()
+        self.canvas = self.figure.canvas
+        M = self.state.model.dim
+        self.basins_box = W.Checkbox(value=basins, description="basins", indent=False, layout=W.Layout(width="80px"))
+        self.borders_box = W.Checkbox(value=borders, description="borders", indent=False,
+                                      layout=W.Layout(width="80px"))
+        self.autoscale_box = W.Checkbox(value=True, description="autoscale", indent=False,
+                                        layout=W.Layout(width="90px"))
+        self.view = W.ToggleButtons(options=["coordinates", "PCA"], value="coordinates",
+                                    style={"button_width": "90px"}, disabled=M <= 2)
+        opts = [(f"z{i}", i) for i in range(M)]
+        self.x_coord = W.Dropdown(options=opts, value=0, description="x", layout=W.Layout(width="110px"),
+                                  style={"description_width": "15px"}, disabled=M <= 2)
+        self.y_coord = W.Dropdown(options=opts, value=min(1, M - 1), description="y",
+                                  layout=W.Layout(width="110px"), style={"description_width": "15px"},
+                                  disabled=M <= 2)
+        self.clear_button = W.Button(description="clear trajectories", layout=W.Layout(width="140px"))
+        self.clear_button.on_click(lambda _: self.clear_trajectories())
+        for w in (self.basins_box, self.borders_box, self.view, self.x_coord, self.y_coord):
+            w.observe(lambda _: self.redraw(), names="value")
+        self.autoscale_box.observe(lambda ch: self.redraw() if ch["new"] else None, names="value")
+        self.summary = W.HTML().add_class("plrnn-cycle-summary")
+        self.info = W.HTML("click a cycle for details, or empty space for a trajectory").add_class("plrnn-cycle-info")
+        self.notice = W.HTML().add_class("plrnn-portrait-notice")
+        self.table = W.HTML().add_class("plrnn-cycle-table")
+        self.canvas.mpl_connect("button_press_event", self._on_press)
+        self.canvas.mpl_connect("motion_notify_event", self._on_motion)
+        self.state.observe(lambda _: self.redraw(), names="cycles")
+        controls = W.HBox([self.borders_box, self.basins_box, self.autoscale_box, self.clear_button])
+        view = W.HBox([self.view, self.x_coord, self.y_coord])
+        children: list[W.Widget] = [controls, view, self.canvas, self.summary, self.info, self.notice]
+        if show_message:
+            children.append(MessageBar(self.state))
+        children.append(W.Accordion([self.table], titles=("cycle table",)))
+        super().__init__(children)
+        self.add_class("plrnn-phase-portrait")
+        self.redraw()
+
+    # -- drawing -------------------------------------------------------------------
+    def _make_projection(self, model: Model, cycles: CycleSet | None) -> Projection:
+        if model.dim == 2:
+            return Projection.coordinates(2, 0, 1)
+        if self.view.value == "PCA":
+            return default_projection(model, cycles, pca=True)
+        base = default_projection(model, cycles)
+        i, j = self.x_coord.value, self.y_coord.value
+        if i == j:
+            j = (i + 1) % model.dim
+        return Projection.coordinates(model.dim, i, j, origin=base.origin)
+
+    def redraw(self) -> None:
+        """Draw the current model, cycles and trajectories again."""
+        model, cycles = self.state.model, self.state.cycles
+        ax = self.ax
+        if model.dim < 2:
+            self.notice.value = "a phase portrait needs a model with at least 2 latent units"
+            return
+        keep = not self.autoscale_box.value and self.projection is not None and len(ax.lines + ax.collections)
+        xlim, ylim = (ax.get_xlim(), ax.get_ylim()) if keep else (None, None)
+        self.projection = self._make_projection(model, cycles)
+        if not keep:
+            xlim, ylim = default_limits(model, cycles, self.projection)
+        ax.clear()
+        try:
+            phase_portrait(model, cycles if cycles is not None else CycleSet([1], {}), ax=ax,
+                           projection=self.projection, xlim=xlim, ylim=ylim, basins=self.basins_box.value,
+                           borders=self.borders_box.value, trajectories=self.trajectories, n_steps=self.n_steps)
+        except Exception as exc:  # never let a drawing failure kill the panel
+            self.notice.value = f"could not draw the portrait: {html.escape(str(exc))}"
+        else:
+            self.notice.value = self._divergence_notice(model)
+        if self.selected is not None and cycles is not None:
+            self.selected = cycles.find(self.selected)
+            if self.selected is not None:
+                xy = self.projection.to_plane(self.selected.points)
+                (hl,) = ax.plot(xy[:, 0], xy[:, 1], "o", ms=12, mfc="none", mec="k", mew=1.5, zorder=5)
+                hl.set_gid("selected")
+        self.summary.value = cycle_summary(cycles)
+        self.table.value = cycle_table_html(cycles)
+        self.canvas.draw_idle()
+
+    def _divergence_notice(self, model: Model) -> str:
+        bad = [z0 for z0 in self.trajectories if not np.all(np.isfinite(model.simulate(z0, self.n_steps)))]
+        if not bad:
+            return ""
+        pts = "; ".join(np.array2string(z, precision=3, separator=", ") for z in bad[:3])
+        return f"trajectory from {pts} diverges (drawn until it overflows)"
+
+    # -- interaction -----------------------------------------------------------
+    def add_trajectory(self, z0: Any) -> None:
+        """Draw the orbit of the state ``z0`` (M,) from now on."""
+        z = np.asarray(z0, dtype=float)
+        if z.shape != (self.state.model.dim,) or not np.all(np.isfinite(z)):
+            raise ValueError(f"z0 must be a finite state of shape (M,) = ({self.state.model.dim},), got {z0!r}")
+        self.trajectories.append(z)
+        self.redraw()
+
+    def clear_trajectories(self) -> None:
+        """Remove all trajectories."""
+        self.trajectories.clear()
+        self.redraw()
+
+    def cycle_at(self, x_px: float, y_px: float) -> Cycle | None:
+        """The cycle with a point within :data:`PICK_RADIUS_PX` pixels of display position (x, y)."""
+        cycles = self.state.cycles
+        if cycles is None or self.projection is None:
+            return None
+        best, best_d = None, PICK_RADIUS_PX
+        for c in cycles:
+            px = self.ax.transData.transform(self.projection.to_plane(c.points))
+            d = float(np.min(np.hypot(px[:, 0] - x_px, px[:, 1] - y_px)))
+            if d <= best_d:
+                best, best_d = c, d
+        return best
+
+    def _toolbar_busy(self) -> bool:
+        tb = getattr(self.canvas, "toolbar", None)
+        return bool(tb is not None and getattr(tb, "mode", ""))
+
+    def _on_press(self, event: Any) -> None:
+        if event.inaxes is not self.ax or event.xdata is None or self._toolbar_busy():
+            return
+        c = self.cycle_at(event.x, event.y)
+        if c is not None:
+            self.selected = c
+            self.info.value = cycle_info(c)
+            self.redraw()
+            return
+        self.add_trajectory(self.projection.lift([event.xdata, event.ydata]))
+
+    def _on_motion(self, event: Any) -> None:
+        if event.inaxes is not self.ax:
+            return
+        c = self.cycle_at(event.x, event.y)
+        if c is not None and c is not self._hovered:
+            self.info.value = cycle_info(c)
+        self._hovered = c
