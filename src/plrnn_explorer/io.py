@@ -1,4 +1,4 @@
-"""Saving and loading models without pickle: JSON and NPZ.
+"""Saving and loading models without pickle (JSON, NPZ), and loaders for PyTorch and MATLAB files.
 
 JSON files hold ``{"format": "plrnn_explorer.model", "version": 1, "type": ..., "params": {...}}``;
 NPZ files hold one array per parameter plus ``__type__`` (and integer
@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import as_int
 from .models import MODEL_TYPES, Model, check_model
 
-__all__ = ["save_model", "load_model"]
+__all__ = ["save_model", "load_model", "load_torch_state_dict", "load_mat", "load_mat_snapshots",
+           "example_data_path", "SCYFI_SPEEDUP_MAPPING"]
 
 _FORMAT = "plrnn_explorer.model"
 _SUFFIXES = (".json", ".npz")
@@ -109,3 +111,253 @@ def _from_description(p: Path, d: dict[str, Any]) -> Model:
         return Model.from_dict(d)
     except TypeError as exc:
         raise ValueError(f"model file {str(p)!r}: parameters do not fit {d['type']}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------
+# foreign formats: PyTorch state_dicts and MATLAB .mat files
+# ---------------------------------------------------------------------------
+
+#: file key of each ShallowPLRNN parameter in the SCYFI-speedup snapshot files
+#: (``z' = A z + W2 relu(W1 z + h1) + h2`` there: W1/W2 and h1/h2 are swapped)
+SCYFI_SPEEDUP_MAPPING = {"A": "A", "W1": "W2", "W2": "W1", "h1": "h2", "h2": "h1"}
+
+#: parameter ndim (without a snapshot axis) of every model parameter
+_PARAM_NDIM = {"A": (1, 2), "W": (1, 2), "h": (1,), "W1": (2,), "W2": (2,), "h1": (1,), "h2": (1,)}
+
+
+def _model_type(model_type: Any) -> type[Model]:
+    if isinstance(model_type, type) and issubclass(model_type, Model) and model_type in MODEL_TYPES.values():
+        return model_type
+    if isinstance(model_type, str) and model_type in MODEL_TYPES:
+        return MODEL_TYPES[model_type]
+    raise ValueError(f"model_type must be one of {sorted(MODEL_TYPES)} (name or class), got {model_type!r}")
+
+
+def _as_numpy(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def _diag_if_diagonal(a: np.ndarray) -> np.ndarray:
+    """A square matrix that is exactly diagonal becomes its diagonal vector."""
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and np.array_equal(a, np.diag(np.diag(a))):
+        return np.diag(a).copy()
+    return a
+
+
+def _find_key(keys: list[str], name: str) -> str | None:
+    hits = [k for k in keys if k == name or k.endswith("." + name)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def load_torch_state_dict(state_dict_or_path: Any, model_type: Any, *, names: dict[str, str] | None = None,
+                          **settings: int) -> Model:
+    """Build a model from a PyTorch ``state_dict`` (or a ``.pt``/``.pth`` file holding one).
+
+    Recognised layouts (keys may carry a module prefix such as ``"latent_model."``):
+
+    * ShallowPLRNN / ClippedShallowPLRNN: ``A, W1, W2, h1, h2`` in this
+      package's convention (``W1`` (M, H), ``W2`` (H, M));
+    * PLRNN / ALRNN: ``A, W, h``, or ``AW, h`` where the square ``AW`` holds
+      ``A`` on its diagonal and ``W`` off the diagonal.
+
+    Any other layout needs ``names``, mapping this package's parameter names
+    (or ``"AW"``) to state-dict keys, e.g. ``{"A": "diag", "W": "off", "h": "bias"}``.
+    A square ``A`` that is exactly diagonal is stored as its diagonal.
+
+    Parameters
+    ----------
+    state_dict_or_path
+        Mapping of names to tensors/arrays, or a path for ``torch.load``
+        (``weights_only=True``; needs the ``[torch]`` extra).
+    model_type
+        ``"PLRNN"``, ``"ShallowPLRNN"``, ``"ClippedShallowPLRNN"``, ``"ALRNN"`` or the class.
+    names
+        Explicit name mapping, see above.
+    **settings
+        Integer settings of the model type, e.g. ``n_relu`` for ALRNN.
+
+    Examples
+    --------
+    >>> import numpy as np, plrnn_explorer as pe
+    >>> sd = {"latent_model.AW": np.array([[0.5, 0.2], [-0.3, 0.6]]), "latent_model.h": np.zeros(2)}
+    >>> m = pe.io.load_torch_state_dict(sd, "PLRNN")
+    >>> m.A, m.W
+    (array([0.5, 0.6]), array([[ 0. ,  0.2],
+           [-0.3,  0. ]]))
+    """
+    cls = _model_type(model_type)
+    if isinstance(state_dict_or_path, (str, PathLike)):
+        try:
+            import torch
+        except ImportError:
+            raise ImportError("loading a .pt/.pth file needs PyTorch: pip install 'plrnn-explorer[torch]'") from None
+        if not Path(state_dict_or_path).is_file():
+            raise FileNotFoundError(f"state_dict file {str(state_dict_or_path)!r} does not exist")
+        sd = torch.load(state_dict_or_path, map_location="cpu", weights_only=True)
+        if hasattr(sd, "state_dict"):
+            sd = sd.state_dict()
+    else:
+        sd = state_dict_or_path
+    if not hasattr(sd, "keys") or not hasattr(sd, "__getitem__"):
+        raise TypeError(f"state_dict_or_path must be a mapping of names to tensors or a path, "
+                        f"got {type(sd).__name__}")
+    keys = [str(k) for k in sd.keys()]
+    wanted = list(cls.param_names)
+    mapping: dict[str, str] = {}
+    if names is not None:
+        if not isinstance(names, dict):
+            raise TypeError(f"names must be a dict {{parameter: state_dict key}}, got {type(names).__name__}")
+        missing_keys = [k for k in names.values() if k not in keys]
+        if missing_keys:
+            raise ValueError(f"names refers to keys {missing_keys} that are not in the state_dict; "
+                             f"its keys are {keys}")
+        mapping = dict(names)
+    else:
+        for n in wanted:
+            k = _find_key(keys, n)
+            if k is not None:
+                mapping[n] = k
+        if "A" not in mapping and "W" in wanted and _find_key(keys, "AW") is not None:
+            mapping = {"AW": _find_key(keys, "AW"), **{n: k for n, k in mapping.items() if n != "W"}}
+    params: dict[str, Any] = {}
+    if "AW" in mapping:
+        aw = _as_numpy(sd[mapping["AW"]])
+        if aw.ndim != 2 or aw.shape[0] != aw.shape[1]:
+            raise ValueError(f"'AW' ({mapping['AW']!r}) must be a square matrix, got shape {aw.shape}")
+        params["A"] = np.diag(aw).copy()
+        params["W"] = aw - np.diag(params["A"])
+    params.update({n: _as_numpy(sd[k]) for n, k in mapping.items() if n in wanted})
+    missing = [n for n in wanted if n not in params]
+    if missing:
+        raise ValueError(
+            f"unknown state_dict layout for {cls.__name__}: no key for {missing} among {keys}. "
+            f"Expected keys {wanted}" + (" (or 'AW' and 'h')" if "W" in wanted else "")
+            + "; pass names={parameter: key} for other layouts"
+        )
+    if "A" in params:
+        params["A"] = _diag_if_diagonal(params["A"])
+    return cls(**{n: params[n] for n in wanted}, **settings)
+
+
+def _read_mat(path: Any) -> dict[str, np.ndarray]:
+    from scipy.io import loadmat
+
+    if not isinstance(path, (str, PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f".mat file {str(path)!r} does not exist")
+    try:
+        return {k: v for k, v in loadmat(path).items() if not k.startswith("__")}
+    except (ValueError, OSError, NotImplementedError) as exc:
+        raise ValueError(f"{str(path)!r} is not a readable MATLAB .mat file: {exc}") from None
+
+
+def _mat_arrays(path: Any, mapping: Any, cls: type[Model]) -> tuple[dict[str, np.ndarray], int | None]:
+    """Parameter arrays (snapshot axis first where present) and the number of snapshots."""
+    if not isinstance(mapping, dict):
+        raise TypeError("mapping must be a dict {parameter: file key}, e.g. "
+                        "plrnn_explorer.io.SCYFI_SPEEDUP_MAPPING for the SCYFI-speedup files")
+    content = _read_mat(path)
+    wanted = list(cls.param_names)
+    if sorted(mapping) != sorted(wanted):
+        raise ValueError(f"mapping must name a file key for each of {wanted} ({cls.__name__}), "
+                         f"got keys {sorted(mapping)}")
+    missing = [k for k in mapping.values() if k not in content]
+    if missing:
+        raise ValueError(f"mapping refers to {missing}, not in {str(path)!r}; the file holds {sorted(content)}")
+    arrays: dict[str, np.ndarray] = {}
+    n_snap: int | None = None
+    for name in wanted:
+        a = np.asarray(content[mapping[name]], dtype=np.float64)
+        ndims = _PARAM_NDIM[name]
+        if a.ndim == 2 and 1 in a.shape and 1 in ndims:
+            a = a.ravel()  # MATLAB row/column vectors
+        if a.ndim == max(ndims) + 1:
+            if n_snap is not None and a.shape[0] != n_snap:
+                raise ValueError(f"{mapping[name]!r} has {a.shape[0]} snapshots, others have {n_snap}")
+            n_snap = a.shape[0]
+        elif a.ndim not in ndims:
+            raise ValueError(f"{mapping[name]!r} (for {name}) has shape {a.shape}; expected {max(ndims)}-D "
+                             f"or {max(ndims) + 1}-D with snapshots first")
+        arrays[name] = a
+    return arrays, n_snap
+
+
+def _mat_model(cls: type[Model], arrays: dict[str, np.ndarray], i: int | None, settings: dict[str, int]) -> Model:
+    params = {}
+    for name, a in arrays.items():
+        if i is not None and a.ndim == max(_PARAM_NDIM[name]) + 1:
+            a = a[i]
+        params[name] = _diag_if_diagonal(a) if name == "A" else a
+    return cls(**params, **settings)
+
+
+def load_mat(path: str | PathLike, *, mapping: dict[str, str], model_type: Any = "ShallowPLRNN",
+             snapshot: int | None = None, **settings: int) -> Model:
+    """Load one model from a MATLAB ``.mat`` file with an explicit key mapping.
+
+    Conventions differ between codes (the SCYFI-speedup files swap W1/W2 and
+    h1/h2), so ``mapping`` must say which file key plays which role:
+    ``{parameter name: file key}``. :data:`SCYFI_SPEEDUP_MAPPING` is the preset
+    for those files. Arrays with one more dimension than the parameter hold
+    snapshots along their first axis; pick one with ``snapshot``. ``1 x n``
+    MATLAB vectors are flattened; an exactly diagonal square ``A`` is stored as
+    its diagonal.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> path = pe.io.example_data_path("shplrnn_150_snapshots_M3_H8.mat")
+    >>> m = pe.io.load_mat(path, mapping=pe.io.SCYFI_SPEEDUP_MAPPING, snapshot=-1)
+    >>> m.dim, m.hidden_dim
+    (3, 8)
+    """
+    cls = _model_type(model_type)
+    arrays, n_snap = _mat_arrays(path, mapping, cls)
+    if n_snap is None:
+        if snapshot is not None:
+            raise ValueError(f"snapshot={snapshot} given but {str(path)!r} holds a single model")
+        return _mat_model(cls, arrays, None, settings)
+    if snapshot is None:
+        raise ValueError(f"{str(path)!r} holds {n_snap} snapshots: pass snapshot=i (0 <= i < {n_snap}) "
+                         "or use load_mat_snapshots")
+    i = as_int("snapshot", snapshot, minimum=-n_snap, maximum=n_snap - 1)
+    return _mat_model(cls, arrays, i, settings)
+
+
+def load_mat_snapshots(path: str | PathLike, *, mapping: dict[str, str], model_type: Any = "ShallowPLRNN",
+                       **settings: int) -> list[Model]:
+    """All snapshots of a ``.mat`` file as a list of models (see :func:`load_mat`).
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> path = pe.io.example_data_path("shplrnn_150_snapshots_M3_H8.mat")
+    >>> len(pe.io.load_mat_snapshots(path, mapping=pe.io.SCYFI_SPEEDUP_MAPPING))
+    150
+    """
+    cls = _model_type(model_type)
+    arrays, n_snap = _mat_arrays(path, mapping, cls)
+    if n_snap is None:
+        return [_mat_model(cls, arrays, None, settings)]
+    return [_mat_model(cls, arrays, i, settings) for i in range(n_snap)]
+
+
+def example_data_path(name: str) -> Path:
+    """Path of a data file shipped with the package (see ``plrnn_explorer/data/README.md``).
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> pe.io.example_data_path("shplrnn_150_snapshots_M3_H8.mat").name
+    'shplrnn_150_snapshots_M3_H8.mat'
+    """
+    from importlib.resources import files
+
+    root = Path(str(files("plrnn_explorer") / "data"))
+    available = sorted(p.name for p in root.glob("*.mat"))
+    if name not in available:
+        raise ValueError(f"name must be one of the shipped data files {available}, got {name!r}")
+    return root / name

@@ -1,0 +1,204 @@
+"""Numba kernels: forward pass with teacher forcing and exact BPTT on the canonical form.
+
+Private. Parameters travel as one flat float64 vector ``theta`` holding the
+canonical arrays ``(A, W_out, W_in, b_in, h)`` in that order, row-major
+(:func:`unpack` gives views). Gradients use the same flat layout.
+
+Forward pass of one window ``x_1..x_L`` (0-based ``t = 0..L-1`` below; the
+1-based step of the docs is ``t + 1``)::
+
+    z~_0[:N] = x_0,  z~_0[N:] = 0                      (inverted observation model)
+    z_t      = A z~_{t-1} + W_out relu(W_in z~_{t-1} + b_in) + h      (t >= 1)
+    loss    += sum_n l(z_t[n] - x_t[n])                   (n < N; l = e^2 or |e|)
+    z~_t     = z_t, with the first N units replaced by x_t  if tau > 0 and t % tau == 0
+               else z~_t[:N] = (1 - alpha) z_t[:N] + alpha x_t
+
+Backward pass: with ``d_t = dLoss/dz_t`` (the unforced prediction) and
+``r_t`` the gate pattern of ``z~_t``, the Jacobian of the step is
+``J_t = A + W_out diag(r_t) W_in`` (the same ``J_r`` SCYFI multiplies), so
+
+    dLoss/dz~_{t-1} = J_{t-1}^T d_t
+    d_{t-1} = s_{t-1} * dLoss/dz~_{t-1} + dl/dz_{t-1}
+
+where ``s`` is 0 on the first N units at a sparse-forcing step, ``1 - alpha``
+on the first N units otherwise, and 1 on the other units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: loss kinds understood by the kernels
+MSE = 0
+MAE = 1
+
+
+@njit(cache=True)
+def unpack(theta, M, G):
+    """Views ``(A, W_out, W_in, b_in, h)`` into the flat vector ``theta``."""
+    o1 = M * M
+    o2 = o1 + M * G
+    o3 = o2 + G * M
+    o4 = o3 + G
+    return (theta[:o1].reshape((M, M)), theta[o1:o2].reshape((M, G)),
+            theta[o2:o3].reshape((G, M)), theta[o3:o4], theta[o4:o4 + M])
+
+
+@njit(cache=True)
+def _window(theta, grad, M, G, x, alpha, tau, loss_kind, want_grad, Z, S, E, d, dt, eg):
+    """Loss (un-normalised sum) of one window; adds its gradient to ``grad``.
+
+    Buffers: ``Z`` (L, M) forced states, ``S`` (L, G) gate pre-activations of
+    ``Z``, ``E`` (L, N) residuals, ``d``/``dt`` (M,), ``eg`` (G,).
+    """
+    A, W_out, W_in, b_in, h = unpack(theta, M, G)
+    L, N = x.shape
+    for n in range(N):
+        Z[0, n] = x[0, n]
+    for m in range(N, M):
+        Z[0, m] = 0.0
+    loss = 0.0
+    for t in range(1, L):
+        zp = Z[t - 1]
+        for g in range(G):
+            s = b_in[g]
+            for m in range(M):
+                s += W_in[g, m] * zp[m]
+            S[t - 1, g] = s
+        forced = tau > 0 and t % tau == 0
+        for i in range(M):
+            s = h[i]
+            for m in range(M):
+                s += A[i, m] * zp[m]
+            for g in range(G):
+                a = S[t - 1, g]
+                if a > 0.0:
+                    s += W_out[i, g] * a
+            if i < N:
+                e = s - x[t, i]
+                E[t, i] = e
+                loss += e * e if loss_kind == MSE else abs(e)
+                if forced:
+                    s = x[t, i]
+                else:
+                    s = (1.0 - alpha) * s + alpha * x[t, i]
+            Z[t, i] = s
+    if not want_grad or not np.isfinite(loss):
+        return loss
+    gA, gWo, gWi, gbi, gh = unpack(grad, M, G)
+    for m in range(M):
+        d[m] = 0.0
+    for t in range(L - 1, 0, -1):
+        # d holds dLoss/dz~_t propagated from the future; make it dLoss/dz_t
+        scale = 0.0 if (tau > 0 and t % tau == 0) else 1.0 - alpha
+        for n in range(N):
+            d[n] *= scale
+        for n in range(N):
+            e = E[t, n]
+            if loss_kind == MSE:
+                d[n] += 2.0 * e
+            elif e > 0.0:
+                d[n] += 1.0
+            elif e < 0.0:
+                d[n] -= 1.0
+        # z_t = F(z~_{t-1}): parameter gradients and dLoss/dz~_{t-1}
+        zp = Z[t - 1]
+        for g in range(G):
+            a = S[t - 1, g]
+            if a > 0.0:
+                s = 0.0
+                for i in range(M):
+                    s += W_out[i, g] * d[i]
+                    gWo[i, g] += d[i] * a
+                eg[g] = s
+                gbi[g] += s
+                for m in range(M):
+                    gWi[g, m] += s * zp[m]
+            else:
+                eg[g] = 0.0
+        for i in range(M):
+            di = d[i]
+            gh[i] += di
+            for m in range(M):
+                gA[i, m] += di * zp[m]
+        for m in range(M):
+            s = 0.0
+            for i in range(M):
+                s += A[i, m] * d[i]
+            for g in range(G):
+                s += W_in[g, m] * eg[g]
+            dt[m] = s
+        for m in range(M):
+            d[m] = dt[m]
+    return loss
+
+
+@njit(cache=True)
+def batch_loss_grad(theta, M, G, data, starts, L, alpha, tau, loss_kind, want_grad, grad):
+    """Mean loss over the windows ``data[s:s+L]`` for ``s`` in ``starts``.
+
+    ``grad`` (same size as ``theta``) receives the gradient of that mean.
+    Returns the mean loss (NaN/Inf when the forward pass diverged; the gradient
+    is then not computed).
+    """
+    N = data.shape[1]
+    Z = np.empty((L, M))
+    S = np.empty((L, G))
+    E = np.empty((L, N))
+    d = np.empty(M)
+    dt = np.empty(M)
+    eg = np.empty(G)
+    grad[:] = 0.0
+    total = 0.0
+    for b in range(starts.shape[0]):
+        s0 = starts[b]
+        total += _window(theta, grad, M, G, data[s0:s0 + L], alpha, tau, loss_kind, want_grad,
+                         Z, S, E, d, dt, eg)
+    norm = 1.0 / (starts.shape[0] * (L - 1) * N)
+    for i in range(grad.shape[0]):
+        grad[i] *= norm
+    return total * norm
+
+
+@njit(cache=True, parallel=True)
+def grid_loss_grad(base, dx, dy, xs, ys, M, G, data, starts, L, alpha, tau, loss_kind,
+                   rows, cols, coefs, n_params, loss_out, norm_out, gx_out, gy_out):
+    """Loss and gradient norm on a 2-D parameter grid, in parallel over grid rows.
+
+    The canonical vector at grid point (i, j) is ``base + xs[j] dx + ys[i] dy``
+    (exact: canonical forms are linear in the model parameters). The norm is
+    that of the model-parameter gradient ``g_p[rows] += coefs * g[cols]``;
+    ``gx_out``/``gy_out`` receive the partial derivatives along the two axes.
+    """
+    ny = ys.shape[0]
+    nx = xs.shape[0]
+    P = base.shape[0]
+    for i in prange(ny):
+        theta = np.empty(P)
+        grad = np.empty(P)
+        gp = np.empty(n_params)
+        for j in range(nx):
+            for k in range(P):
+                theta[k] = base[k] + xs[j] * dx[k] + ys[i] * dy[k]
+            loss = batch_loss_grad(theta, M, G, data, starts, L, alpha, tau, loss_kind, True, grad)
+            loss_out[i, j] = loss
+            if not np.isfinite(loss):
+                norm_out[i, j] = np.nan
+                gx_out[i, j] = np.nan
+                gy_out[i, j] = np.nan
+                continue
+            gx = 0.0
+            gy = 0.0
+            for k in range(P):
+                gx += grad[k] * dx[k]
+                gy += grad[k] * dy[k]
+            gx_out[i, j] = gx
+            gy_out[i, j] = gy
+            gp[:] = 0.0
+            for k in range(rows.shape[0]):
+                gp[rows[k]] += coefs[k] * grad[cols[k]]
+            s = 0.0
+            for k in range(n_params):
+                s += gp[k] * gp[k]
+            norm_out[i, j] = np.sqrt(s)

@@ -1,0 +1,138 @@
+"""Loss and gradient-norm landscapes over a 2-D parameter grid (the paper's Fig. 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._validation import as_real_array
+from ..models import Model
+from . import _bptt
+from .objective import Objective
+
+__all__ = ["LossLandscape", "loss_landscape"]
+
+
+@dataclass(frozen=True)
+class LossLandscape:
+    """Loss and gradient norm on a grid; arrays have shape ``(len(ys), len(xs))``.
+
+    Attributes
+    ----------
+    param_x, param_y : str
+        Parameter paths of the axes.
+    xs, ys : ndarray
+        Axis values (offsets from ``model``'s values if ``relative``).
+    loss : ndarray
+        Loss at each grid point (NaN/Inf where the forward pass diverged).
+    grad_norm : ndarray
+        Euclidean norm of the gradient w.r.t. all trained parameters.
+    grad_x, grad_y : ndarray
+        Partial derivatives of the loss along the two axes.
+    relative : bool
+        Whether ``xs``/``ys`` are offsets from the model's values.
+    model : Model
+        The model the grid was built around.
+    settings : dict
+        Loss settings (method, alpha, tau, seq_len, loss).
+    """
+
+    param_x: str
+    xs: np.ndarray
+    param_y: str
+    ys: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    grad_x: np.ndarray
+    grad_y: np.ndarray
+    relative: bool
+    model: Model
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def plot(self, ax: Any = None, *, quantity: str | None = None, **kwargs: Any) -> Any:
+        """Heat maps of the loss and/or the gradient norm (log colour scale); see
+        :func:`plrnn_explorer.plotting.training.plot_landscape`."""
+        from ..plotting.training import plot_landscape
+
+        return plot_landscape(self, ax=ax, quantity=quantity, **kwargs)
+
+    def to_xarray(self) -> Any:
+        """An ``xarray.Dataset`` with variables loss, grad_norm, grad_x, grad_y on (y, x)."""
+        import xarray as xr
+
+        dims = ("y", "x")
+        return xr.Dataset(
+            {k: (dims, getattr(self, k)) for k in ("loss", "grad_norm", "grad_x", "grad_y")},
+            coords={"x": self.xs, "y": self.ys},
+            attrs={"param_x": self.param_x, "param_y": self.param_y, "relative": int(self.relative),
+                   **{k: str(v) for k, v in self.settings.items()}},
+        )
+
+
+def _axis(name: str, axis: Any) -> tuple[str, np.ndarray]:
+    if not (isinstance(axis, (tuple, list)) and len(axis) == 2 and isinstance(axis[0], str)):
+        raise TypeError(f"{name} must be a pair (param_path, values), e.g. ('A[0,0]', np.linspace(0, 1, 50))")
+    values = as_real_array(f"{name} values", axis[1], ndim=1)
+    if values.size == 0:
+        raise ValueError(f"{name} values must not be empty")
+    return axis[0], values
+
+
+def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tuple[str, Any], *,
+                   method: str = "bptt", alpha: float | None = None, tau: int | None = None,
+                   seq_len: int | None = None, loss: str = "mse", relative: bool = False,
+                   params: Sequence[str] | None = None) -> LossLandscape:
+    """Loss and gradient norm of ``model`` on ``data`` over a 2-D parameter grid.
+
+    Each grid point replaces two parameter entries of ``model``; the loss is
+    the deterministic full-data loss of :func:`~plrnn_explorer.training.loss_and_gradient`
+    (consecutive ``seq_len`` windows, same forcing options as training). Grid
+    rows run in parallel numba threads.
+
+    Parameters
+    ----------
+    model
+        Model whose other parameters stay fixed.
+    data
+        (T, N) observations.
+    x_axis, y_axis
+        ``(param_path, values)``, e.g. ``("A[0,0]", np.linspace(-1, 1, 200))``.
+    method, alpha, tau, seq_len, loss
+        As in :func:`~plrnn_explorer.train`.
+    relative
+        If True, values are offsets added to the model's current entries
+        (the paper's Δa axes).
+    params
+        Parameters whose gradient enters ``grad_norm`` (default: all).
+
+    Examples
+    --------
+    >>> import numpy as np, plrnn_explorer as pe
+    >>> gt = pe.systems.gt16()
+    >>> data = gt.simulate([0.5, -1.0], 100)
+    >>> ls = pe.loss_landscape(gt, data, ("A[0,0]", [-0.1, 0.0, 0.1]), ("A[1,1]", [0.0, 0.05]),
+    ...                        relative=True)
+    >>> ls.loss.shape, float(ls.loss[0, 1])
+    ((2, 3), 0.0)
+    """
+    px, xs = _axis("x_axis", x_axis)
+    py, ys = _axis("y_axis", y_axis)
+    obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
+                           loss=loss, params=params)
+    if px == py:
+        raise ValueError(f"x_axis and y_axis must be different parameters, both are {px!r}")
+    layout = obj.layout
+    x0, y0 = (model.get_param(px), model.get_param(py)) if relative else (0.0, 0.0)
+    dx, dy = layout.direction(px), layout.direction(py)
+    base_model = model.set_param(px, 0.0).set_param(py, 0.0)
+    base = layout.theta(base_model)
+    ny, nx = ys.size, xs.size
+    out = {k: np.empty((ny, nx)) for k in ("loss", "grad_norm", "grad_x", "grad_y")}
+    _bptt.grid_loss_grad(base, dx, dy, xs + x0, ys + y0, layout.M, layout.G, obj.data, obj.eval_starts,
+                         obj.seq_len, obj.alpha, obj.tau, obj.loss_kind, layout.rows, layout.cols,
+                         layout.coefs, layout.size, out["loss"], out["grad_norm"], out["grad_x"],
+                         out["grad_y"])
+    settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": obj.seq_len, "loss": loss}
+    return LossLandscape(px, xs, py, ys, relative=relative, model=model, settings=settings, **out)
