@@ -30,7 +30,9 @@ random samples at a fraction of the cost.
 
 from __future__ import annotations
 
+import itertools
 import time
+from math import comb
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -42,7 +44,7 @@ from .exhaustive import n_lyndon_words, search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
 from .models import CanonicalForm, Model, check_model
 
-__all__ = ["find_cycles", "default_budgets", "region_pool", "AUTO_EXHAUSTIVE_WORDS"]
+__all__ = ["find_cycles", "default_budgets", "adapted_budgets", "region_pool", "AUTO_EXHAUSTIVE_WORDS"]
 
 #: with strategy="auto", orders with at most this many candidate words are enumerated exactly
 AUTO_EXHAUSTIVE_WORDS = 2**14
@@ -65,6 +67,29 @@ def default_budgets(order: int) -> tuple[int, int]:
     return n_out, n_in
 
 
+#: upper bound of the outer-loop budget raised by :func:`adapted_budgets`
+MAX_ADAPTED_OUTER = 100
+
+
+def adapted_budgets(order: int, n_regions: int) -> tuple[int, int]:
+    """Default loop budgets: the paper's, with N_out raised to twice the number of regions.
+
+    The paper's budgets were tuned for 2-D models (4 regions). With more
+    regions, 10 random restarts cannot reach the rarer words that lead to
+    strongly unstable cycles (we measured 58 % recall on a shallow PLRNN with
+    15 realisable regions at order 2); ``N_out = max(paper, min(2 n, 100))``
+    restores full recall on our random test systems while leaving the 2-D
+    case unchanged.
+
+    Examples
+    --------
+    >>> adapted_budgets(2, 4), adapted_budgets(2, 15), adapted_budgets(16, 1024)
+    ((10, 20), (30, 20), (100, 1080))
+    """
+    n_out, n_in = default_budgets(order)
+    return max(n_out, min(2 * as_int("n_regions", n_regions, minimum=1), MAX_ADAPTED_OUTER)), n_in
+
+
 def _seed_state(seed: int | None, order: int) -> np.ndarray:
     """A splitmix64 state for one order, derived from the user's seed."""
     ss = np.random.SeedSequence(None if seed is None else [seed, order])
@@ -72,13 +97,20 @@ def _seed_state(seed: int | None, order: int) -> np.ndarray:
 
 
 def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n_box: int = 20000,
-                seed: int | None = 0) -> np.ndarray:
+                max_vertices: int = 4096, seed: int | None = 0) -> np.ndarray:
     """Realisable gate patterns to draw SCYFI's random words from.
 
     Returns an empty (0, G) array when every one of the 2^G patterns is
-    realisable (then SCYFI draws uniform random bits); otherwise the unique
-    patterns seen along trajectories and at random points of a box that covers
-    every switching hyperplane's closest point to the origin.
+    realisable (then SCYFI draws uniform random bits). Otherwise the gate
+    hyperplanes ``W_in[g] z + b_in[g] = 0`` cut state space into cells, and the
+    pool holds the patterns of
+
+    - every cell around each vertex of the arrangement (each intersection of M
+      hyperplanes, probed at its 2^M neighbouring corners; at most
+      ``max_vertices`` vertices, chosen at random beyond that), which covers
+      every cell that has a vertex, however small or far out;
+    - random points in a box containing all those vertices;
+    - trajectories from random initial states (the regions the dynamics visit).
 
     Examples
     --------
@@ -87,21 +119,50 @@ def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n
     (0, 2)
     >>> rng = np.random.default_rng(1)
     >>> m = pe.ShallowPLRNN([0.5, 0.5], rng.normal(size=(2, 6)), rng.normal(size=(6, 2)), [0, 0], rng.normal(size=6))
-    >>> pool = region_pool(m)
-    >>> 0 < len(pool) < 2 ** 6
-    True
+    >>> len(region_pool(m))        # the 6 lines cut the plane into 1 + 6 + 15 = 22 cells
+    22
     """
     check_model(model)
     cf = model.canonical
     G = cf.n_gates
     if cf.gates_full_rank():
         return np.zeros((0, G), dtype=np.uint8)
+    rng = np.random.default_rng(seed)
+    vertex_patterns, vertices = _vertex_cells(cf, max_vertices, rng)
     norms = np.linalg.norm(cf.W_in, axis=1)
     dist = np.abs(cf.b_in) / np.where(norms > 0, norms, np.inf)
-    radius = 2.0 * max(1.0, float(np.max(dist)) if dist.size else 1.0)
+    far = max([1.0, *dist[np.isfinite(dist)]] + ([float(np.abs(vertices).max())] if vertices.size else []))
     seed_state = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
-    pats = _kernels.sample_regions(*cf.arrays, n_trajectories, n_steps, n_box, radius, seed_state)
-    return np.ascontiguousarray(np.unique(pats, axis=0), dtype=np.uint8)
+    pats = _kernels.sample_regions(*cf.arrays, n_trajectories, n_steps, n_box, 2.0 * far, seed_state)
+    allp = np.vstack([pats, vertex_patterns]) if len(vertex_patterns) else pats
+    return np.ascontiguousarray(np.unique(allp, axis=0), dtype=np.uint8)
+
+
+def _vertex_cells(cf: CanonicalForm, max_vertices: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Gate patterns of the cells around vertices of the hyperplane arrangement."""
+    M, G = cf.dim, cf.n_gates
+    if G < M:
+        return np.zeros((0, G), np.uint8), np.zeros((0, M))
+    n_combos = comb(G, M)
+    if n_combos <= max_vertices:
+        combos = np.array(list(itertools.combinations(range(G), M)), dtype=np.int64)
+    else:
+        combos = np.array([np.sort(rng.choice(G, M, replace=False)) for _ in range(max_vertices)])
+    Ws = cf.W_in[combos]                                   # (V, M, M)
+    bs = cf.b_in[combos]                                   # (V, M)
+    cond = np.linalg.cond(Ws)
+    ok = np.isfinite(cond) & (cond < 1e10)
+    Ws, bs, combos = Ws[ok], bs[ok], combos[ok]
+    if not len(Ws):
+        return np.zeros((0, G), np.uint8), np.zeros((0, M))
+    vertices = np.linalg.solve(Ws, -bs[..., None])[..., 0]  # (V, M)
+    signs = np.array(list(itertools.product((-1.0, 1.0), repeat=M)))  # (2^M, M)
+    # v + eps * Ws^{-1} s puts the M defining gates at eps * s and barely moves the others
+    eps = 1e-7 * (1.0 + np.abs(vertices).max(axis=1))
+    offsets = np.linalg.solve(Ws[:, None], signs[None, :, :, None].repeat(len(Ws), 0))[..., 0]
+    points = vertices[:, None, :] + eps[:, None, None] * offsets  # (V, 2^M, M)
+    gates = points @ cf.W_in.T + cf.b_in
+    return (gates.reshape(-1, G) > 0).astype(np.uint8), vertices
 
 
 def _budget(name: str, value: Any, default: int) -> int:
@@ -146,7 +207,8 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         Explicit orders to search instead of 1..max_order.
     outer_loop_iterations, inner_loop_iterations
         Budgets N_out and N_in for every order; default: the paper's
-        order-dependent budgets (:func:`default_budgets`).
+        order-dependent budgets (:func:`default_budgets`), with N_out raised
+        for models with many regions (:func:`adapted_budgets`).
     seed
         Makes the search reproducible.
     initial_itineraries
@@ -207,8 +269,9 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     by_order: dict[int, list[Cycle]] = {}
     degenerate: list[DegenerateItinerary] = []
     per_order: dict[int, dict[str, int]] = {}
+    n_regions = len(pool_arr) if len(pool_arr) else 2 ** min(G, 30)
     for k in order_list:
-        n_out_d, n_in_d = default_budgets(k)
+        n_out_d, n_in_d = adapted_budgets(k, n_regions)
         n_out = _budget("outer_loop_iterations", outer_loop_iterations, n_out_d)
         n_in = _budget("inner_loop_iterations", inner_loop_iterations, n_in_d)
         if strategy == "auto" and G * k <= 62 and n_lyndon_words(2 ** G, k) <= max(n_out * n_in, AUTO_EXHAUSTIVE_WORDS):
