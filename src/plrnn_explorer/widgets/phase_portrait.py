@@ -20,6 +20,8 @@ __all__ = ["PhasePortrait", "cycle_table_html", "cycle_summary"]
 
 #: a click or hover within this many pixels of a cycle point picks the cycle
 PICK_RADIUS_PX = 8.0
+#: an orbit ending farther than this times the scale of its start and of the cycles counts as diverging
+DIVERGED = 1e6
 
 
 def cycle_summary(cycles: CycleSet | None) -> str:
@@ -188,7 +190,14 @@ class PhasePortrait(W.VBox):
         self.canvas.draw_idle()
 
     def _divergence_notice(self, model: Model) -> str:
-        bad = [z0 for z0 in self.trajectories if not np.all(np.isfinite(model.simulate(z0, self.n_steps)))]
+        cycles = self.state.cycles
+        pts = [np.abs(c.points).max() for c in cycles] if cycles is not None else []
+        bad = []
+        for z0 in self.trajectories:
+            end = model.simulate(z0, self.n_steps)[-1]
+            scale = 1.0 + max(pts + [float(np.abs(z0).max())])
+            if not np.all(np.isfinite(end)) or np.abs(end).max() > DIVERGED * scale:
+                bad.append(z0)
         if not bad:
             return ""
         pts = "; ".join(np.array2string(z, precision=3, separator=", ") for z in bad[:3])

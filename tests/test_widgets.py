@@ -1,0 +1,290 @@
+"""Headless tests of the panels: set values, assert state, cycles and plotted data changed."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("module://ipympl.backend_nbagg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.backend_bases import MouseEvent  # noqa: E402
+from traitlets import TraitError  # noqa: E402
+
+import plrnn_explorer as pe  # noqa: E402
+from plrnn_explorer import widgets  # noqa: E402
+from plrnn_explorer.widgets._debounce import Debouncer  # noqa: E402
+
+# ipympl's Toolbar passes its canvas on to traitlets (ipympl 0.10): not ours to fix
+pytestmark = pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")
+
+GT16 = dict(A=[0.8377689, 0.96461297], W=[[0, -0.64375], [0.52505308, 0]], h=[0.37298253, -0.97931491])
+
+
+@pytest.fixture
+def gt16():
+    return pe.PLRNN(**GT16)
+
+
+def click(fig, ax, x, y, name="button_press_event"):
+    """Simulate a mouse event at data coordinates (x, y) of ``ax``."""
+    fig.canvas.draw()
+    px, py = ax.transData.transform((x, y))
+    MouseEvent(name, fig.canvas, px, py, button=1)._process()
+
+
+def lines(ax, gid):
+    return [ln for ln in ax.lines if ln.get_gid() == gid]
+
+
+# -- state ------------------------------------------------------------------------------
+def test_state_recomputes_on_model_change_and_keeps_state_on_error(gt16):
+    st = widgets.ExplorerState(gt16, max_order=16)
+    assert [c.order for c in st.cycles.stable] == [16]
+    seen = []
+    st.observe(lambda ch: seen.append(ch["new"]), names="cycles")
+    st.model = gt16.set_param("A[0,0]", 0.5)
+    assert len(seen) == 1 and seen[0] is st.cycles
+    fp = st.cycles[1][0]
+    assert np.allclose(st.model.step(fp.points[0]), fp.points[0])
+    before_model, before_cycles = st.model, st.cycles
+    assert not st.apply(lambda m: m.set_param("W[5,5]", 1.0))
+    assert "W[5,5]" in st.message
+    assert st.model is before_model and st.cycles is before_cycles
+    with pytest.raises(TraitError):
+        st.cycles = None
+
+
+def test_state_reports_singular_configuration():
+    st = widgets.ExplorerState(pe.PLRNN([0.5, 0.5], [[0, 0], [0, 0]], [1.0, 1.0]), max_order=2)
+    assert st.message == ""
+    st.model = pe.PLRNN([1.0, 0.5], [[0, 0], [0, 0]], [0.0, 0.0])   # a line of fixed points
+    assert st.message.startswith("singular configuration")
+    assert st.cycles.degenerate
+
+
+def test_state_search_matches_exhaustive_on_small_orders(gt16):
+    st = widgets.ExplorerState(gt16, max_order=6)
+    for a in (0.3, 0.6, 0.9, 1.1):
+        st.model = gt16.set_param("A[1,1]", a)
+        assert st.cycles.keys() == pe.exhaustive_cycles(st.model, 6).keys()
+
+
+# -- debouncing ----------------------------------------------------------------------------
+def test_debouncer_coalesces_a_burst():
+    calls = []
+    d = Debouncer(lambda: calls.append(1), delay=0.05)
+    for _ in range(10):
+        d()
+    assert calls == [] and d.pending
+    import time
+
+    time.sleep(0.3)
+    assert calls == [1] and not d.pending
+    with pytest.raises(ValueError, match="delay"):
+        Debouncer(lambda: None, -1)
+
+
+# -- parameter panel --------------------------------------------------------------------------
+def test_parameter_panel_slider_box_reset_and_errors(gt16):
+    panel = widgets.ParameterPanel(gt16, ["A[0,0]", "W[1,0]"], max_order=16, debounce=0)
+    st = panel.state
+    panel.sliders["A[0,0]"].value = 0.5
+    assert st.model.get_param("A[0,0]") == 0.5 and panel.boxes["A[0,0]"].value == 0.5
+    assert st.cycles.stable[0].order == 1                      # the 16-cycle is gone: a stable fixed point
+    panel.boxes["W[1,0]"].value = 9.0                         # beyond the slider range: widens it
+    assert panel.sliders["W[1,0]"].max >= 9.0 and st.model.get_param("W[1,0]") == 9.0
+    panel.reset_button.click()
+    assert st.model == gt16 and panel.sliders["A[0,0]"].value == pytest.approx(GT16["A"][0])
+    assert [c.order for c in st.cycles.stable] == [16]
+    # invalid input: a message, and the model stays
+    panel.boxes["A[0,0]"].value = float("nan")
+    assert "A[0,0] must be a finite number" in st.message
+    assert st.model == gt16 and panel.boxes["A[0,0]"].value == pytest.approx(GT16["A"][0])
+    msg = [c for c in panel.children if isinstance(c, widgets._ui.MessageBar)][0]
+    assert "finite number" in msg.value
+    # an outside model change moves the sliders
+    st.model = gt16.set_param("W[1,0]", 0.1)
+    assert panel.sliders["W[1,0]"].value == 0.1
+    with pytest.raises(ValueError, match="no parameter 'Q'"):
+        widgets.ParameterPanel(gt16, ["Q[0]"])
+    with pytest.raises(TypeError, match="sequence of parameter paths"):
+        widgets.ParameterPanel(gt16, "A[0,0]")
+
+
+def test_parameter_panel_debounces_drags(gt16):
+    panel = widgets.ParameterPanel(gt16, ["h[0]"], debounce=10.0)
+    searches = []
+    panel.state.observe(lambda ch: searches.append(ch["new"]), names="cycles")
+    for v in np.linspace(0.3, 0.4, 12):                       # a drag
+        panel.sliders["h[0]"].value = float(v)
+    assert searches == [] and panel.state.model == gt16
+    panel.flush()
+    assert len(searches) == 1 and panel.state.model.get_param("h[0]") == pytest.approx(0.4)
+
+
+# -- phase portrait ---------------------------------------------------------------------------
+def test_phase_portrait_follows_the_model(gt16):
+    pp = widgets.PhasePortrait(gt16, max_order=16)
+    assert type(pp.canvas).__name__ == "Canvas"                # an ipympl canvas widget
+    stable = [ln for ln in lines(pp.ax, "cycle") if ln.get_linestyle() == "-"]
+    assert len(stable) == 1 and len(stable[0].get_xydata()) == 17
+    old = [ln.get_xydata().copy() for ln in lines(pp.ax, "cycle")]
+    old_borders = pp.ax.collections[0].get_segments()
+    pp.state.model = gt16.set_param("h[1]", -0.5)
+    new = [ln.get_xydata() for ln in lines(pp.ax, "cycle")]
+    assert len(new) != len(old) or any(not np.allclose(a, b) for a, b in zip(old, new))
+    assert "stable" in pp.summary.value and "<table" in pp.table.value
+    assert len(pp.ax.collections[0].get_segments()) == len(old_borders)
+    pp.basins_box.value = True
+    assert [im.get_gid() for im in pp.ax.images] == ["basins"]
+    pp.borders_box.value = False
+    assert not [c for c in pp.ax.collections if c.get_gid() == "borders"]
+
+
+def test_phase_portrait_click_starts_trajectory_and_picks_cycles(gt16):
+    pp = widgets.PhasePortrait(gt16, max_order=16)
+    (x0, x1), (y0, y1) = pp.ax.get_xlim(), pp.ax.get_ylim()
+    x, y = x0 + 0.1 * (x1 - x0), y0 + 0.1 * (y1 - y0)           # a corner, away from the cycles
+    click(pp.figure, pp.ax, x, y)
+    (traj,) = lines(pp.ax, "trajectory")
+    assert np.allclose(traj.get_xydata()[0], [x, y], atol=1e-9)
+    assert np.allclose(traj.get_xydata(), gt16.simulate([x, y], pp.n_steps))
+    c16 = pp.state.cycles.stable[0]
+    click(pp.figure, pp.ax, *c16.points[3])
+    assert pp.selected is not None and pp.selected.same_as(c16)
+    assert "16-cycle" in pp.info.value and "stable spiral" in pp.info.value
+    assert len(lines(pp.ax, "selected")) == 1 and len(lines(pp.ax, "trajectory")) == 1
+    fp = pp.state.cycles[1][0]
+    pp.info.value = ""
+    click(pp.figure, pp.ax, *fp.points[0], name="motion_notify_event")
+    assert "1-cycle" in pp.info.value and "saddle" in pp.info.value or "unstable" in pp.info.value
+    pp.clear_button.click()
+    assert lines(pp.ax, "trajectory") == []
+
+
+def test_phase_portrait_reports_diverging_trajectory():
+    m = pe.PLRNN([1.5, 0.5], [[0, 0], [0, 0]], [0.0, 0.0])      # z0 explodes unless it starts at 0
+    pp = widgets.PhasePortrait(m, max_order=2)
+    pp.add_trajectory([1.0, 1.0])
+    assert "diverges" in pp.notice.value
+    with pytest.raises(ValueError, match="finite state of shape"):
+        pp.add_trajectory([np.nan, 0.0])
+
+
+def test_phase_portrait_projections_for_m3():
+    rng = np.random.default_rng(2)
+    m = pe.PLRNN(rng.uniform(0.3, 0.8, 3), rng.normal(0, 0.7, (3, 3)), rng.normal(0, 1, 3))
+    pp = widgets.PhasePortrait(m, max_order=3)
+    assert pp.ax.get_xlabel() == "$z_0$" and not pp.view.disabled
+    pp.y_coord.value = 2
+    assert pp.ax.get_ylabel() == "$z_2$"
+    pp.view.value = "PCA"
+    assert pp.ax.get_xlabel() == "PC1"
+    (x0, x1), (y0, y1) = pp.ax.get_xlim(), pp.ax.get_ylim()
+    click(pp.figure, pp.ax, x0 + 0.05 * (x1 - x0), y0 + 0.05 * (y1 - y0))
+    (traj,) = lines(pp.ax, "trajectory")
+    z0 = pp.trajectories[0]
+    assert np.allclose(traj.get_xydata(), pp.projection.to_plane(m.simulate(z0, pp.n_steps)))
+
+
+# -- bifurcation map ----------------------------------------------------------------------------
+def test_bifurcation_map_click_moves_the_model(gt16):
+    bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], ranges={"A[0,0]": (0.0, 1.0), "A[1,1]": (0.0, 1.0)}, n=11)
+    pp = widgets.PhasePortrait(bp.state)                           # the portrait follows the shared state
+    before = [ln.get_xydata().copy() for ln in lines(pp.ax, "cycle")]
+    click(bp.figure, bp.ax, 0.31, 0.52)
+    m = bp.state.model
+    assert m.get_param("A[0,0]") == pytest.approx(0.3) and m.get_param("A[1,1]") == pytest.approx(0.5)
+    assert np.allclose(bp.marker.get_xydata(), [[0.3, 0.5]])
+    after = [ln.get_xydata() for ln in lines(pp.ax, "cycle")]
+    assert len(after) != len(before) or any(not np.allclose(a, b) for a, b in zip(before, after))
+    with pytest.raises(ValueError, match="two different parameter paths"):
+        widgets.BifurcationMapPanel(gt16, ["A[0,0]"])
+
+
+@pytest.mark.skipif(not hasattr(pe, "bifurcation_map"), reason="pe.bifurcation_map (bifurcation issue) not merged yet")
+def test_bifurcation_map_computes_in_background_and_cancels(gt16):
+    bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=5, max_order=3)
+    bp.compute()
+    assert bp.jobs.wait(60)
+    assert bp.jobs.status.value == "done" and bp.result is not None
+    assert bp.jobs.progress.value == bp.jobs.progress.max
+    assert np.asarray(bp.result.counts).shape[:2] == (5, 5)
+    assert len(bp.ax.get_children()) > 12 and bp.marker in bp.ax.lines
+    bp.n.value = 60
+    bp.jobs.cancel_button.disabled = False
+    bp.compute()
+    bp.jobs.cancel()
+    assert bp.jobs.wait(60)
+    assert bp.jobs.status.value.startswith("cancelled") or bp.jobs.status.value == "done"
+
+
+def test_bifurcation_map_failure_shows_message(gt16):
+    bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=5)
+    bp.x_low.value = 5.0                                           # low > high
+    bp.compute()
+    assert bp.jobs.wait(30)
+    assert "failed" in bp.jobs.status.value and "low &lt; high" in bp.jobs.status.value
+    assert not bp.jobs.run_button.disabled
+
+
+# -- training ----------------------------------------------------------------------------------
+def _fake_run(gt16):
+    ckpts = [gt16.set_param("A[0,0]", a) for a in np.linspace(0.3, 0.84, 7)]
+    return ckpts, np.geomspace(5.0, 0.1, 7), np.arange(0, 70, 10)
+
+
+def test_training_panel_epoch_slider_and_click(gt16):
+    ckpts, losses, epochs = _fake_run(gt16)
+    tp = widgets.TrainingPanel(ckpts, losses=losses, epochs=epochs, max_order=16)
+    (loss,) = lines(tp.ax, "loss")
+    assert np.allclose(loss.get_xydata(), np.c_[epochs, losses])
+    pp = widgets.PhasePortrait(tp.state)
+    before = pp.summary.value
+    tp.epoch.value = 20
+    assert tp.state.epoch == 20 and tp.state.model == ckpts[2]
+    assert np.allclose(tp.epoch_line.get_xdata(), [20, 20])
+    assert pp.summary.value != before
+    click(tp.figure, tp.ax, 49.0, losses[5])
+    assert tp.epoch.value == 50 and tp.state.model == ckpts[5]
+    with pytest.raises(ValueError, match="strictly increasing"):
+        widgets.TrainingPanel(ckpts, epochs=epochs[::-1])
+    with pytest.raises(TypeError, match="TrainingRun"):
+        widgets.TrainingPanel(3)
+
+
+@pytest.mark.skipif(not hasattr(pe, "analyze_training"), reason="pe.analyze_training (bifurcation issue) not merged yet")
+def test_training_panel_marks_events(gt16):
+    ckpts, losses, epochs = _fake_run(gt16)
+    tp = widgets.TrainingPanel(ckpts, losses=losses, epochs=epochs, max_order=16)
+    tp.analyze()
+    assert tp.jobs.wait(120) and tp.jobs.status.value == "done"
+    assert tp.events                                               # the 16-cycle appears along the way
+    marks = lines(tp.ax, "event")
+    assert len(marks) == len(tp.events)
+    assert all(epochs[0] <= ln.get_xdata()[0] <= epochs[-1] for ln in marks)
+
+
+# -- explorer --------------------------------------------------------------------------------------
+def test_explorer_composes_panels_through_one_state(gt16):
+    ckpts, losses, epochs = _fake_run(gt16)
+    ex = widgets.Explorer(gt16, max_order=16, params=["A[0,0]", "A[1,1]"], debounce=0,
+                          run=type("Run", (), dict(checkpoints=ckpts, losses=losses, epochs=epochs))())
+    assert [c.order for c in ex.cycles.stable] == [16]
+    assert ex.parameters.state is ex.portrait.state is ex.bifurcation_map.state is ex.training.state is ex.state
+    seen = []
+    ex.observe(lambda ch: seen.append(ch["new"]), names="cycles")
+    ex.parameters.sliders["A[0,0]"].value = 0.5
+    assert ex.model.get_param("A[0,0]") == 0.5 and len(seen) == 1 and ex.cycles is seen[0]
+    ex.model = gt16                                                  # setting the trait recomputes
+    assert [c.order for c in ex.cycles.stable] == [16]
+    assert ex.parameters.sliders["A[0,0]"].value == pytest.approx(GT16["A"][0])
+    ex.training.epoch.value = 0
+    assert ex.model == ckpts[0] and ex.parameters.sliders["A[0,0]"].value == pytest.approx(0.3)
+    with pytest.raises(TraitError):
+        ex.cycles = None
+    with pytest.raises(TraitError):
+        ex.model = "not a model"
+    ex.parameters.boxes["A[1,1]"].value = float("inf")
+    assert "finite" in ex.children[0].value and ex.model == ckpts[0]
