@@ -138,7 +138,7 @@ def cycle_from_itinerary(model: Model, itinerary: Any) -> Cycle:
     >>> import plrnn_explorer as pe
     >>> m = pe.PLRNN([0.2], [[-1.7]], [1.0])          # skew tent map, a_r = -1.5
     >>> c = pe.cycle_from_itinerary(m, [[1], [0]])
-    >>> c.points.round(4).ravel().tolist(), round(c.eigenvalues[0].real, 4)
+    >>> c.points.round(4).ravel().tolist(), round(float(c.eigenvalues[0].real), 4)
     ([-0.3846, 0.9231], -0.3)
     """
     check_model(model)
