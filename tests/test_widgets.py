@@ -176,7 +176,7 @@ def test_phase_portrait_projections_for_m3():
     rng = np.random.default_rng(2)
     m = pe.PLRNN(rng.uniform(0.3, 0.8, 3), rng.normal(0, 0.7, (3, 3)), rng.normal(0, 1, 3))
     pp = widgets.PhasePortrait(m, max_order=3)
-    assert pp.ax.get_xlabel() == "$z_0$" and not pp.view.disabled
+    assert pp.ax.get_xlabel() == "$z_0$" and pp.view_controls.layout.display is None
     pp.y_coord.value = 2
     assert pp.ax.get_ylabel() == "$z_2$"
     pp.view.value = "PCA"

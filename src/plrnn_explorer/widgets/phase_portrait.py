@@ -110,20 +110,18 @@ class PhasePortrait(W.VBox):
         self.figure = canvas_figure(figsize)
         self.ax = self.figure.add_subplot()
         self.canvas = self.figure.canvas
-        M = self.state.model.dim
         self.basins_box = W.Checkbox(value=basins, description="basins", indent=False, layout=W.Layout(width="80px"))
         self.borders_box = W.Checkbox(value=borders, description="borders", indent=False,
                                       layout=W.Layout(width="80px"))
         self.autoscale_box = W.Checkbox(value=True, description="autoscale", indent=False,
                                         layout=W.Layout(width="90px"))
         self.view = W.ToggleButtons(options=["coordinates", "PCA"], value="coordinates",
-                                    style={"button_width": "90px"}, disabled=M <= 2)
-        opts = [(f"z{i}", i) for i in range(M)]
-        self.x_coord = W.Dropdown(options=opts, value=0, description="x", layout=W.Layout(width="110px"),
-                                  style={"description_width": "15px"}, disabled=M <= 2)
-        self.y_coord = W.Dropdown(options=opts, value=min(1, M - 1), description="y",
-                                  layout=W.Layout(width="110px"), style={"description_width": "15px"},
-                                  disabled=M <= 2)
+                                    style={"button_width": "90px"})
+        small = dict(layout=W.Layout(width="110px"), style={"description_width": "15px"})
+        self.x_coord = W.Dropdown(options=[("z0", 0)], value=0, description="x", **small)
+        self.y_coord = W.Dropdown(options=[("z0", 0)], value=0, description="y", **small)
+        self.view_controls = W.HBox([self.view, self.x_coord, self.y_coord])
+        self._sync_view_controls(self.state.model.dim)
         self.clear_button = W.Button(description="clear trajectories", layout=W.Layout(width="140px"))
         self.clear_button.on_click(lambda _: self.clear_trajectories())
         for w in (self.basins_box, self.borders_box, self.view, self.x_coord, self.y_coord):
@@ -137,8 +135,7 @@ class PhasePortrait(W.VBox):
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.state.observe(lambda _: self.redraw(), names="cycles")
         controls = W.HBox([self.borders_box, self.basins_box, self.autoscale_box, self.clear_button])
-        view = W.HBox([self.view, self.x_coord, self.y_coord])
-        children: list[W.Widget] = [controls, view, self.canvas, self.summary, self.info, self.notice]
+        children: list[W.Widget] = [controls, self.view_controls, self.canvas, self.summary, self.info, self.notice]
         if show_message:
             children.append(MessageBar(self.state))
         children.append(W.Accordion([self.table], titles=("cycle table",)))
@@ -147,6 +144,14 @@ class PhasePortrait(W.VBox):
         self.redraw()
 
     # -- drawing -------------------------------------------------------------------
+    def _sync_view_controls(self, M: int) -> None:
+        """Coordinate choices for an M-dimensional model; hidden when there is nothing to choose (M = 2)."""
+        if len(self.x_coord.options) != M:
+            opts = [(f"z{i}", i) for i in range(M)]
+            self.x_coord.options, self.y_coord.options = opts, opts
+            self.x_coord.value, self.y_coord.value = 0, min(1, M - 1)
+        self.view_controls.layout.display = "none" if M <= 2 else None
+
     def _make_projection(self, model: Model, cycles: CycleSet | None) -> Projection:
         if model.dim == 2:
             return Projection.coordinates(2, 0, 1)
@@ -162,6 +167,7 @@ class PhasePortrait(W.VBox):
         """Draw the current model, cycles and trajectories again."""
         model, cycles = self.state.model, self.state.cycles
         ax = self.ax
+        self._sync_view_controls(model.dim)
         if model.dim < 2:
             self.notice.value = "a phase portrait needs a model with at least 2 latent units"
             return

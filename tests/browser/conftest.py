@@ -1,0 +1,159 @@
+"""Servers and browser for the real-browser tests (JupyterLab and Voila in headless Debian Chromium).
+
+Follows the verified recipe of the project's browser-testing notes: servers
+started with ``subprocess.Popen`` on free localhost ports and polled until
+they answer, Debian's ``/usr/bin/chromium`` driven by Playwright's sync API,
+a fresh context per test. Without Chromium or Playwright the tests skip with
+the reason, except under ``CI=true`` where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+TOKEN = "plrnn-explorer-browser-test"
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK = REPO / "notebooks" / "explorer.ipynb"
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests cannot run on CI: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"no answer from {url} within {timeout} s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def token() -> str:
+    """The Lab server's token."""
+    return TOKEN
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Folder for screenshots (created on demand)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("playwright is not installed (pip install playwright; never 'playwright install')")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def root(tmp_path_factory) -> Path:
+    """A temporary server root holding a copy of the notebook (Lab writes checkpoints there)."""
+    r = tmp_path_factory.mktemp("nbroot")
+    shutil.copy(NOTEBOOK, r / NOTEBOOK.name)
+    return r
+
+
+@pytest.fixture(scope="session")
+def lab_url(chromium_path, root, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lab")
+    settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
+         f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'ws'}",
+         f"--LabApp.user_settings_dir={tmp / 'settings'}", "--LabApp.expose_app_in_browser=True"],
+        stdout=subprocess.DEVNULL, stderr=open(tmp / "lab.log", "w"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/api/status?token={TOKEN}", proc)
+        yield base
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def voila_url(chromium_path, root, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("voila")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
+         "--Voila.port_retries=0", f"--Voila.root_dir={root}", "--show_tracebacks=True",
+         "--Voila.tornado_settings=disable_check_xsrf=True"],
+        stdout=subprocess.DEVNULL, stderr=open(tmp / "voila.log", "w"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/voila/static/voila.js", proc)
+        yield base
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh context and page; any uncaught page error fails the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"page errors: {errors}"
