@@ -144,7 +144,7 @@ def random_plrnn(M: int, target: float | str = "attracting", *, seed: int | None
         hi *= 2.0
         if hi > 1e12:
             raise ValueError(f"target {target} cannot be reached with this random draw; try another seed")
-    for _ in range(80):
+    for _ in range(50):
         mid = 0.5 * (lo + hi)
         if _mean_radius(A, mid * W, regions) < target:
             lo = mid
