@@ -255,3 +255,19 @@ def test_plots_run(gt16, gt_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pe.plotting.plot_landscape(ls)
+
+
+def test_cli_train(tmp_path, gt16, gt_data, capsys):
+    from plrnn_explorer.cli import main
+
+    pe.save_model(gt16.replace(h=[0.0, 0.0]), tmp_path / "m.json")
+    np.save(tmp_path / "x.npy", gt_data)
+    out = tmp_path / "run.npz"
+    code = main(["train", str(tmp_path / "m.json"), str(tmp_path / "x.npy"), "--epochs", "4", "--method", "gtf",
+                 "--alpha", "0.1", "--out", str(out), "--seed", "0"])
+    assert code == 0
+    run = pe.TrainingRun.load(out)
+    assert run.epochs.tolist() == [0, 1, 2, 3, 4] and run.settings["alpha"] == 0.1
+    code = main(["train", str(tmp_path / "m.json"), str(tmp_path / "x.npy"), "--epochs", "2", "--method", "gtf",
+                 "--alpha", "2", "--out", str(out)])
+    assert code == 2 and "alpha" in capsys.readouterr().err

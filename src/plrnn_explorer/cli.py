@@ -81,6 +81,41 @@ def _configure_cycles(p: argparse.ArgumentParser) -> Runner:
     return run
 
 
+@command("train", "train a saved model on data (.npy or .csv, rows = time steps) and save the run")
+def _configure_train(p: argparse.ArgumentParser) -> Runner:
+    p.add_argument("model_file", metavar="MODEL_FILE", help="initial model (.json/.npz from save_model)")
+    p.add_argument("data_file", metavar="DATA_FILE", help="observations: .npy array or .csv (T rows, N columns)")
+    p.add_argument("--epochs", type=int, required=True, help="number of epochs")
+    p.add_argument("--method", default="bptt", choices=["bptt", "stf", "gtf"], help="forcing method")
+    p.add_argument("--alpha", type=float, default=None, help="GTF parameter in [0, 1]")
+    p.add_argument("--tau", type=int, default=None, help="STF forcing interval")
+    p.add_argument("--seq-len", type=int, default=None, help="window length (default: whole data)")
+    p.add_argument("--batch-size", type=int, default=1, help="windows per update")
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    p.add_argument("--loss", default="mse", choices=["mse", "mae"], help="loss function")
+    p.add_argument("--checkpoint-every", type=int, default=1, help="epochs between checkpoints")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--out", required=True, help="output run file (.npz or .json)")
+
+    def run(args: argparse.Namespace) -> int:
+        import numpy as np
+
+        from . import load_model, train
+
+        if args.data_file.endswith(".npy"):
+            data = np.load(args.data_file, allow_pickle=False)
+        else:
+            data = np.loadtxt(args.data_file, delimiter=",", ndmin=2)
+        result = train(load_model(args.model_file), data, args.epochs, method=args.method, alpha=args.alpha,
+                       tau=args.tau, seq_len=args.seq_len, batch_size=args.batch_size, lr=args.lr,
+                       loss=args.loss, checkpoint_every=args.checkpoint_every, seed=args.seed)
+        result.save(args.out)
+        print(f"{result!r}; saved to {args.out}")
+        return 0 if result.status == "completed" else 1
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="plrnn-explorer",
                      description="Fixed points, cycles and bifurcations of ReLU-based RNNs (SCYFI).")
