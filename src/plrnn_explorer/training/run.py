@@ -146,7 +146,7 @@ class TrainingRun:
             else:
                 with np.load(p, allow_pickle=False) as z:
                     if "__meta__" not in z.files:
-                        raise ValueError("no '__meta__' entry")
+                        raise ValueError(f"{str(p)!r} is not a plrnn_explorer training run (no '__meta__' entry)")
                     meta = json.loads(str(z["__meta__"]))
                     cls._check_meta(p, meta)
                     mtype = MODEL_TYPES[meta["model_type"]]
