@@ -15,6 +15,8 @@ Examples
 """
 
 from .attraction import basins
+from .bifurcations import (BifurcationEvent, BifurcationMap, Sweep, TrainingAnalysis, analyze_training,
+                           bifurcation_map, load_bifurcation_map, sweep)
 from .cycles import Cycle, CycleSet, DegenerateItinerary, classify_multipliers
 from .exhaustive import exhaustive_cycles
 from .io import load_model, save_model
@@ -34,4 +36,6 @@ __all__ = [
     "save_model", "load_model",
     "basins", "Projection",
     "train", "TrainingRun", "loss_landscape", "training", "systems", "io",
+    "sweep", "bifurcation_map", "analyze_training", "load_bifurcation_map", "BifurcationEvent", "Sweep",
+    "BifurcationMap", "TrainingAnalysis",
 ]

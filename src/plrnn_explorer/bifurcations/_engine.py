@@ -1,0 +1,327 @@
+"""Cycles at every point of a parameter grid: batch SCYFI plus continuation.
+
+Two phases, both deterministic for a given seed and independent of how the
+points are split into chunks, threads or Dask tasks:
+
+1. **Search** (the expensive part, parallel over points): SCYFI for every
+   order at every point, with a random stream that depends only on the
+   point's id and the order (see :mod:`._batch`). Orders with no more
+   candidate words than the heuristic's minimum work (N_out * N_in, or
+   2^10) are instead enumerated exactly, as ``find_cycles`` does.
+2. **Continuation** (cheap): every itinerary found at a point is tried at the
+   point's grid neighbours, one cycle solve each, and spreads on wherever it
+   is self-consistent, until nothing new is found. The result is the same as
+   warm-starting every point from all its neighbours' itineraries, repeated
+   to convergence: a cycle found *anywhere* in the connected region of the
+   grid where it exists is reported at every point of that region. This is
+   what lets the search phase use much smaller loop budgets than a single
+   :func:`~plrnn_explorer.find_cycles` call.
+
+Long runs report progress after every chunk of points, can be cancelled
+between chunks (``cancel()`` returning True) and survive ``KeyboardInterrupt``:
+the points searched so far are kept and marked in ``computed``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numba
+import numpy as np
+
+from ..exhaustive import n_lyndon_words
+from ..itineraries import SINGULAR_RTOL
+from ..scyfi import default_budgets
+from . import _batch
+
+ProgressArg = bool | Callable[[int, int], Any] | None
+CancelArg = Callable[[], bool] | None
+
+#: initial number of word slots per point and order (grown on overflow)
+_CAP = 16
+#: orders with at most max(N_out * N_in, this) candidate words are enumerated exactly at every point
+EXHAUSTIVE_WORDS = 2**10
+
+
+@dataclass
+class GridCycles:
+    """Itineraries of the cycles found at every point of a grid (flat point index).
+
+    For each order k: ``words[k]`` (U, k, G) uint8 canonical words and the
+    pairs ``point[k][i]`` / ``word[k][i]`` (a cycle with word ``word[k][i]``
+    exists at point ``point[k][i]``), with ``monodromy[k][i]`` (M, M) and
+    ``stable[k][i]``.
+    """
+
+    n_points: int
+    orders: list[int]
+    words: dict[int, np.ndarray]
+    point: dict[int, np.ndarray]
+    word: dict[int, np.ndarray]
+    monodromy: dict[int, np.ndarray]
+    stable: dict[int, np.ndarray]
+    computed: np.ndarray
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self, stable_only: bool = False) -> np.ndarray:
+        """(n_points, len(orders)) number of cycles per point and order (-1 where not computed)."""
+        out = np.zeros((self.n_points, len(self.orders)), np.int64)
+        for j, k in enumerate(self.orders):
+            sel = self.stable[k] if stable_only else slice(None)
+            out[:, j] = np.bincount(self.point[k][sel], minlength=self.n_points)
+        out[~self.computed] = -1
+        return out
+
+    def words_at(self, p: int) -> list[np.ndarray]:
+        """Canonical words of all cycles at point ``p``, lowest order first."""
+        return [self.words[k][i] for k in self.orders for i in np.sort(self.word[k][self.point[k] == p])]
+
+
+def resolve_budgets(orders: Sequence[int], budgets: Any,
+                    default: Callable[[int], tuple[int, int]] = default_budgets) -> dict[int, tuple[int, int]]:
+    """Loop budgets per order from None (``default``), a pair, or a callable ``k -> (n_out, n_in)``."""
+    if budgets is None:
+        fn = default
+    elif callable(budgets):
+        fn = budgets
+    else:
+        try:
+            n_out, n_in = budgets
+        except (TypeError, ValueError):
+            raise TypeError("budgets must be None, a pair (outer_loop_iterations, inner_loop_iterations) "
+                            "or a callable order -> pair") from None
+        fn = lambda k: (n_out, n_in)  # noqa: E731
+    out = {}
+    for k in orders:
+        pair = fn(k)
+        if (not isinstance(pair, tuple) or len(pair) != 2
+                or not all(isinstance(x, (int, np.integer)) and x >= 0 for x in pair)):
+            raise ValueError(f"budgets for order {k} must be a pair of non-negative integers, got {pair!r}")
+        out[k] = (int(pair[0]), int(pair[1]))
+    return out
+
+
+def search_chunk(arrays: tuple[np.ndarray, ...], seed_ids: np.ndarray, orders: Sequence[int],
+                 budgets: dict[int, tuple[int, int]], pool: np.ndarray, base_seed: int,
+                 serial: bool = False) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Search phase for one chunk of stacked points.
+
+    Returns ``{k: (n_found (n,), words (sum n_found, k, G))}``. Module level so
+    Dask can ship it to workers; ``serial`` runs one thread (one core per task).
+    """
+    kernel = _batch.search_points_serial if serial else _batch.search_points
+    n = seed_ids.shape[0]
+    G = arrays[2].shape[1]
+    seed = np.uint64(base_seed)
+    out = {}
+    for k in orders:
+        n_out, n_in = budgets[k]
+        exhaustive = G * k <= 62 and n_lyndon_words(2 ** G, k) <= max(n_out * n_in, EXHAUSTIVE_WORDS)
+        n_found = np.zeros(n, np.int64)
+        todo = np.arange(n)
+        cap = _CAP
+        collected: dict[int, np.ndarray] = {}
+        while todo.size:
+            sub = tuple(np.ascontiguousarray(a[todo]) for a in arrays)
+            found = np.zeros((todo.size, cap, k, G), np.uint8)
+            nf = np.zeros(todo.size, np.int64)
+            overflow = np.zeros(todo.size, np.bool_)
+            with numba.parallel_chunksize(1):
+                kernel(*sub, np.ascontiguousarray(seed_ids[todo]), k, n_out, n_in, pool, seed, exhaustive, found, nf,
+                       overflow, SINGULAR_RTOL)
+            for j, p in enumerate(todo):
+                if not overflow[j]:
+                    n_found[p] = nf[j]
+                    collected[int(p)] = found[j, : nf[j]]
+            todo = todo[overflow]
+            cap *= 4
+        words = [collected[p] for p in range(n)]
+        out[k] = (n_found, np.concatenate(words) if words else np.zeros((0, k, G), np.uint8))
+    return out
+
+
+def _progress_callback(progress: ProgressArg, total: int, desc: str) -> tuple[Callable[[int, int], Any], Callable]:
+    """Turn ``progress`` (True / False / callable) into (update(done, total), close())."""
+    if progress is None or progress is False:
+        return (lambda done, tot: None), (lambda: None)
+    if callable(progress):
+        return progress, (lambda: None)
+    if progress is not True:
+        raise TypeError("progress must be True, False or a callable progress(done, total)")
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is optional
+        def update(done: int, tot: int) -> None:
+            print(f"\r{desc}: {done}/{tot} points", end="", file=sys.stderr)
+        return update, (lambda: print(file=sys.stderr))
+    bar = tqdm(total=total, desc=desc, unit="pt")
+
+    def update(done: int, tot: int) -> None:
+        bar.update(done - bar.n)
+
+    return update, bar.close
+
+
+def _chunks(n: int, chunk_size: int | None) -> list[np.ndarray]:
+    if chunk_size is None:
+        chunk_size = max(4 * numba.get_num_threads(), -(-n // 100))
+    return [np.arange(i, min(n, i + chunk_size)) for i in range(0, n, chunk_size)]
+
+
+def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray], list[np.ndarray]],
+                orders: Sequence[int], budgets: dict[int, tuple[int, int]], pool: np.ndarray, base_seed: int, *,
+                progress: ProgressArg = None, cancel: CancelArg = None, client: Any = None,
+                chunk_size: int | None = None, desc: str = "cycles") -> GridCycles:
+    """Both phases over stacked canonical ``arrays`` of N points.
+
+    ``neighbours(p)`` maps an int array of flat point indices to a list of
+    arrays of neighbour indices (-1 = none), one array per direction.
+    """
+    t0 = time.perf_counter()
+    N = arrays[0].shape[0]
+    orders = list(orders)
+    chunks = _chunks(N, chunk_size)
+    update, close = _progress_callback(progress, N, desc)
+    computed = np.zeros(N, bool)
+    tables: dict[int, dict[bytes, int]] = {k: {} for k in orders}
+    word_lists: dict[int, list[np.ndarray]] = {k: [] for k in orders}
+    pairs: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in orders}
+    interrupted = False
+
+    def absorb(idx: np.ndarray, res: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
+        for k in orders:
+            n_found, words = res[k]
+            ids = np.empty(len(words), np.int64)
+            for i, w in enumerate(words):
+                key = w.tobytes()
+                if key not in tables[k]:
+                    tables[k][key] = len(word_lists[k])
+                    word_lists[k].append(w)
+                ids[i] = tables[k][key]
+            pairs[k].append((np.repeat(idx, n_found), ids))
+        computed[idx] = True
+        update(int(computed.sum()), N)
+
+    try:
+        if client is None:
+            for idx in chunks:
+                if cancel is not None and cancel():
+                    interrupted = True
+                    break
+                absorb(idx, search_chunk(tuple(a[idx] for a in arrays), idx, orders, budgets, pool, base_seed))
+        else:
+            interrupted = _run_dask(client, chunks, arrays, orders, budgets, pool, base_seed, absorb, cancel)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        close()
+    t_search = time.perf_counter() - t0
+
+    G = arrays[2].shape[1]
+    words = {k: (np.stack(word_lists[k]) if word_lists[k] else np.zeros((0, k, G), np.uint8)) for k in orders}
+    result = GridCycles(N, orders, words, {}, {}, {}, {}, computed)
+    n_checked = 0
+    for k in orders:
+        pts = np.concatenate([p for p, _ in pairs[k]]) if pairs[k] else np.zeros(0, np.int64)
+        wid = np.concatenate([w for _, w in pairs[k]]) if pairs[k] else np.zeros(0, np.int64)
+        pts, wid, P, checked = _continue(arrays, neighbours, computed, words[k], pts, wid)
+        n_checked += checked
+        order = np.lexsort((wid, pts))
+        result.point[k], result.word[k], result.monodromy[k] = pts[order], wid[order], P[order]
+        result.stable[k] = _stable(P[order])
+    result.stats = {"seconds": time.perf_counter() - t0, "search_seconds": t_search,
+                    "continuation_solves": n_checked, "interrupted": interrupted,
+                    "points_computed": int(computed.sum()), "budgets": budgets}
+    return result
+
+
+def _run_dask(client: Any, chunks: list[np.ndarray], arrays: tuple[np.ndarray, ...], orders: list[int],
+              budgets: dict[int, tuple[int, int]], pool: np.ndarray, base_seed: int,
+              absorb: Callable, cancel: CancelArg) -> bool:
+    """Fan the search phase out over a dask.distributed Client; True if cancelled."""
+    from distributed import as_completed
+
+    futures = {}
+    for idx in chunks:
+        fut = client.submit(search_chunk, tuple(a[idx] for a in arrays), idx, orders, budgets, pool, base_seed,
+                            True, pure=False)
+        futures[fut] = idx
+    done = {}
+    try:
+        for fut in as_completed(list(futures)):
+            done[fut] = fut.result()
+            if cancel is not None and cancel():
+                return True
+    finally:
+        for fut in futures:
+            if fut not in done:
+                fut.cancel()
+        # absorb in chunk order so the word table (and everything after) is deterministic
+        for fut, idx in futures.items():
+            if fut in done:
+                absorb(idx, done[fut])
+    return False
+
+
+def _continue(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray], list[np.ndarray]],
+              computed: np.ndarray, words: np.ndarray, pts: np.ndarray, wid: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Spread every word to neighbouring computed points where it is self-consistent.
+
+    Returns the final pairs, their monodromies and the number of solves.
+    """
+    N = computed.shape[0]
+    U = words.shape[0]
+    M = arrays[0].shape[1]
+    if U == 0:
+        return pts, wid, np.zeros((0, M, M)), 0
+    member = np.zeros((N, U), bool)
+    tried = np.zeros((N, U), bool)
+    member[pts, wid] = True
+    tried[pts, wid] = True
+    frontier_p, frontier_w = pts, wid
+    n_checked = 0
+    while frontier_p.size:
+        cand_p = np.concatenate([q for q in neighbours(frontier_p)])
+        cand_w = np.tile(frontier_w, len(cand_p) // max(1, len(frontier_p)))
+        keep = cand_p >= 0
+        cand_p, cand_w = cand_p[keep], cand_w[keep]
+        keep = computed[cand_p] & ~tried[cand_p, cand_w]
+        cand = np.unique(cand_p[keep] * U + cand_w[keep])
+        cand_p, cand_w = cand // U, cand % U
+        if not cand.size:
+            break
+        tried[cand_p, cand_w] = True
+        ok, _ = _batch.check_words(*arrays, cand_p, np.ascontiguousarray(words[cand_w]), SINGULAR_RTOL)
+        n_checked += cand.size
+        frontier_p, frontier_w = cand_p[ok], cand_w[ok]
+        member[frontier_p, frontier_w] = True
+    pts, wid = np.nonzero(member)
+    ok, P = _batch.check_words(*arrays, pts, np.ascontiguousarray(words[wid]), SINGULAR_RTOL)
+    return pts[ok], wid[ok], P[ok], n_checked + pts.size
+
+
+def _stable(P: np.ndarray) -> np.ndarray:
+    if P.shape[0] == 0:
+        return np.zeros(0, bool)
+    return np.all(np.abs(np.linalg.eigvals(P)) < 1.0, axis=1)
+
+
+def grid_neighbours(shape: tuple[int, ...]) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """4-neighbourhood (2-D) or 2-neighbourhood (1-D) on a C-ordered grid of ``shape``."""
+    if len(shape) == 1:
+        n = shape[0]
+
+        def nb1(p: np.ndarray) -> list[np.ndarray]:
+            return [np.where(p > 0, p - 1, -1), np.where(p < n - 1, p + 1, -1)]
+        return nb1
+    ny, nx = shape
+
+    def nb2(p: np.ndarray) -> list[np.ndarray]:
+        iy, ix = np.divmod(p, nx)
+        return [np.where(ix > 0, p - 1, -1), np.where(ix < nx - 1, p + 1, -1),
+                np.where(iy > 0, p - nx, -1), np.where(iy < ny - 1, p + nx, -1)]
+    return nb2

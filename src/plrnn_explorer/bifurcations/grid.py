@@ -1,0 +1,339 @@
+"""Two-parameter bifurcation maps: existence and stability regions of all cycles up to an order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..cycles import CycleSet
+from ..models import Model, check_model
+from ._common import base_seed, cycle_set, map_budgets, orders_upto, shared_pool
+from ._engine import CancelArg, GridCycles, ProgressArg, grid_neighbours, resolve_budgets, search_grid
+from .events import BifurcationEvent, detect_events
+from .family import Family, check_values, stack_canonical
+
+__all__ = ["BifurcationMap", "BoundarySegment", "bifurcation_map", "load_bifurcation_map"]
+
+
+@dataclass(frozen=True)
+class BoundarySegment:
+    """A piece of a bifurcation curve between two neighbouring grid cells.
+
+    The segment is the cell border between the two cells, placed at the event's
+    parameter value along the edge joining them (the midpoint if not refined).
+
+    Attributes
+    ----------
+    start, end
+        (x, y) end points in parameter coordinates.
+    kind
+        Event kind (see :data:`~plrnn_explorer.bifurcations.EVENT_KINDS`).
+    order
+        Period of the cycle concerned.
+    value
+        Event value of the parameter that varies along the edge.
+    axis
+        ``"x"`` if the edge joins horizontal neighbours, else ``"y"``.
+    cells
+        ``((iy, ix), (iy, ix))`` of the two cells.
+    event
+        The :class:`BifurcationEvent` (None for maps loaded from a file).
+    """
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+    kind: str
+    order: int
+    value: float
+    axis: str
+    cells: tuple[tuple[int, int], tuple[int, int]]
+    event: BifurcationEvent | None = None
+
+
+class BifurcationMap:
+    """Cycle counts over a 2-D parameter grid, with bifurcation boundaries.
+
+    Attributes
+    ----------
+    xs, ys
+        Grid values of ``param_x`` and ``param_y``.
+    counts, stable_counts
+        (len(ys), len(xs), max_order) int arrays: number of (stable) cycles of
+        each order 1..max_order per cell; -1 where an interrupted run did not
+        get to.
+    boundaries
+        List of :class:`BoundarySegment`.
+    computed
+        (len(ys), len(xs)) bool.
+    complete
+        False if the run was cancelled or interrupted.
+    stats
+        Work done: seconds, continuation solves, budgets, ...
+    """
+
+    def __init__(self, xs: np.ndarray, ys: np.ndarray, param_x: str, param_y: str, counts: np.ndarray,
+                 stable_counts: np.ndarray, boundaries: list[BoundarySegment], computed: np.ndarray,
+                 stats: dict[str, Any], model: Model | None = None, grid: GridCycles | None = None) -> None:
+        self.xs, self.ys = xs, ys
+        self.param_x, self.param_y = param_x, param_y
+        self.counts, self.stable_counts = counts, stable_counts
+        self.boundaries = boundaries
+        self.computed = computed
+        self.stats = stats
+        self.model = model
+        self._grid = grid
+
+    @property
+    def orders(self) -> list[int]:
+        return list(range(1, self.counts.shape[2] + 1))
+
+    @property
+    def complete(self) -> bool:
+        return bool(np.all(self.computed))
+
+    def model_at(self, iy: int, ix: int) -> Model:
+        """The model of cell ``(iy, ix)``."""
+        if self.model is None:
+            raise ValueError("this map was loaded from a file and has no model")
+        return self.model.set_param(self.param_x, float(self.xs[ix])).set_param(self.param_y, float(self.ys[iy]))
+
+    def cycles_at(self, iy: int, ix: int) -> CycleSet:
+        """The :class:`~plrnn_explorer.CycleSet` of cell ``(iy, ix)`` (rebuilt from its itineraries)."""
+        if self._grid is None:
+            raise ValueError("this map was loaded from a file; its cycles were not saved")
+        if not self.computed[iy, ix]:
+            raise ValueError(f"cell ({iy}, {ix}) was not computed (the run was interrupted)")
+        return cycle_set(self._grid, iy * len(self.xs) + ix, self.model_at(iy, ix))
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the map, see :func:`plrnn_explorer.plotting.bifurcation.plot_map`."""
+        from ..plotting.bifurcation import plot_map
+
+        return plot_map(self, ax=ax, **kwargs)
+
+    # -- labelled data ---------------------------------------------------------
+    def _arrays(self) -> dict[str, np.ndarray]:
+        b = self.boundaries
+        return {"xs": self.xs, "ys": self.ys, "orders": np.asarray(self.orders), "counts": self.counts,
+                "stable_counts": self.stable_counts, "computed": self.computed.astype(np.int8),
+                "boundary_start": np.array([s.start for s in b], float).reshape(-1, 2),
+                "boundary_end": np.array([s.end for s in b], float).reshape(-1, 2),
+                "boundary_kind": np.array([s.kind for s in b], dtype=str),
+                "boundary_order": np.array([s.order for s in b], np.int64),
+                "boundary_value": np.array([s.value for s in b], float),
+                "boundary_axis": np.array([s.axis for s in b], dtype=str),
+                "boundary_cells": np.array([s.cells for s in b], np.int64).reshape(-1, 2, 2)}
+
+    def to_xarray(self):
+        """``xarray.Dataset`` with counts/stable_counts over (y, x, order) and boundaries along ``segment``."""
+        import xarray as xr
+
+        d = self._arrays()
+        seg = "segment"
+        return xr.Dataset(
+            {"counts": (("y", "x", "order"), d["counts"]), "stable_counts": (("y", "x", "order"), d["stable_counts"]),
+             "computed": (("y", "x"), d["computed"]),
+             "boundary_start": ((seg, "xy"), d["boundary_start"]), "boundary_end": ((seg, "xy"), d["boundary_end"]),
+             "boundary_kind": ((seg,), d["boundary_kind"]), "boundary_order": ((seg,), d["boundary_order"]),
+             "boundary_value": ((seg,), d["boundary_value"]), "boundary_axis": ((seg,), d["boundary_axis"]),
+             "boundary_cells": ((seg, "end", "yx"), d["boundary_cells"])},
+            coords={"x": d["xs"], "y": d["ys"], "order": d["orders"]},
+            attrs={"param_x": self.param_x, "param_y": self.param_y,
+                   "description": "plrnn_explorer bifurcation map: cycles per order on a 2-D parameter grid"})
+
+    def to_dataframe(self):
+        """One row per cell and order: x, y, order, count, stable_count (needs pandas)."""
+        import pandas as pd
+
+        ny, nx, K = self.counts.shape
+        iy, ix, io = np.meshgrid(np.arange(ny), np.arange(nx), np.arange(K), indexing="ij")
+        return pd.DataFrame({self.param_x: self.xs[ix.ravel()], self.param_y: self.ys[iy.ravel()],
+                             "order": io.ravel() + 1, "count": self.counts.ravel(),
+                             "stable_count": self.stable_counts.ravel()})
+
+    def to_netcdf(self, path: str | PathLike) -> None:
+        """Write :meth:`to_xarray` as netCDF (needs xarray and netCDF4)."""
+        self.to_xarray().to_netcdf(path)
+
+    def to_npz(self, path: str | PathLike) -> None:
+        """Write all arrays to an ``.npz`` file (no pickle); read back with :func:`load_bifurcation_map`."""
+        np.savez(path, param_x=np.asarray(self.param_x), param_y=np.asarray(self.param_y), **self._arrays())
+
+    def __repr__(self) -> str:
+        done = "" if self.complete else f", {int(self.computed.sum())}/{self.computed.size} cells computed"
+        return (f"<BifurcationMap {self.param_x} x {self.param_y} ({len(self.xs)}x{len(self.ys)}, orders "
+                f"1..{self.counts.shape[2]}): {len(self.boundaries)} boundary segment(s){done}>")
+
+
+def load_bifurcation_map(path: str | PathLike) -> BifurcationMap:
+    """Read a map written by :meth:`BifurcationMap.to_npz` or :meth:`BifurcationMap.to_netcdf`.
+
+    The loaded map has counts and boundaries but no model or cycles.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, plrnn_explorer as pe
+    >>> m = pe.PLRNN([0.2], [[-1.7]], [1.0])
+    >>> bm = pe.bifurcation_map(m, ("A[0,0]", [0.1, 0.3]), ("W[0,0]", [-1.9, -1.0]), 2, seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "map.npz")
+    >>> bm.to_npz(path)
+    >>> np.array_equal(load_bifurcation_map(path).counts, bm.counts)
+    True
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".npz":
+        with np.load(p, allow_pickle=False) as f:
+            d = {k: f[k] for k in f.files}
+    elif p.suffix.lower() in (".nc", ".netcdf", ".nc4"):
+        import xarray as xr
+
+        with xr.open_dataset(p) as ds:
+            d = {k: ds[k].values for k in ds.data_vars}
+            d.update(xs=ds["x"].values, ys=ds["y"].values, param_x=np.asarray(ds.attrs["param_x"]),
+                     param_y=np.asarray(ds.attrs["param_y"]))
+    else:
+        raise ValueError(f"path must end in .npz or .nc, got {str(p)!r}")
+    segs = [BoundarySegment(tuple(map(float, s)), tuple(map(float, e)), str(k), int(o), float(v), str(a),
+                            tuple(map(tuple, c.tolist())))
+            for s, e, k, o, v, a, c in zip(d["boundary_start"], d["boundary_end"], d["boundary_kind"],
+                                           d["boundary_order"], d["boundary_value"], d["boundary_axis"],
+                                           d["boundary_cells"])]
+    return BifurcationMap(np.asarray(d["xs"], float), np.asarray(d["ys"], float), str(d["param_x"]),
+                          str(d["param_y"]), np.asarray(d["counts"], np.int64),
+                          np.asarray(d["stable_counts"], np.int64), segs, np.asarray(d["computed"]).astype(bool), {})
+
+
+def _axis_arg(name: str, arg: Any, model: Model) -> tuple[str, np.ndarray]:
+    if not isinstance(arg, (tuple, list)) or len(arg) != 2:
+        raise TypeError(f"{name} must be a pair (parameter path, values), e.g. ('A[0,0]', np.linspace(0, 1, 40))")
+    param, values = arg
+    if not isinstance(param, str):
+        raise TypeError(f"{name}[0] must be a parameter path such as 'A[0,0]', got {type(param).__name__}")
+    model.get_param(param)  # ValueError naming the path if unknown
+    return param, check_values(f"{name}[1] (values)", values)
+
+
+def _cell_edges(v: np.ndarray, i: int) -> tuple[float, float]:
+    lo = v[i] if i == 0 else 0.5 * (v[i - 1] + v[i])
+    hi = v[i] if i == len(v) - 1 else 0.5 * (v[i] + v[i + 1])
+    return float(lo), float(hi)
+
+
+def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycles,
+                models: list[Model], refine: bool) -> list[BoundarySegment]:
+    """Events on every grid edge whose two cells differ in their cycles or their stability."""
+    nx = len(xs)
+    sig = [set() for _ in range(grid.n_points)]
+    for k in grid.orders:
+        for p, w, s in zip(grid.point[k], grid.word[k], grid.stable[k]):
+            sig[p].add((k, int(w), bool(s)))
+    sets: dict[int, CycleSet] = {}
+
+    def cs(p: int) -> CycleSet:
+        if p not in sets:
+            sets[p] = cycle_set(grid, p, models[p])
+        return sets[p]
+
+    segs = []
+    for p in range(grid.n_points):
+        iy, ix = divmod(p, nx)
+        for q, axis in ((p + 1, "x"), (p + nx, "y")):
+            if (axis == "x" and ix == nx - 1) or (axis == "y" and iy == len(ys) - 1):
+                continue
+            if not (grid.computed[p] and grid.computed[q]) or sig[p] == sig[q]:
+                continue
+            qy, qx = divmod(q, nx)
+            path = px if axis == "x" else py
+            fam = Family(models[p], lambda v, m=models[p], path=path: m.set_param(path, v), path)
+            a, b = (float(xs[ix]), float(xs[qx])) if axis == "x" else (float(ys[iy]), float(ys[qy]))
+            for ev in detect_events(fam, a, b, cs(p), cs(q), refine=refine):
+                if axis == "x":
+                    lo, hi = _cell_edges(ys, iy)
+                    start, end = (ev.value, lo), (ev.value, hi)
+                else:
+                    lo, hi = _cell_edges(xs, ix)
+                    start, end = (lo, ev.value), (hi, ev.value)
+                segs.append(BoundarySegment(start, end, ev.kind, ev.order, ev.value, axis, ((iy, ix), (qy, qx)), ev))
+    return segs
+
+
+def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, Sequence[float]], max_order: int,
+                    *, seed: int | None = None, client: Any = None, budgets: Any = None, refine: bool = True,
+                    boundaries: bool = True, progress: ProgressArg = False, cancel: CancelArg = None,
+                    chunk_size: int | None = None) -> BifurcationMap:
+    """Existence and stability regions of all cycles up to ``max_order`` over a 2-D parameter grid.
+
+    Cycles are searched at every cell with reduced SCYFI budgets
+    (:func:`~plrnn_explorer.bifurcations._common.map_budgets`) and then
+    continued cell to cell by exact itinerary (one solve per neighbour and
+    itinerary), so a cycle found anywhere in its existence region is reported
+    everywhere in it. Same seed, same result — also with ``client``.
+
+    Parameters
+    ----------
+    model
+        Any plrnn_explorer model.
+    x, y
+        ``(parameter path, values)`` of the two axes, e.g. ``("A[0,0]", xs)``.
+    max_order
+        Orders 1..max_order.
+    seed
+        Random seed of the search phase.
+    client
+        A ``dask.distributed.Client``: the search phase is fanned out in chunks.
+    budgets
+        None (:func:`map_budgets`), a pair ``(N_out, N_in)`` or a callable
+        ``order -> (N_out, N_in)``.
+    refine
+        Place boundary segments at events located by root finding (True) or
+        at the cell border midway (False: faster for huge grids).
+    boundaries
+        Compute :attr:`BifurcationMap.boundaries` (False: counts only).
+    progress
+        True for a progress bar (tqdm), or a callable ``progress(done, total)``
+        called after every chunk of cells (e.g. a widget's progress bar).
+    cancel
+        Callable returning True to stop after the current chunk. A cancelled
+        or interrupted (Ctrl-C) run returns the cells done so far; the others
+        have counts -1 and ``computed`` False.
+    chunk_size
+        Cells per chunk (default: about 1 % of the grid).
+
+    Returns
+    -------
+    BifurcationMap
+
+    Examples
+    --------
+    >>> import numpy as np, plrnn_explorer as pe
+    >>> tent = pe.PLRNN([0.2], [[0.0]], [1.0])      # skew tent, a_l = A, a_r = A + W
+    >>> bm = pe.bifurcation_map(tent, ("A[0,0]", [0.1, 0.3]), ("W[0,0]", [-2.0, -1.0, 0.0]), 2, seed=0)
+    >>> bm.counts.shape
+    (3, 2, 2)
+    >>> bm.counts[:, 0, :].tolist()        # a_l = 0.1: FP and 2-cycle at a_r = -1.9, FP only at a_r = -0.9, 0.1
+    [[1, 1], [1, 0], [1, 0]]
+    >>> sorted({(s.kind, s.order) for s in bm.boundaries})
+    [('border_collision', 2), ('degenerate_flip', 1)]
+    """
+    check_model(model)
+    px, xs = _axis_arg("x", x, model)
+    py, ys = _axis_arg("y", y, model)
+    if px == py:
+        raise ValueError(f"x and y must be two different parameters, got {px!r} twice")
+    orders = orders_upto(max_order)
+    ny, nx = len(ys), len(xs)
+    models = [model.set_param(px, float(xv)).set_param(py, float(yv)) for yv in ys for xv in xs]
+    corners = [models[0], models[nx - 1], models[-nx], models[-1], models[len(models) // 2]]
+    pool = shared_pool(corners, None if seed is None else int(seed))
+    grid = search_grid(stack_canonical(models), grid_neighbours((ny, nx)), orders,
+                       resolve_budgets(orders, budgets, map_budgets), pool, base_seed(seed), progress=progress,
+                       cancel=cancel, client=client, chunk_size=chunk_size, desc="bifurcation map")
+    segs = _boundaries(px, py, xs, ys, grid, models, refine) if boundaries else []
+    K = len(orders)
+    return BifurcationMap(xs, ys, px, py, grid.counts().reshape(ny, nx, K),
+                          grid.counts(stable_only=True).reshape(ny, nx, K), segs, grid.computed.reshape(ny, nx),
+                          grid.stats, model, grid)

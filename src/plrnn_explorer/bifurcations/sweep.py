@@ -1,0 +1,201 @@
+"""One-parameter sweeps: cycles at every value and the bifurcations between them."""
+
+from __future__ import annotations
+
+from os import PathLike
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..cycles import CycleSet
+from ..models import Model
+from ._common import base_seed, cycle_set, orders_upto, shared_pool
+from ._engine import CancelArg, ProgressArg, grid_neighbours, resolve_budgets, search_grid
+from .events import BifurcationEvent, detect_events
+from .family import Family, check_values, param_family, stack_canonical
+
+__all__ = ["Sweep", "sweep"]
+
+
+class Sweep:
+    """Cycles of a model along one parameter, with the bifurcations between values.
+
+    Attributes
+    ----------
+    values
+        (n,) parameter values.
+    param
+        Label of the parameter.
+    cycles
+        ``cycles[i]``: the :class:`~plrnn_explorer.CycleSet` at ``values[i]``.
+    events
+        :class:`~plrnn_explorer.bifurcations.BifurcationEvent` list, along the path.
+    computed
+        (n,) bool: False where an interrupted run did not get to (empty CycleSet).
+    stats
+        Work done (seconds, solves, budgets, ...).
+    """
+
+    def __init__(self, values: np.ndarray, param: str, orders: list[int], cycles: list[CycleSet],
+                 events: list[BifurcationEvent], computed: np.ndarray, stats: dict[str, Any]) -> None:
+        self.values = values
+        self.param = param
+        self.orders = orders
+        self.cycles = cycles
+        self.events = events
+        self.computed = computed
+        self.stats = stats
+
+    @property
+    def counts(self) -> np.ndarray:
+        """(n, max_order) number of cycles per value and order (-1 where not computed)."""
+        out = np.array([[len(cs[k]) for k in self.orders] for cs in self.cycles], dtype=np.int64)
+        out[~self.computed] = -1
+        return out.reshape(len(self.values), len(self.orders))
+
+    @property
+    def stable_counts(self) -> np.ndarray:
+        """(n, max_order) number of stable cycles per value and order (-1 where not computed)."""
+        out = np.array([[sum(c.stable for c in cs[k]) for k in self.orders] for cs in self.cycles], dtype=np.int64)
+        out[~self.computed] = -1
+        return out.reshape(len(self.values), len(self.orders))
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Bifurcation diagram, see :func:`plrnn_explorer.plotting.bifurcation.plot_sweep`."""
+        from ..plotting.bifurcation import plot_sweep
+
+        return plot_sweep(self, ax=ax, **kwargs)
+
+    def to_dataframe(self):
+        """One row per cycle point: value index, value, order, cycle, point, coordinates, stability. Needs pandas."""
+        import pandas as pd
+
+        frames = []
+        for i, (v, cs) in enumerate(zip(self.values, self.cycles)):
+            df = cs.to_dataframe()
+            if len(df):
+                df.insert(0, "value", float(v))
+                df.insert(0, "index", i)
+                frames.append(df)
+        if not frames:
+            return pd.DataFrame(columns=["index", "value", "order", "cycle", "point", "stable", "kind"])
+        return pd.concat(frames, ignore_index=True)
+
+    def events_dataframe(self):
+        """One row per event (kind, value, order, refined, stability before/after). Needs pandas."""
+        import pandas as pd
+
+        return pd.DataFrame(_event_rows(self.events), columns=list(_EVENT_COLUMNS))
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        ev = _event_rows(self.events)
+        return {"values": self.values, "orders": np.asarray(self.orders), "counts": self.counts,
+                "stable_counts": self.stable_counts, "computed": self.computed.astype(np.int8),
+                **{f"event_{c}": np.asarray([r[c] for r in ev], dtype=t) for c, t in _EVENT_COLUMNS.items()}}
+
+    def to_xarray(self):
+        """``xarray.Dataset``: counts and stable_counts over (value, order), events along ``event``. Needs xarray."""
+        import xarray as xr
+
+        d = self._arrays()
+        ds = xr.Dataset(
+            {"counts": (("value", "order"), d["counts"]), "stable_counts": (("value", "order"), d["stable_counts"]),
+             "computed": (("value",), d["computed"]),
+             **{k: (("event",), d[k]) for k in d if k.startswith("event_")}},
+            coords={"value": d["values"], "order": d["orders"]},
+            attrs={"param": self.param, "description": "plrnn_explorer sweep: cycles per order along a parameter"})
+        return ds
+
+    def to_netcdf(self, path: str | PathLike) -> None:
+        """Write :meth:`to_xarray` as netCDF (needs xarray and netCDF4)."""
+        self.to_xarray().to_netcdf(path)
+
+    def to_npz(self, path: str | PathLike) -> None:
+        """Write the arrays of :meth:`to_xarray` to an ``.npz`` file (no pickle)."""
+        np.savez(path, param=np.asarray(self.param), **self._arrays())
+
+    def __repr__(self) -> str:
+        return (f"<Sweep over {self.param} ({len(self.values)} values, orders 1..{self.orders[-1]}): "
+                f"{len(self.events)} event(s)>")
+
+
+_EVENT_COLUMNS = {"kind": str, "value": float, "order": np.int64, "refined": np.int8, "stable_before": np.int8,
+                  "stable_after": np.int8}
+
+
+def _event_rows(events: Sequence[BifurcationEvent]) -> list[dict[str, Any]]:
+    def st(c) -> int:
+        return -1 if c is None else int(c.stable)
+    return [{"kind": e.kind, "value": float(e.value), "order": int(e.order), "refined": int(e.refined),
+             "stable_before": st(e.cycle_before), "stable_after": st(e.cycle_after)} for e in events]
+
+
+def run_path(family: Family, values: np.ndarray, models: list[Model], orders: list[int], *, seed: Any,
+             budgets: Any, refine: bool, client: Any, progress: ProgressArg, cancel: CancelArg
+             ) -> tuple[list[CycleSet], list[BifurcationEvent], np.ndarray, dict[str, Any]]:
+    """Cycles at every model along a path and the events between consecutive ones."""
+    n = len(values)
+    pool = shared_pool([models[0], models[n // 2], models[-1]], None if seed is None else int(seed))
+    grid = search_grid(stack_canonical(models), grid_neighbours((n,)), orders, resolve_budgets(orders, budgets),
+                       pool, base_seed(seed), progress=progress, cancel=cancel, client=client, desc="sweep")
+    cycles = [cycle_set(grid, i, models[i]) if grid.computed[i] else CycleSet(list(orders), {}) for i in range(n)]
+    events: list[BifurcationEvent] = []
+    for i in range(n - 1):
+        if grid.computed[i] and grid.computed[i + 1]:
+            events += detect_events(family, float(values[i]), float(values[i + 1]), cycles[i], cycles[i + 1],
+                                    refine=refine)
+    return cycles, events, grid.computed, grid.stats
+
+
+def sweep(model: Model, param: str | Callable[[Model, float], Model], values: Sequence[float], max_order: int, *,
+          seed: int | None = None, client: Any = None, budgets: Any = None, refine: bool = True,
+          progress: ProgressArg = False, cancel: CancelArg = None) -> Sweep:
+    """Cycles up to ``max_order`` at every value of one parameter, and the bifurcations between.
+
+    Parameters
+    ----------
+    model
+        Any plrnn_explorer model.
+    param
+        A parameter path such as ``"W[0,0]"`` (see ``model.param_paths()``), or a
+        callable ``(model, value) -> model`` for any one-parameter family.
+    values
+        Strictly monotonic parameter values.
+    max_order
+        Search orders 1..max_order.
+    seed
+        Same seed, same result (also with ``client``).
+    client
+        A ``dask.distributed.Client``: the search is fanned out in chunks.
+    budgets
+        SCYFI loop budgets: None (the paper's defaults per order), a pair
+        ``(N_out, N_in)`` or a callable ``order -> (N_out, N_in)``.
+    refine
+        Locate events by root finding (True) or only classify them between
+        grid values (False; ``value`` is the midpoint).
+    progress
+        True for a progress bar, or a callable ``progress(done, total)``.
+    cancel
+        Callable returning True to stop early; the values done so far are kept.
+
+    Returns
+    -------
+    Sweep
+
+    Examples
+    --------
+    >>> import numpy as np, plrnn_explorer as pe
+    >>> tent = pe.PLRNN([0.2], [[0.0]], [1.0])     # skew tent: a_l = 0.2, a_r = 0.2 + W
+    >>> sw = pe.sweep(tent, "W[0,0]", np.linspace(-2.0, 1.0, 16), max_order=2, seed=0)
+    >>> [(e.kind, e.order, round(e.value + 0.2, 8)) for e in sw.events]
+    [('degenerate_flip', 1, -1.0), ('border_collision', 2, -1.0), ('degenerate_transcritical', 1, 1.0)]
+    >>> sw.counts[0].tolist(), sw.counts[-1].tolist()
+    ([1, 1], [0, 0])
+    """
+    family = param_family(model, param)
+    vals = check_values("values", values)
+    orders = orders_upto(max_order)
+    models = [family.model(v) for v in vals]
+    cycles, events, computed, stats = run_path(family, vals, models, orders, seed=seed, budgets=budgets,
+                                               refine=refine, client=client, progress=progress, cancel=cancel)
+    return Sweep(vals, family.label, orders, cycles, events, computed, stats)

@@ -1,0 +1,135 @@
+"""Bifurcations along a training run: events between consecutive checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._validation import as_real_array
+from ..cycles import CycleSet
+from ..models import Model, check_model
+from ._common import orders_upto
+from ._engine import CancelArg, ProgressArg
+from .events import BifurcationEvent
+from .family import Family, line_family
+from .sweep import run_path
+
+__all__ = ["TrainingAnalysis", "analyze_training"]
+
+
+class TrainingAnalysis:
+    """Cycles at every checkpoint of a training run and the bifurcations between them.
+
+    Attributes
+    ----------
+    epochs
+        (n,) epoch of each checkpoint.
+    losses
+        (n,) loss per checkpoint, or None.
+    cycles
+        ``cycles[i]``: the :class:`~plrnn_explorer.CycleSet` of checkpoint i.
+    events
+        :class:`~plrnn_explorer.bifurcations.BifurcationEvent` list; ``ev.epoch``
+        (= ``ev.value``) is the fractional epoch where the event was located on
+        the straight line between the two checkpoints' parameters.
+    """
+
+    def __init__(self, epochs: np.ndarray, losses: np.ndarray | None, cycles: list[CycleSet],
+                 events: list[BifurcationEvent], stats: dict[str, Any]) -> None:
+        self.epochs = epochs
+        self.losses = losses
+        self.cycles = cycles
+        self.events = events
+        self.stats = stats
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Loss curve with the events marked, see :func:`plrnn_explorer.plotting.bifurcation.plot_training_events`."""
+        from ..plotting.bifurcation import plot_training_events
+
+        return plot_training_events(self, ax=ax, **kwargs)
+
+    def to_dataframe(self):
+        """One row per event: epoch, kind, order, stability before/after (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"epoch": e.epoch, "kind": e.kind, "order": e.order, "refined": e.refined,
+                              "stable_before": None if e.cycle_before is None else e.cycle_before.stable,
+                              "stable_after": None if e.cycle_after is None else e.cycle_after.stable}
+                             for e in self.events], columns=["epoch", "kind", "order", "refined", "stable_before",
+                                                             "stable_after"])
+
+    def __repr__(self) -> str:
+        return f"<TrainingAnalysis {len(self.epochs)} checkpoints, {len(self.events)} event(s)>"
+
+
+class _PiecewiseLine(Family):
+    """The polygonal path through all checkpoints, parametrised by epoch."""
+
+    def __init__(self, checkpoints: Sequence[Model], epochs: np.ndarray) -> None:
+        self._lines = [line_family(checkpoints[i], checkpoints[i + 1], float(epochs[i]), float(epochs[i + 1]))
+                       for i in range(len(checkpoints) - 1)]
+        self._epochs = epochs
+        super().__init__(checkpoints[0], self._at, "epoch")
+
+    def _at(self, t: float) -> Model:
+        i = int(np.clip(np.searchsorted(self._epochs, t, side="right") - 1, 0, len(self._lines) - 1))
+        return self._lines[i].model(t)
+
+
+def analyze_training(checkpoints: Sequence[Model], max_order: int, *, losses: Sequence[float] | None = None,
+                     epochs: Sequence[float] | None = None, seed: int | None = None, client: Any = None,
+                     budgets: Any = None, progress: ProgressArg = False,
+                     cancel: CancelArg = None) -> TrainingAnalysis:
+    """Bifurcations between consecutive checkpoints of a training run.
+
+    Cycles up to ``max_order`` are found at every checkpoint (SCYFI, continued
+    checkpoint to checkpoint by itinerary), and every change between two
+    consecutive checkpoints is located by root finding along the straight line
+    between their parameter sets, giving a fractional epoch.
+
+    Parameters
+    ----------
+    checkpoints
+        Models of the same class and shapes, in training order.
+    max_order
+        Orders 1..max_order.
+    losses
+        Loss per checkpoint (for :meth:`TrainingAnalysis.plot`).
+    epochs
+        Strictly increasing epoch per checkpoint (default 0, 1, 2, ...).
+    seed, client, budgets, progress, cancel
+        As for :func:`~plrnn_explorer.sweep`.
+
+    Returns
+    -------
+    TrainingAnalysis
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> ckpts = [pe.PLRNN([0.2], [[w]], [1.0]) for w in (-1.0, -1.1, -1.3)]   # a_r = -0.8, -0.9, -1.1
+    >>> ta = pe.analyze_training(ckpts, 2, losses=[3.0, 2.0, 1.0], epochs=[0, 10, 20], seed=0)
+    >>> [(e.kind, e.order, round(e.epoch, 6)) for e in ta.events]
+    [('degenerate_flip', 1, 15.0), ('border_collision', 2, 15.0)]
+    """
+    if isinstance(checkpoints, Model) or not hasattr(checkpoints, "__len__"):
+        raise TypeError("checkpoints must be a sequence of models (e.g. TrainingRun.checkpoints)")
+    ckpts = [check_model(m, f"checkpoints[{i}]") for i, m in enumerate(checkpoints)]
+    if not ckpts:
+        raise ValueError("checkpoints must not be empty")
+    n = len(ckpts)
+    ep = np.arange(n, dtype=float) if epochs is None else as_real_array("epochs", epochs, ndim=1)
+    if ep.shape != (n,):
+        raise ValueError(f"epochs must have one entry per checkpoint ({n}), got shape {ep.shape}")
+    if n > 1 and not np.all(np.diff(ep) > 0):
+        raise ValueError("epochs must be strictly increasing")
+    ls = None if losses is None else as_real_array("losses", losses, ndim=1)
+    if ls is not None and ls.shape != (n,):
+        raise ValueError(f"losses must have one entry per checkpoint ({n}), got shape {ls.shape}")
+    family = _PiecewiseLine(ckpts, ep) if n > 1 else Family(ckpts[0], lambda t: ckpts[0], "epoch")
+    cycles, events, _, stats = run_path(family, ep, ckpts, orders_upto(max_order), seed=seed, budgets=budgets,
+                                        refine=True, client=client, progress=progress, cancel=cancel)
+    events = [dataclasses.replace(e, epoch=float(e.value)) for e in events]
+    return TrainingAnalysis(ep, ls, cycles, events, stats)

@@ -1,0 +1,172 @@
+"""Bifurcation diagrams, two-parameter bifurcation maps and loss curves with events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["EVENT_STYLE", "plot_sweep", "plot_map", "plot_training_events"]
+
+#: colour and short label of each event kind
+EVENT_STYLE: dict[str, tuple[str, str]] = {
+    "border_collision": ("tab:orange", "BCB"),
+    "degenerate_transcritical": ("tab:green", "DTB"),
+    "degenerate_flip": ("tab:purple", "DFB"),
+    "flip": ("tab:pink", "flip"),
+    "neimark_sacker": ("tab:cyan", "NS"),
+    "fold": ("tab:red", "fold"),
+    "appearance": ("0.4", "appear"),
+    "disappearance": ("0.6", "disappear"),
+}
+
+
+def _axes(ax: Any) -> Any:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots()
+    return ax
+
+
+def _style(kind: str) -> tuple[str, str]:
+    return EVENT_STYLE.get(kind, ("k", kind))
+
+
+def plot_sweep(sw: Any, ax: Any = None, *, coord: int = 0, events: bool = True, labels: bool = True) -> Any:
+    """Bifurcation diagram: cycle points (coordinate ``coord``) against the swept parameter.
+
+    Stable cycles are filled dots, unstable ones open circles; events are
+    dashed vertical lines coloured by kind and labelled (e.g. "DFB 1" = a
+    degenerate flip of a fixed point).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, plrnn_explorer as pe
+    >>> sw = pe.sweep(pe.PLRNN([0.2], [[0.0]], [1.0]), "W[0,0]", np.linspace(-2, 0.5, 11), 2, seed=0)
+    >>> ax = plot_sweep(sw)
+    >>> len([ln for ln in ax.lines if ln.get_gid() == "event"]) == len(sw.events)
+    True
+    """
+    ax = _axes(ax)
+    xs: dict[bool, list[float]] = {True: [], False: []}
+    ys: dict[bool, list[float]] = {True: [], False: []}
+    for v, cs in zip(sw.values, sw.cycles):
+        for c in cs:
+            if coord >= c.points.shape[1]:
+                raise ValueError(f"coord must be < the model dimension {c.points.shape[1]}, got {coord}")
+            xs[c.stable] += [float(v)] * c.order
+            ys[c.stable] += c.points[:, coord].tolist()
+    ax.plot(xs[True], ys[True], "o", ms=3, color="k", label="stable", gid="stable")
+    ax.plot(xs[False], ys[False], "o", ms=4, mfc="none", color="tab:red", label="unstable", gid="unstable")
+    if events:
+        seen = set()
+        for ev in sw.events:
+            colour, short = _style(ev.kind)
+            ax.axvline(ev.value, color=colour, ls="--", lw=1, gid="event",
+                       label=None if ev.kind in seen else ev.kind.replace("_", " "))
+            seen.add(ev.kind)
+            if labels:
+                ax.annotate(f"{short} {ev.order}", (ev.value, 1.0), xycoords=("data", "axes fraction"),
+                            rotation=90, va="top", ha="right", fontsize=7, color=colour)
+    ax.set_xlabel(sw.param)
+    ax.set_ylabel(f"z{coord}")
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
+def plot_map(bm: Any, ax: Any = None, *, order: int | None = None, stable: bool = False, boundaries: bool = True,
+             cmap: str = "viridis") -> Any:
+    """Two-parameter map: number of cycles per cell, with boundary segments coloured by event kind.
+
+    Parameters
+    ----------
+    bm
+        A :class:`~plrnn_explorer.bifurcations.BifurcationMap`.
+    order
+        Show the cycles of this order only (default: all orders together).
+    stable
+        Count stable cycles only.
+    boundaries
+        Draw :attr:`~plrnn_explorer.bifurcations.BifurcationMap.boundaries`.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import plrnn_explorer as pe
+    >>> bm = pe.bifurcation_map(pe.PLRNN([0.2], [[0.0]], [1.0]), ("A[0,0]", [0.1, 0.3]),
+    ...                         ("W[0,0]", [-2.0, -1.0, 0.0]), 2, seed=0)
+    >>> ax = plot_map(bm)
+    >>> len(ax.collections) >= 2        # the cells and the boundary segments
+    True
+    """
+    from matplotlib.collections import LineCollection
+
+    ax = _axes(ax)
+    counts = bm.stable_counts if stable else bm.counts
+    if order is not None:
+        if not 1 <= order <= counts.shape[2]:
+            raise ValueError(f"order must be in 1..{counts.shape[2]}, got {order}")
+        data = counts[:, :, order - 1].astype(float)
+    else:
+        data = counts.sum(axis=2).astype(float)
+    data[~bm.computed] = np.nan
+    mesh = ax.pcolormesh(_cell_bounds(bm.xs), _cell_bounds(bm.ys), data, cmap=cmap, shading="flat")
+    what = ("stable " if stable else "") + ("cycles" if order is None else f"{order}-cycles")
+    ax.figure.colorbar(mesh, ax=ax, label=f"number of {what}")
+    if boundaries and bm.boundaries:
+        kinds = sorted({s.kind for s in bm.boundaries})
+        for kind in kinds:
+            segs = [(s.start, s.end) for s in bm.boundaries if s.kind == kind]
+            ax.add_collection(LineCollection(segs, colors=_style(kind)[0], linewidths=1.5,
+                                             label=kind.replace("_", " "), gid="boundary"))
+        ax.legend(fontsize=7, loc="best")
+    ax.set_xlabel(bm.param_x)
+    ax.set_ylabel(bm.param_y)
+    return ax
+
+
+def _cell_bounds(v: np.ndarray) -> np.ndarray:
+    """Cell edges around grid values (midpoints; half a step beyond the ends)."""
+    v = np.asarray(v, float)
+    if v.size == 1:
+        return np.array([v[0] - 0.5, v[0] + 0.5])
+    mid = 0.5 * (v[1:] + v[:-1])
+    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+
+
+def plot_training_events(ta: Any, ax: Any = None, *, log: bool = False) -> Any:
+    """Loss per checkpoint with the bifurcation events marked at their (fractional) epochs.
+
+    Without losses, the number of cycles per checkpoint is drawn instead.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import plrnn_explorer as pe
+    >>> ckpts = [pe.PLRNN([0.2], [[w]], [1.0]) for w in (-1.0, -1.1, -1.3)]
+    >>> ta = pe.analyze_training(ckpts, 2, losses=[3.0, 2.0, 1.0], epochs=[0, 10, 20], seed=0)
+    >>> ax = plot_training_events(ta)
+    >>> len([ln for ln in ax.lines if ln.get_gid() == "event"])
+    2
+    """
+    ax = _axes(ax)
+    if ta.losses is not None:
+        y, ylabel = ta.losses, "loss"
+    else:
+        y, ylabel = np.array([len(cs) for cs in ta.cycles], float), "number of cycles"
+    ax.plot(ta.epochs, y, ".-", color="k", lw=1.2, ms=3, label=ylabel, gid="loss")
+    seen = set()
+    for ev in ta.events:
+        colour, short = _style(ev.kind)
+        ax.axvline(ev.epoch, color=colour, ls="--", lw=1, gid="event",
+                   label=None if ev.kind in seen else ev.kind.replace("_", " "))
+        ax.plot([ev.epoch], [np.interp(ev.epoch, ta.epochs, y)], "o", color=colour, ms=6, gid="event_marker")
+        seen.add(ev.kind)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7, loc="best")
+    return ax
