@@ -291,7 +291,7 @@ def plot_basins(model: Model, cycles: CycleSet, ax: Any = None, *, xlim: Any = N
 def phase_portrait(model: Model, cycles: CycleSet | None = None, *, max_order: int = 10, ax: Any = None,
                    projection: Projection | None = None, xlim: Any = None, ylim: Any = None,
                    basins: bool = False, borders: bool = True, trajectories: Iterable[Any] = (),
-                   n_steps: int = 300, legend: bool = True, seed: int | None = 0) -> Any:
+                   n_steps: int = 300, legend: bool = True, seed: int | None = 0, basin_grid: int = 150) -> Any:
     """A complete phase portrait: basins, borders, trajectories and cycles.
 
     Parameters
@@ -308,6 +308,8 @@ def phase_portrait(model: Model, cycles: CycleSet | None = None, *, max_order: i
         Whether to shade basins of attraction / draw switching borders.
     trajectories
         Initial states (M,) whose orbits (``n_steps`` states) are drawn.
+    basin_grid
+        Grid points per axis of the basins.
 
     Examples
     --------
@@ -334,7 +336,7 @@ def phase_portrait(model: Model, cycles: CycleSet | None = None, *, max_order: i
     ax.set_xlim(xl)
     ax.set_ylim(yl)
     if basins:
-        plot_basins(model, cycles, ax, xlim=xl, ylim=yl, projection=proj)
+        plot_basins(model, cycles, ax, xlim=xl, ylim=yl, n=basin_grid, projection=proj)
     if borders:
         plot_borders(model, ax, projection=proj, xlim=xl, ylim=yl)
     for z0 in trajectories:

@@ -12,7 +12,7 @@ from ..cycles import Cycle, CycleSet
 from ..models import Model
 from ..plotting.phase import default_limits, default_projection, phase_portrait
 from ..projection import Projection
-from ._ui import MessageBar, canvas_figure
+from ._ui import MessageBar, canvas_figure, clear_axes
 from .parameter_panel import _state
 from .state import ExplorerState
 
@@ -20,6 +20,8 @@ __all__ = ["PhasePortrait", "cycle_table_html", "cycle_summary"]
 
 #: a click or hover within this many pixels of a cycle point picks the cycle
 PICK_RADIUS_PX = 8.0
+#: grid points per axis of the basins shown (100 x 100 keeps a redraw near 0.1 s)
+BASIN_GRID = 100
 #: an orbit ending farther than this times the scale of its start and of the cycles counts as diverging
 DIVERGED = 1e6
 
@@ -176,11 +178,12 @@ class PhasePortrait(W.VBox):
         self.projection = self._make_projection(model, cycles)
         if not keep:
             xlim, ylim = default_limits(model, cycles, self.projection)
-        ax.clear()
+        clear_axes(ax)
         try:
             phase_portrait(model, cycles if cycles is not None else CycleSet([1], {}), ax=ax,
                            projection=self.projection, xlim=xlim, ylim=ylim, basins=self.basins_box.value,
-                           borders=self.borders_box.value, trajectories=self.trajectories, n_steps=self.n_steps)
+                           borders=self.borders_box.value, trajectories=self.trajectories, n_steps=self.n_steps,
+                           basin_grid=BASIN_GRID)
         except Exception as exc:  # never let a drawing failure kill the panel
             self.notice.value = f"could not draw the portrait: {html.escape(str(exc))}"
         else:

@@ -1,0 +1,160 @@
+"""Widget responsiveness: slider change -> cycles up to order 10 -> redraw, and basins of attraction.
+
+Run: ``python benchmarks/bench_widgets.py [--repeats N]``
+
+1. **Slider latency** (target < 100 ms). A ``ParameterPanel`` and a
+   ``PhasePortrait`` share one state, as in the Explorer. Each sample sets the
+   A[0,0] slider (no debounce), which replaces the model, searches all cycles
+   up to order 10 of the 2-D GT16 system (interactive budgets, warm-started
+   from the previous itineraries) and redraws the portrait; the sample then
+   renders the figure and encodes the PNG diff that ipympl sends to the
+   browser. Compared with the same pipeline whose cycle search is the
+   plain-NumPy SCYFI reference (``numpy_reference.py``, same algorithm and
+   budgets), run side by side in this process.
+2. **Basins of attraction** on a 200 x 200 grid: the numba kernel against a
+   vectorised plain-NumPy implementation of the same iteration.
+
+Prints markdown tables of medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import matplotlib
+
+matplotlib.use("module://ipympl.backend_nbagg")
+
+import numpy as np  # noqa: E402
+
+import plrnn_explorer as pe  # noqa: E402
+from plrnn_explorer import widgets  # noqa: E402
+from plrnn_explorer.widgets.state import INTERACTIVE_BUDGET  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from numpy_reference import numpy_find_cycles  # noqa: E402
+
+GT16 = pe.PLRNN([0.8377689, 0.96461297], [[0, -0.64375], [0.52505308, 0]], [0.37298253, -0.97931491])
+MAX_ORDER = 10
+
+
+def render(fig) -> None:
+    """What ipympl does when the browser asks for a frame: render with Agg, encode the PNG diff."""
+    fig.canvas.draw()
+    fig.canvas.get_diff_image()
+
+
+def slider_latency(values: np.ndarray, budget) -> dict[str, list[float]]:
+    state = widgets.ExplorerState(GT16, MAX_ORDER, budget=budget)
+    panel = widgets.ParameterPanel(state, ["A[0,0]"], debounce=0, show_message=False)
+    portrait = widgets.PhasePortrait(state, show_message=False)
+    render(portrait.figure)
+    out: dict[str, list[float]] = {"total": [], "search": []}
+    for v in values:
+        t0 = time.perf_counter()
+        panel.sliders["A[0,0]"].value = float(v)
+        render(portrait.figure)
+        out["total"].append(time.perf_counter() - t0)
+        out["search"].append(state.cycles.stats["seconds"])
+    return out
+
+
+def numpy_pipeline_latency(values: np.ndarray) -> list[float]:
+    """Same pipeline (new model, cycle search, portrait redraw, render), search by the NumPy reference."""
+    from plrnn_explorer.plotting.phase import phase_portrait
+
+    fig = widgets._ui.canvas_figure()
+    ax = fig.add_subplot()
+    out = []
+    n_out, n_in = INTERACTIVE_BUDGET
+    for v in values:
+        t0 = time.perf_counter()
+        m = GT16.set_param("A[0,0]", float(v))
+        words, _ = numpy_find_cycles(m, range(1, MAX_ORDER + 1), n_out, n_in, seed=0)
+        cycles = pe.CycleSet(list(range(1, MAX_ORDER + 1)),
+                             {k: [pe.cycle_from_itinerary(m, w) for w in ws] for k, ws in words.items()})
+        ax.clear()
+        phase_portrait(m, cycles, ax=ax)
+        render(fig)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def numpy_basins(model, cycles, xs, ys, max_steps, tol, escape):
+    """Vectorised plain-NumPy reference of the basins kernel: all starts iterate together."""
+    cf = model.canonical
+    X, Y = np.meshgrid(xs, ys)
+    z = np.stack([X.ravel(), Y.ravel()], axis=1)
+    stable = cycles.stable
+    targets = np.concatenate([c.points for c in stable])
+    labels = np.concatenate([np.full(c.order, i) for i, c in enumerate(stable)])
+    out = np.full(len(z), -1)
+    active = np.ones(len(z), bool)
+    for _ in range(max_steps + 1):
+        idx = np.flatnonzero(active)
+        if not len(idx):
+            break
+        d2 = ((z[idx, None, :] - targets[None]) ** 2).sum(-1)
+        hit = d2 <= tol * tol
+        got = hit.any(1)
+        out[idx[got]] = labels[np.argmax(hit[got], axis=1)]
+        active[idx[got]] = False
+        idx = idx[~got]
+        zi = z[idx]
+        zn = zi @ cf.A.T + np.maximum(zi @ cf.W_in.T + cf.b_in, 0) @ cf.W_out.T + cf.h
+        z[idx] = zn
+        active[idx[~np.all(np.abs(zn) <= escape, axis=1)]] = False
+    return out.reshape(len(ys), len(xs))
+
+
+def ms(xs) -> str:
+    return f"{1e3 * statistics.median(xs):.1f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=25, help="slider positions per configuration")
+    args = ap.parse_args()
+    values = np.linspace(0.55, 0.95, args.repeats)
+    slider_latency(values[:3], INTERACTIVE_BUDGET)             # compile and warm caches
+    fast = slider_latency(values, INTERACTIVE_BUDGET)
+    paper = slider_latency(values, None)
+    ref = numpy_pipeline_latency(values)
+    print(f"## Slider change -> cycles up to order {MAX_ORDER} (2-D GT16) -> redraw + render, "
+          f"median over {args.repeats} positions\n")
+    print("| pipeline | search budgets | search ms | total ms | vs NumPy |")
+    print("|---|---|---:|---:|---:|")
+    print(f"| widgets (numba SCYFI, warm start) | interactive {INTERACTIVE_BUDGET} | {ms(fast['search'])} | "
+          f"{ms(fast['total'])} | {statistics.median(ref) / statistics.median(fast['total']):.1f}x |")
+    print(f"| widgets (numba SCYFI, warm start) | paper's defaults | {ms(paper['search'])} | {ms(paper['total'])} | "
+          f"{statistics.median(ref) / statistics.median(paper['total']):.1f}x |")
+    print(f"| plain-NumPy SCYFI reference | interactive {INTERACTIVE_BUDGET} | - | {ms(ref)} | 1.0x |")
+    print(f"\ntarget < 100 ms: {'met' if statistics.median(fast['total']) < 0.1 else 'NOT met'}\n")
+
+    cycles = pe.find_cycles(GT16, 16, seed=0)
+    xl, yl, n = (-4.0, 6.0), (-6.0, 4.0), 200
+    xs, ys = np.linspace(*xl, n), np.linspace(*yl, n)
+    scale = 1 + max(np.abs(c.points).max() for c in cycles.stable)
+    pe.basins(GT16, cycles, xl, yl, 8)
+    t_nb, t_np = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        lab = pe.basins(GT16, cycles, xl, yl, n)
+        t_nb.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        ref_lab = numpy_basins(GT16, cycles, xs, ys, 5000, 1e-4 * scale, 1e8 * scale)
+        t_np.append(time.perf_counter() - t)
+    assert np.array_equal(lab, ref_lab), "numba and NumPy basins differ"
+    print(f"## Basins of attraction, {n} x {n} grid, GT16 (stable 16-cycle), median of 3\n")
+    print("| implementation | ms | speed-up |")
+    print("|---|---:|---:|")
+    print(f"| numba kernel (parallel) | {ms(t_nb)} | {statistics.median(t_np) / statistics.median(t_nb):.1f}x |")
+    print(f"| plain NumPy, vectorised | {ms(t_np)} | 1.0x |")
+
+
+if __name__ == "__main__":
+    main()
