@@ -21,9 +21,6 @@ EVENT_COLOURS = {
     "disappearance": "tab:gray",
 }
 
-#: checkpoints analysed per chunk (consecutive chunks share one checkpoint)
-CHUNK = 8
-
 
 def _as_run(run: Any, losses: Any, epochs: Any) -> tuple[list[Model], np.ndarray, np.ndarray]:
     if hasattr(run, "checkpoints"):
@@ -61,7 +58,8 @@ class TrainingPanel(W.VBox):
         Shared :class:`ExplorerState`; default a new one on the first checkpoint.
     analysis
         Result of :func:`plrnn_explorer.analyze_training` to show at once; else
-        "Analyze" computes it in chunks of checkpoints on a worker thread.
+        "Analyze" computes it on a worker thread (progress bar; Cancel keeps
+        the events found so far).
     max_order
         Highest cycle order of the analysis.
     show_message
@@ -87,6 +85,7 @@ class TrainingPanel(W.VBox):
         self.max_order = max_order
         self.events: list[Any] = list(analysis.events) if analysis is not None else []
         self.figure = canvas_figure(figsize)
+        self.figure.subplots_adjust(bottom=0.2)  # room for the epoch label in a short figure
         self.ax = self.figure.add_subplot()
         self.canvas = self.figure.canvas
         self.canvas.mpl_connect("button_press_event", self._on_press)
@@ -153,18 +152,9 @@ class TrainingPanel(W.VBox):
     def _work(self, progress: Any, cancelled: Any) -> list[Any]:
         import plrnn_explorer as pe
 
-        n = len(self.checkpoints)
-        starts = list(range(0, max(n - 1, 1), CHUNK))
-        events: list[Any] = []
-        for j, s in enumerate(starts):
-            if cancelled():
-                break
-            e = min(s + CHUNK, n - 1) + 1  # chunks overlap by one checkpoint: no transition is missed
-            ta = pe.analyze_training(self.checkpoints[s:e], self.max_order, losses=self.losses[s:e],
-                                     epochs=self.epochs[s:e])
-            events += list(ta.events)
-            progress(j + 1, len(starts))
-        return events
+        ta = pe.analyze_training(self.checkpoints, self.max_order, losses=self.losses, epochs=self.epochs,
+                                 seed=self.state.seed, progress=progress, cancel=cancelled)
+        return list(ta.events)
 
     def _done(self, events: list[Any], cancelled: bool) -> None:
         self.events = events
