@@ -116,6 +116,112 @@ def _configure_train(p: argparse.ArgumentParser) -> Runner:
     return run
 
 
+def _values(text: str) -> list[float]:
+    """Parse 'START:STOP:NUM' (inclusive linspace) or a comma list '0.1,0.2,0.5' into values."""
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise argparse.ArgumentTypeError(f"expected START:STOP:NUM, got {text!r}")
+        start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+        return [start + (stop - start) * i / max(num - 1, 1) for i in range(num)]
+    return [float(v) for v in text.split(",") if v.strip()]
+
+
+def _axis(text: str) -> tuple[str, list[float]]:
+    """Parse 'PARAM=START:STOP:NUM' (or 'PARAM=v1,v2,...') into (path, values)."""
+    param, sep, values = text.partition("=")
+    if not sep or not param.strip():
+        raise argparse.ArgumentTypeError(f"expected PARAM=VALUES such as 'A[0,0]=-1:1:40', got {text!r}")
+    try:
+        return param.strip(), _values(values)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad values in {text!r}: {exc}") from None
+
+
+def _bifurcation_outputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-order", type=int, required=True, help="search orders 1..K")
+    p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same result)")
+    p.add_argument("--out", default=None, help="figure file (e.g. .png, .pdf)")
+    p.add_argument("--netcdf", default=None, help="write the labelled result as netCDF (.nc; needs xarray, netCDF4)")
+    p.add_argument("--npz", default=None, help="write the result arrays as .npz")
+    p.add_argument("--scheduler", default=None, help="address of a dask.distributed scheduler to fan out to")
+    p.add_argument("--progress", action="store_true", help="show a progress bar")
+
+
+def _client(address: str | None):
+    if address is None:
+        return None
+    from distributed import Client
+
+    return Client(address)
+
+
+def _save_outputs(result, args: argparse.Namespace) -> None:
+    if args.netcdf:
+        result.to_netcdf(args.netcdf)
+    if args.npz:
+        result.to_npz(args.npz)
+    if args.out:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 5))
+        result.plot(ax=ax)
+        fig.savefig(args.out, dpi=150, bbox_inches="tight")
+        plt.close(fig)
+
+
+@command("sweep", "cycles along one parameter of a saved model, with located bifurcation events")
+def _configure_sweep(p: argparse.ArgumentParser) -> Runner:
+    p.add_argument("model_file", metavar="MODEL_FILE", help="model saved with plrnn_explorer.save_model")
+    p.add_argument("--param", required=True, help="parameter path, e.g. 'W[0,0]'")
+    p.add_argument("--values", type=_values, required=True, help="START:STOP:NUM or a comma list")
+    _bifurcation_outputs(p)
+
+    def run(args: argparse.Namespace) -> int:
+        from . import load_model, sweep
+
+        sw = sweep(load_model(args.model_file), args.param, args.values, args.max_order, seed=args.seed,
+                   client=_client(args.scheduler), progress=args.progress)
+        print(f"{sw!r}")
+        for ev in sw.events:
+            print(f"{ev.kind:<26} {args.param} = {ev.value:.10g}  order {ev.order}"
+                  f"{'' if ev.refined else '  (not refined)'}")
+        _save_outputs(sw, args)
+        return 0
+
+    return run
+
+
+@command("map", "two-parameter bifurcation map of a saved model (counts of cycles and boundaries)")
+def _configure_map(p: argparse.ArgumentParser) -> Runner:
+    p.add_argument("model_file", metavar="MODEL_FILE", help="model saved with plrnn_explorer.save_model")
+    p.add_argument("--x", type=_axis, metavar="PARAM=VALUES", required=True,
+                   help="x axis: parameter path = START:STOP:NUM or a comma list, e.g. --x 'A[0,0]=-1:1:40'")
+    p.add_argument("--y", type=_axis, metavar="PARAM=VALUES", required=True, help="y axis, as --x")
+    p.add_argument("--no-refine", action="store_true", help="place boundaries midway instead of at located events")
+    _bifurcation_outputs(p)
+
+    def run(args: argparse.Namespace) -> int:
+        from . import bifurcation_map, load_model
+
+        bm = bifurcation_map(load_model(args.model_file), args.x, args.y, args.max_order,
+                             seed=args.seed, client=_client(args.scheduler), refine=not args.no_refine,
+                             progress=args.progress)
+        print(f"{bm!r}")
+        kinds: dict[str, int] = {}
+        for s in bm.boundaries:
+            kinds[s.kind] = kinds.get(s.kind, 0) + 1
+        for kind, n in sorted(kinds.items()):
+            print(f"{kind:<26} {n} segment(s)")
+        _save_outputs(bm, args)
+        return 0
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="plrnn-explorer",
                      description="Fixed points, cycles and bifurcations of ReLU-based RNNs (SCYFI).")

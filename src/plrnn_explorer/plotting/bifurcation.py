@@ -58,6 +58,7 @@ def plot_sweep(sw: Any, ax: Any = None, *, coord: int = 0, events: bool = True, 
                 raise ValueError(f"coord must be < the model dimension {c.points.shape[1]}, got {coord}")
             xs[c.stable] += [float(v)] * c.order
             ys[c.stable] += c.points[:, coord].tolist()
+    _robust_ylim(ax, ys[True] + ys[False])
     ax.plot(xs[True], ys[True], "o", ms=3, color="k", label="stable", gid="stable")
     ax.plot(xs[False], ys[False], "o", ms=4, mfc="none", color="tab:red", label="unstable", gid="unstable")
     if events:
@@ -74,6 +75,16 @@ def plot_sweep(sw: Any, ax: Any = None, *, coord: int = 0, events: bool = True, 
     ax.set_ylabel(f"z{coord}")
     ax.legend(fontsize=7, loc="best")
     return ax
+
+
+def _robust_ylim(ax: Any, y: list[float]) -> None:
+    """Keep cycles running off to infinity (near a degenerate transcritical event) from flattening the plot."""
+    if len(y) < 4:
+        return
+    lo, hi = np.percentile(y, [2, 98])
+    r = max(hi - lo, 1e-9)
+    if max(y) - min(y) > 10 * r:
+        ax.set_ylim(lo - 0.5 * r, hi + 0.5 * r)
 
 
 def plot_map(bm: Any, ax: Any = None, *, order: int | None = None, stable: bool = False, boundaries: bool = True,
