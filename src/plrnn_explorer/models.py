@@ -412,6 +412,16 @@ def _square(name: str, value: Any, M: int | None) -> np.ndarray:
     return arr
 
 
+def _validated_A_W_h(p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Validated, frozen ``A`` (M,)|(M, M), ``W`` (M,)|(M, M) and ``h`` (M,) of PLRNN-like models."""
+    A = _square("A", p["A"], None)
+    M = A.shape[0]
+    W = _square("W", p["W"], M)
+    h = as_real_array("h", p["h"], ndim=1)
+    check_shape("h", h, (M,), "(M,)")
+    return {"A": _frozen(A), "W": _frozen(W), "h": _frozen(h)}
+
+
 def _full(arr: np.ndarray) -> np.ndarray:
     return np.diag(arr) if arr.ndim == 1 else arr
 
@@ -446,12 +456,7 @@ class PLRNN(Model):
         super().__init__(A=A, W=W, h=h)
 
     def _validate_and_store(self, p: dict[str, Any]) -> None:
-        A = _square("A", p["A"], None)
-        M = A.shape[0]
-        W = _square("W", p["W"], M)
-        h = as_real_array("h", p["h"], ndim=1)
-        check_shape("h", h, (M,), "(M,)")
-        self._params = {"A": _frozen(A), "W": _frozen(W), "h": _frozen(h)}
+        self._params = _validated_A_W_h(p)
 
     def _build_canonical(self) -> CanonicalForm:
         M = self._params["h"].shape[0]
@@ -571,12 +576,8 @@ class ALRNN(Model):
         super().__init__(A=A, W=W, h=h, n_relu=n_relu)
 
     def _validate_and_store(self, p: dict[str, Any]) -> None:
-        A = _square("A", p["A"], None)
-        M = A.shape[0]
-        W = _square("W", p["W"], M)
-        h = as_real_array("h", p["h"], ndim=1)
-        check_shape("h", h, (M,), "(M,)")
-        self._params = {"A": _frozen(A), "W": _frozen(W), "h": _frozen(h)}
+        self._params = _validated_A_W_h(p)
+        M = self._params["h"].shape[0]
         self._settings = {"n_relu": as_int("n_relu", p["n_relu"], minimum=0, maximum=M)}
 
     def _build_canonical(self) -> CanonicalForm:
