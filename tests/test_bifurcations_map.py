@@ -37,6 +37,20 @@ def test_counts_equal_exhaustive_search_at_sampled_cells(gt16_map):
         assert bm.cycles_at(iy, ix).keys() == ex.keys()
 
 
+def test_counts_equal_exhaustive_search_everywhere_with_cycles_of_many_orders():
+    # the S7 family over (a_l, W[0,0] = a_r - a_l): fixed points, 2-, 4- and 6-cycles, flips, folds
+    m = pe.PLRNN(np.array([[0.0, 0.8], [-0.4, 0.2]]), np.array([[-1.5, 0], [0.9, 0]]), np.array([0.214, 0.0]))
+    bm = pe.bifurcation_map(m, ("A[0,0]", np.linspace(0.2, 0.9, 6)), ("W[0,0]", np.linspace(-2.6, -1.2, 6)), 6,
+                            seed=1)
+    assert (bm.counts[..., [1, 3, 5]] > 0).any(axis=(0, 1)).all()
+    for iy in range(6):
+        for ix in range(6):
+            ex = pe.exhaustive_cycles(bm.model_at(iy, ix), 6)
+            assert bm.cycles_at(iy, ix).keys() == ex.keys(), (iy, ix)
+    kinds = {s.kind for s in bm.boundaries}
+    assert {"degenerate_flip", "border_collision", "fold"} <= kinds
+
+
 def test_boundaries_separate_cells_that_differ(gt16_map):
     _, xs, ys, bm = gt16_map
     assert bm.boundaries
