@@ -85,6 +85,24 @@ def test_debouncer_coalesces_a_burst():
         Debouncer(lambda: None, -1)
 
 
+def test_debouncer_uses_the_running_event_loop():
+    """In a kernel the call runs on the event loop's thread, like every widget callback."""
+    import asyncio
+    import threading
+
+    threads = []
+    d = Debouncer(lambda: threads.append(threading.get_ident()), delay=0.02)
+
+    async def drag():
+        for _ in range(5):
+            d()
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0.1)
+
+    asyncio.run(drag())
+    assert threads == [threading.get_ident()]
+
+
 # -- parameter panel --------------------------------------------------------------------------
 def test_parameter_panel_slider_box_reset_and_errors(gt16):
     panel = widgets.ParameterPanel(gt16, ["A[0,0]", "W[1,0]"], max_order=16, debounce=0)

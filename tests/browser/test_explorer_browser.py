@@ -30,9 +30,15 @@ def _drag_first_slider_and_check(page, shots, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}-before.png"))
     old_image = canvas.evaluate("c => c.toDataURL()")
     slider = page.locator(".plrnn-parameter-panel").get_by_role("slider").first
+    top = slider.get_attribute("aria-valuemax")
     slider.focus()
     slider.press("End")                                    # A[0,0] to the top of its range: the 16-cycle is lost
-    expect(summary).not_to_contain_text("stable: order 16", timeout=30_000)
+    expect(slider).to_have_attribute("aria-valuenow", top)
+    try:
+        expect(summary).not_to_contain_text("stable: order 16", timeout=30_000)
+    except AssertionError:
+        page.screenshot(path=str(shots / f"{name}-failed.png"))
+        raise
     page.wait_for_function("([c, old]) => c.toDataURL() !== old", arg=[canvas.element_handle(), old_image],
                            timeout=30_000)
     page.screenshot(path=str(shots / f"{name}-after.png"))

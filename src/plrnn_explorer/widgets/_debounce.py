@@ -2,15 +2,19 @@
 
 A drag fires many value changes; recomputing on each would queue up work
 and lag behind the mouse. :class:`Debouncer` runs its function only once the
-changes have paused for ``delay`` seconds, on a timer thread, one call at a
-time. With ``delay=0`` calls run immediately in the caller's thread, which
-keeps headless tests deterministic.
+changes have paused for ``delay`` seconds, one call at a time. Inside a
+Jupyter kernel the call is scheduled on the kernel's asyncio event loop, so
+it runs on the kernel's main thread between messages, like every other
+widget callback (widget state is not thread-safe). Without a running loop
+(plain scripts) a timer thread is used. With ``delay=0`` calls run
+immediately in the caller's thread, which keeps headless tests deterministic.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 
 class Debouncer:
@@ -35,7 +39,7 @@ class Debouncer:
             raise ValueError(f"delay must be a number of seconds >= 0, got {delay!r}")
         self._fn = fn
         self.delay = float(delay)
-        self._timer: threading.Timer | None = None
+        self._timer: Any = None  # a threading.Timer or an asyncio.TimerHandle: both have cancel()
         self._guard = threading.Lock()  # protects _timer
         self._run_lock = threading.Lock()  # one call of fn at a time
 
@@ -52,9 +56,14 @@ class Debouncer:
         with self._guard:
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = threading.Timer(self.delay, self._fire)
-            self._timer.daemon = True
-            self._timer.start()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop in this thread: use a timer thread
+                self._timer = threading.Timer(self.delay, self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+            else:
+                self._timer = loop.call_later(self.delay, self._fire)
 
     def _fire(self) -> None:
         with self._guard:
