@@ -88,7 +88,7 @@ def main():
     t_counts, _ = timed(lambda: pe.bifurcation_map(GT16, x, y, 16, seed=0, boundaries=False))
     per_cell = t_counts / n**2
     rows.append((f"bifurcation_map {n}x{n}, numba threads (counts + located boundaries)", t_map, ""))
-    rows.append((f"  of which search phase", t_search, ""))
+    rows.append(("  of which search phase", t_search, ""))
     rows.append((f"bifurcation_map {n}x{n}, counts only (boundaries=False)", t_counts, ""))
 
     if not args.no_dask:
@@ -109,7 +109,7 @@ def main():
                  f"{est_np / t_counts:.0f}x slower"))
     _, mean_fc = reference_per_cell(n, cells, lambda m: pe.find_cycles(m, 16, seed=0))
     est_fc = mean_fc * n**2
-    rows.append((f"independent pe.find_cycles per cell, paper budgets, serial (est.)", est_fc,
+    rows.append(("independent pe.find_cycles per cell, paper budgets, serial (est.)", est_fc,
                  f"{est_fc / t_counts:.1f}x slower"))
 
     if args.full:

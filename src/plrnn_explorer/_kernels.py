@@ -236,6 +236,35 @@ def _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
     return True
 
 
+#: outcomes of :func:`_check_word`
+SINGULAR, INCONSISTENT, DIVERGED, CONSISTENT = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def _workspace(M, G, k):
+    """Buffers of one cycle check, allocated once per search.
+
+    Returns ``(z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf)``.
+    """
+    return (np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)),
+            np.empty((M, M)), np.empty((k, G), np.uint8), np.empty(M), np.empty(M), np.empty(G))
+
+
+@njit(cache=True)
+def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
+    """Solve the cycle equation of ``word`` and trace the true map from its solution.
+
+    Returns SINGULAR, DIVERGED, INCONSISTENT (``ws[7]`` then holds the regions
+    actually visited) or CONSISTENT; ``ws[0]`` is z_1 and ``ws[1]`` the monodromy.
+    """
+    z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf = ws
+    if not _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sysm, rel_tol):
+        return SINGULAR
+    if not _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
+        return DIVERGED
+    return CONSISTENT if _words_equal(actual, word, k, W_in.shape[0]) else INCONSISTENT
+
+
 # --------------------------------------------------------------------------
 # words: equality, primitivity, least rotation
 # --------------------------------------------------------------------------
@@ -346,18 +375,9 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
     cap = found_words.shape[0]
     cap_s = singular_words.shape[0]
     word = np.empty((k, G), np.uint8)
-    actual = np.empty((k, G), np.uint8)
     canon = np.empty((k, G), np.uint8)
-    z1 = np.empty(M)
-    P = np.empty((M, M))
-    v = np.empty(M)
-    J = np.empty((M, M))
-    c = np.empty(M)
-    tmp = np.empty((M, M if M > 1 else 1))
-    sysm = np.empty((M, M))
-    z = np.empty(M)
-    znext = np.empty(M)
-    gate_buf = np.empty(G)
+    ws = _workspace(M, G, k)
+    actual = ws[7]
     n_hist_max = 16
     history = np.empty((n_hist_max, k, G), np.uint8)
     n_hist = 0
@@ -374,8 +394,8 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
         while inner < n_inner:
             inner += 1
             stats[2] += 1
-            ok = _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sysm, rel_tol)
-            if not ok:
+            status = _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
+            if status == SINGULAR:
                 stats[4] += 1
                 if _is_primitive(word, k, G):
                     _rotate_into(canon, word, k, G, _least_rotation(word, k, G))
@@ -386,8 +406,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
                 stats[3] += 1
                 n_hist = 0
                 continue
-            finite = _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf)
-            if finite and _words_equal(actual, word, k, G):
+            if status == CONSISTENT:
                 stats[5] += 1
                 if _is_primitive(word, k, G):
                     _rotate_into(canon, word, k, G, _least_rotation(word, k, G))
@@ -403,7 +422,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
                 _draw_word(word, k, G, pool, state)
                 stats[3] += 1
                 n_hist = 0
-            elif finite and not _find_word(history, min(n_hist, n_hist_max), actual, k, G):
+            elif status == INCONSISTENT and not _find_word(history, min(n_hist, n_hist_max), actual, k, G):
                 # a "virtual" cycle: re-initialise with the candidate's own regions
                 _store_word(history, n_hist % n_hist_max, word, k, G, 0)
                 n_hist += 1
@@ -448,17 +467,7 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, found_words, singular_
     cap_s = singular_words.shape[0]
     letters = np.empty(k, np.int64)
     word = np.empty((k, G), np.uint8)
-    actual = np.empty((k, G), np.uint8)
-    z1 = np.empty(M)
-    P = np.empty((M, M))
-    v = np.empty(M)
-    J = np.empty((M, M))
-    c = np.empty(M)
-    tmp = np.empty((M, M if M > 1 else 1))
-    sysm = np.empty((M, M))
-    z = np.empty(M)
-    znext = np.empty(M)
-    gate_buf = np.empty(G)
+    ws = _workspace(M, G, k)
     for i in range(4):
         counts[i] = 0
     length = 1
@@ -469,21 +478,19 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, found_words, singular_
             counts[2] += 1
             for s in range(k):
                 _decode_letter(letters[s], G, word, s)
-            ok = _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sysm, rel_tol)
-            if not ok:
+            status = _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
+            if status == SINGULAR:
                 if counts[1] >= cap_s:
                     counts[3] = 1
                     return
                 _store_word(singular_words, counts[1], word, k, G, 0)
                 counts[1] += 1
-            else:
-                finite = _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf)
-                if finite and _words_equal(actual, word, k, G):
-                    if counts[0] >= cap:
-                        counts[3] = 1
-                        return
-                    _store_word(found_words, counts[0], word, k, G, 0)
-                    counts[0] += 1
+            elif status == CONSISTENT:
+                if counts[0] >= cap:
+                    counts[3] = 1
+                    return
+                _store_word(found_words, counts[0], word, k, G, 0)
+                counts[0] += 1
         m = length
         while length < k:
             letters[length] = letters[length - m]
@@ -514,7 +521,7 @@ def cycle_points(A, W_out, W_in, b_in, h, word, rel_tol):
     v = np.empty(M)
     J = np.empty((M, M))
     c = np.empty(M)
-    tmp = np.empty((M, M if M > 1 else 1))
+    tmp = np.empty((M, M))
     sysm = np.empty((M, M))
     z1 = np.empty(M)
     for r in range(k):

@@ -78,28 +78,10 @@ def search_points_serial(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool
 
 @njit(cache=True)
 def _check_one(A, W_out, W_in, b_in, h, pid, word, ok, P_out, i, rel_tol):
-    M = A.shape[1]
-    G = W_in.shape[1]
-    k = word.shape[0]
-    z1 = np.empty(M)
-    P = np.empty((M, M))
-    v = np.empty(M)
-    J = np.empty((M, M))
-    c = np.empty(M)
-    tmp = np.empty((M, M if M > 1 else 1))
-    sysm = np.empty((M, M))
-    actual = np.empty((k, G), np.uint8)
-    z = np.empty(M)
-    znext = np.empty(M)
-    gate_buf = np.empty(G)
-    solved = _kernels._solve_cycle(A[pid], W_out[pid], W_in[pid], b_in[pid], h[pid], word, k, z1, P, v, J, c,
-                                   tmp, sysm, rel_tol)
-    ok[i] = False
-    if solved:
-        finite = _kernels._trace_regions(A[pid], W_out[pid], W_in[pid], b_in[pid], h[pid], z1, k, actual, z,
-                                         znext, gate_buf)
-        ok[i] = finite and _kernels._words_equal(actual, word, k, G)
-    P_out[i] = P
+    ws = _kernels._workspace(A.shape[1], W_in.shape[1], word.shape[0])
+    status = _kernels._check_word(A[pid], W_out[pid], W_in[pid], b_in[pid], h[pid], word, word.shape[0], ws, rel_tol)
+    ok[i] = status == _kernels.CONSISTENT
+    P_out[i] = ws[1]
 
 
 @njit(cache=True, parallel=True)
