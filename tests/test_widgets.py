@@ -103,6 +103,34 @@ def test_debouncer_uses_the_running_event_loop():
     assert threads == [threading.get_ident()]
 
 
+def test_jobs_hand_results_back_to_the_event_loop():
+    import asyncio
+    import threading
+
+    from plrnn_explorer.widgets._jobs import JobControls
+
+    where = {}
+
+    def work(progress, cancelled):
+        where["work"] = threading.get_ident()
+        progress(1, 2)
+        return 42
+
+    def done(result, cancelled):
+        where["done"], where["result"] = threading.get_ident(), result
+
+    async def main():
+        jc = JobControls("Run", work, done)
+        jc.start()
+        while "done" not in where:
+            await asyncio.sleep(0.01)
+        return jc
+
+    jc = asyncio.run(main())
+    assert where["result"] == 42 and where["done"] == threading.get_ident() != where["work"]
+    assert jc.status.value == "done" and not jc.run_button.disabled
+
+
 # -- parameter panel --------------------------------------------------------------------------
 def test_parameter_panel_slider_box_reset_and_errors(gt16):
     panel = widgets.ParameterPanel(gt16, ["A[0,0]", "W[1,0]"], max_order=16, debounce=0)

@@ -3,11 +3,16 @@
 Long computations (bifurcation maps, training analyses) run on a worker
 thread so the kernel keeps handling widget events, above all the Cancel
 button. The work function receives ``progress(done, total)`` and
-``cancelled()`` callables and checks the latter between chunks.
+``cancelled()`` callables and checks the latter between chunks. Widget and
+figure updates (progress, the finished result) are handed back to the
+kernel's event loop, so they run on the main thread like every other widget
+callback; without a running loop (plain scripts, tests) they run on the
+worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import threading
 from typing import Any, Callable
@@ -38,6 +43,7 @@ class JobControls(W.HBox):
     def __init__(self, run_label: str, work: Work, on_done: Done) -> None:
         self._work, self._on_done = work, on_done
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._cancel = threading.Event()
         self.run_button = W.Button(description=run_label, button_style="primary", layout=W.Layout(width="110px"))
         self.cancel_button = W.Button(description="Cancel", disabled=True, layout=W.Layout(width="80px"))
@@ -57,6 +63,10 @@ class JobControls(W.HBox):
         if self.running:
             return
         self._cancel.clear()
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # not inside a kernel's event loop
+            self._loop = None
         self.progress.value, self.progress.max = 0, 1
         self.progress.bar_style = "info"
         self.status.value = "running..."
@@ -75,14 +85,32 @@ class JobControls(W.HBox):
             self._thread.join(timeout)
         return not self.running
 
+    def _in_ui(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn(*args)`` on the event loop that started the job (or here, if none)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+        else:
+            fn(*args)
+
     def _progress(self, done: int, total: int) -> None:
-        self.progress.max = max(1, int(total))
-        self.progress.value = min(int(done), self.progress.max)
+        self._in_ui(self._show_progress, int(done), int(total))
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.max = max(1, total)
+        self.progress.value = min(done, self.progress.max)
 
     def _run(self) -> None:
         try:
             result = self._work(self._progress, self._cancel.is_set)
-            cancelled = self._cancel.is_set()
+        except Exception as exc:  # report in the panel; the kernel and panel live on
+            self._in_ui(self._finish, None, False, exc)
+        else:
+            self._in_ui(self._finish, result, self._cancel.is_set(), None)
+
+    def _finish(self, result: Any, cancelled: bool, error: Exception | None) -> None:
+        try:
+            if error is not None:
+                raise error
             self._on_done(result, cancelled)
             self.status.value = "cancelled: showing the part computed" if cancelled else "done"
             self.progress.bar_style = "warning" if cancelled else "success"
