@@ -29,14 +29,14 @@ import matplotlib
 
 matplotlib.use("module://ipympl.backend_nbagg")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import plrnn_explorer as pe  # noqa: E402
-from plrnn_explorer import widgets  # noqa: E402
-from plrnn_explorer.widgets.state import INTERACTIVE_BUDGET  # noqa: E402
+import plrnn_explorer as pe
+from plrnn_explorer import widgets
+from plrnn_explorer.widgets.state import INTERACTIVE_BUDGET
 
 sys.path.insert(0, os.path.dirname(__file__))
-from numpy_reference import numpy_find_cycles  # noqa: E402
+from numpy_reference import numpy_find_cycles
 
 GT16 = pe.PLRNN([0.8377689, 0.96461297], [[0, -0.64375], [0.52505308, 0]], [0.37298253, -0.97931491])
 MAX_ORDER = 10

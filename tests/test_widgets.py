@@ -6,19 +6,19 @@ import matplotlib
 
 matplotlib.use("module://ipympl.backend_nbagg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.backend_bases import MouseEvent  # noqa: E402
-from traitlets import TraitError  # noqa: E402
+import numpy as np
+import pytest
+from matplotlib.backend_bases import MouseEvent
+from traitlets import TraitError
 
-import plrnn_explorer as pe  # noqa: E402
-from plrnn_explorer import widgets  # noqa: E402
-from plrnn_explorer.widgets._debounce import Debouncer  # noqa: E402
+import plrnn_explorer as pe
+from plrnn_explorer import widgets
+from plrnn_explorer.widgets._debounce import Debouncer
 
 # ipympl's Toolbar passes its canvas on to traitlets (ipympl 0.10): not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")
 
-GT16 = dict(A=[0.8377689, 0.96461297], W=[[0, -0.64375], [0.52505308, 0]], h=[0.37298253, -0.97931491])
+GT16 = {"A": [0.8377689, 0.96461297], "W": [[0, -0.64375], [0.52505308, 0]], "h": [0.37298253, -0.97931491]}
 
 
 @pytest.fixture
@@ -147,7 +147,7 @@ def test_parameter_panel_slider_box_reset_and_errors(gt16):
     panel.boxes["A[0,0]"].value = float("nan")
     assert "A[0,0] must be a finite number" in st.message
     assert st.model == gt16 and panel.boxes["A[0,0]"].value == pytest.approx(GT16["A"][0])
-    msg = [c for c in panel.children if isinstance(c, widgets._ui.MessageBar)][0]
+    msg = next(c for c in panel.children if isinstance(c, widgets._ui.MessageBar))
     assert "finite number" in msg.value
     # an outside model change moves the sliders
     st.model = gt16.set_param("W[1,0]", 0.1)
@@ -216,6 +216,13 @@ def test_phase_portrait_reports_diverging_trajectory():
     assert "diverges" in pp.notice.value
     with pytest.raises(ValueError, match="finite state of shape"):
         pp.add_trajectory([np.nan, 0.0])
+
+
+def test_phase_portrait_of_a_1d_model_explains_and_survives_clicks():
+    pp = widgets.PhasePortrait(pe.PLRNN([0.2], [[-1.7]], [1.0]), max_order=2)
+    assert "at least 2 latent units" in pp.notice.value
+    MouseEvent("button_press_event", pp.canvas, 100, 100, button=1)._process()
+    assert pp.trajectories == [] and "2 cycle(s)" not in pp.notice.value
 
 
 def test_phase_portrait_projections_for_m3():
@@ -316,7 +323,7 @@ def test_training_panel_marks_events(gt16):
 def test_explorer_composes_panels_through_one_state(gt16):
     ckpts, losses, epochs = _fake_run(gt16)
     ex = widgets.Explorer(gt16, max_order=16, params=["A[0,0]", "A[1,1]"], debounce=0,
-                          run=type("Run", (), dict(checkpoints=ckpts, losses=losses, epochs=epochs))())
+                          run=type("Run", (), {"checkpoints": ckpts, "losses": losses, "epochs": epochs})())
     assert [c.order for c in ex.cycles.stable] == [16]
     assert ex.parameters.state is ex.portrait.state is ex.bifurcation_map.state is ex.training.state is ex.state
     seen = []

@@ -6,14 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-import plrnn_explorer as pe  # noqa: E402
-from plrnn_explorer.plotting import phase  # noqa: E402
+import plrnn_explorer as pe
+from plrnn_explorer.plotting import phase
 
-GT16 = dict(A=[0.8377689, 0.96461297], W=[[0, -0.64375], [0.52505308, 0]], h=[0.37298253, -0.97931491])
+GT16 = {"A": [0.8377689, 0.96461297], "W": [[0, -0.64375], [0.52505308, 0]], "h": [0.37298253, -0.97931491]}
 
 
 @pytest.fixture(autouse=True)
@@ -91,6 +91,9 @@ def test_basins_validates_input():
         pe.basins(m, cyc, (0, 1), 3, 4)
     with pytest.raises(ValueError, match="n must be >= 2"):
         pe.basins(m, cyc, (0, 1), (0, 1), 1)
+    with pytest.raises(ValueError, match="M >= 2"):
+        one_d = pe.PLRNN([0.5], [[0.0]], [1.0])
+        pe.basins(one_d, pe.find_cycles(one_d, 1, seed=0), (0, 1), (0, 1), 4)
     with pytest.raises(ValueError, match="projection must be a Projection of dimension"):
         pe.basins(m, cyc, (0, 1), (0, 1), 4, projection=pe.Projection.coordinates(3, 0, 1))
 

@@ -93,8 +93,10 @@ def basins(model: Model, cycles: CycleSet, xlim: Any, ylim: Any, n: Any = 200, *
     xs, ys = grid_axes(xlim, ylim, n)
     max_steps = as_int("max_steps", max_steps, minimum=1)
     M = model.dim
+    if M < 2:
+        raise ValueError(f"basins on a 2-D grid need a model with M >= 2 latent units, got M = {M}")
     if projection is None:
-        projection = Projection.coordinates(M, 0, 1) if M >= 2 else None
+        projection = Projection.coordinates(M, 0, 1)
     elif not isinstance(projection, Projection) or projection.dim != M:
         raise ValueError(f"projection must be a Projection of dimension M = {M}")
     stable = cycles.stable
@@ -102,10 +104,7 @@ def basins(model: Model, cycles: CycleSet, xlim: Any, ylim: Any, n: Any = 200, *
         raise ValueError(f"cycles must belong to a model of dimension M = {M}")
     X, Y = np.meshgrid(xs, ys)
     plane = np.stack([X.ravel(), Y.ravel()], axis=1)
-    if projection is None:  # M == 1: the grid's x coordinate is the state
-        starts = plane[:, :1].copy()
-    else:
-        starts = projection.lift(plane)
+    starts = projection.lift(plane)
     if not stable:
         return np.full((len(ys), len(xs)), -1, dtype=np.int64)
     targets = np.ascontiguousarray(np.concatenate([c.points for c in stable]))

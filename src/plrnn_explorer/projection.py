@@ -65,7 +65,7 @@ class Projection:
         return self.origin.shape[0]
 
     @classmethod
-    def coordinates(cls, dim: int, i: int = 0, j: int = 1, *, origin: Any = None) -> "Projection":
+    def coordinates(cls, dim: int, i: int = 0, j: int = 1, *, origin: Any = None) -> Projection:
         """The plane of state coordinates ``i`` and ``j``; the others are fixed at ``origin``.
 
         ``origin`` (default 0) gives the values of the other coordinates when a
@@ -85,7 +85,7 @@ class Projection:
         return cls(o, basis, (f"$z_{i}$", f"$z_{j}$"))
 
     @classmethod
-    def pca(cls, points: Any) -> "Projection":
+    def pca(cls, points: Any) -> Projection:
         """The plane of the first two principal components of ``points`` (n, M), through their mean.
 
         Examples

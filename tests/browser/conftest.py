@@ -106,35 +106,39 @@ def lab_url(chromium_path, root, tmp_path_factory):
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     port = _free_port()
+    log = open(tmp / "lab.log", "w")  # noqa: SIM115 - the server writes to it until the session ends
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
          f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
          f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'ws'}",
          f"--LabApp.user_settings_dir={tmp / 'settings'}", "--LabApp.expose_app_in_browser=True"],
-        stdout=subprocess.DEVNULL, stderr=open(tmp / "lab.log", "w"))
+        stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{base}/api/status?token={TOKEN}", proc)
         yield base
     finally:
         _stop(proc)
+        log.close()
 
 
 @pytest.fixture(scope="session")
 def voila_url(chromium_path, root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila")
     port = _free_port()
+    log = open(tmp / "voila.log", "w")  # noqa: SIM115 - the server writes to it until the session ends
     proc = subprocess.Popen(
         [sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
          "--Voila.port_retries=0", f"--Voila.root_dir={root}", "--show_tracebacks=True",
          "--Voila.tornado_settings=disable_check_xsrf=True"],
-        stdout=subprocess.DEVNULL, stderr=open(tmp / "voila.log", "w"))
+        stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{base}/voila/static/voila.js", proc)
         yield base
     finally:
         _stop(proc)
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ Artists carry a ``gid`` (``"cycle"``, ``"trajectory"``, ``"borders"``,
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -23,8 +24,17 @@ from ..cycles import Cycle, CycleSet
 from ..models import Model, check_model
 from ..projection import Projection
 
-__all__ = ["phase_portrait", "plot_cycles", "plot_trajectory", "plot_borders", "plot_basins",
-           "default_projection", "default_limits", "stable_colour", "order_colour"]
+__all__ = [
+    "default_limits",
+    "default_projection",
+    "order_colour",
+    "phase_portrait",
+    "plot_basins",
+    "plot_borders",
+    "plot_cycles",
+    "plot_trajectory",
+    "stable_colour",
+]
 
 _STABLE_COLOURS = ("tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown",
                    "tab:pink", "tab:olive", "tab:cyan")
@@ -78,7 +88,7 @@ def _sample_orbit(model: Model, n_steps: int = 300) -> np.ndarray:
     return traj[len(traj) // 2:] if len(traj) > 3 else np.zeros((1, model.dim))
 
 
-def _projection(model: Model | None, projection: Projection | None, dim: int) -> Projection:
+def _projection(projection: Projection | None, dim: int) -> Projection:
     if projection is None:
         if dim < 2:
             raise ValueError(f"a phase portrait needs a model with M >= 2 latent units, got M = {dim}")
@@ -102,7 +112,7 @@ def default_limits(model: Model, cycles: CycleSet | None = None, projection: Pro
     ((1.5, 2.5), (-2.5, -1.5))
     """
     check_model(model)
-    proj = _projection(model, projection, model.dim)
+    proj = _projection(projection, model.dim)
     pts = np.concatenate([c.points for c in cycles]) if cycles is not None and len(cycles) else _sample_orbit(model)
     xy = proj.to_plane(pts)
     xy = xy[np.all(np.isfinite(xy), axis=1)]
@@ -137,7 +147,7 @@ def plot_cycles(cycles: CycleSet | Iterable[Cycle], ax: Any = None, *, projectio
     cyc_list = list(cycles)
     if not cyc_list:
         return ax
-    proj = _projection(None, projection, cyc_list[0].points.shape[1])
+    proj = _projection(projection, cyc_list[0].points.shape[1])
     seen_orders: set[int] = set()
     n_stable = 0
     for c in cyc_list:
@@ -177,7 +187,7 @@ def plot_trajectory(model: Model, z0: Any, n_steps: int = 300, ax: Any = None, *
     """
     check_model(model)
     n_steps = as_int("n_steps", n_steps, minimum=1)
-    proj = _projection(model, projection, model.dim)
+    proj = _projection(projection, model.dim)
     ax = _axes(ax)
     traj = model.simulate(z0, n_steps)
     finite = np.all(np.isfinite(traj), axis=1)
@@ -230,7 +240,7 @@ def plot_borders(model: Model, ax: Any = None, *, projection: Projection | None 
     from matplotlib.collections import LineCollection
 
     check_model(model)
-    proj = _projection(model, projection, model.dim)
+    proj = _projection(projection, model.dim)
     ax = _axes(ax)
     xl = tuple(as_real_array("xlim", ax.get_xlim() if xlim is None else xlim, ndim=1))
     yl = tuple(as_real_array("ylim", ax.get_ylim() if ylim is None else ylim, ndim=1))
@@ -271,7 +281,7 @@ def plot_basins(model: Model, cycles: CycleSet, ax: Any = None, *, xlim: Any = N
     from matplotlib.colors import to_rgba
 
     check_model(model)
-    proj = _projection(model, projection, model.dim)
+    proj = _projection(projection, model.dim)
     ax = _axes(ax)
     xl = ax.get_xlim() if xlim is None else xlim
     yl = ax.get_ylim() if ylim is None else ylim
@@ -328,7 +338,7 @@ def phase_portrait(model: Model, cycles: CycleSet | None = None, *, max_order: i
         cycles = find_cycles(model, max_order, seed=seed)
     elif not isinstance(cycles, CycleSet):
         raise TypeError(f"cycles must be a CycleSet or None, got {type(cycles).__name__}")
-    proj = default_projection(model, cycles) if projection is None else _projection(model, projection, model.dim)
+    proj = default_projection(model, cycles) if projection is None else _projection(projection, model.dim)
     ax = _axes(ax)
     dxl, dyl = default_limits(model, cycles, proj)
     xl = dxl if xlim is None else xlim

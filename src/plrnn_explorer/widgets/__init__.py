@@ -29,4 +29,4 @@ from .phase_portrait import PhasePortrait
 from .state import ExplorerState
 from .training_panel import TrainingPanel
 
-__all__ = ["Explorer", "ExplorerState", "ParameterPanel", "PhasePortrait", "BifurcationMapPanel", "TrainingPanel"]
+__all__ = ["BifurcationMapPanel", "Explorer", "ExplorerState", "ParameterPanel", "PhasePortrait", "TrainingPanel"]

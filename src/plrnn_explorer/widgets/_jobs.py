@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import html
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as W
 
@@ -102,7 +103,7 @@ class JobControls(W.HBox):
     def _run(self) -> None:
         try:
             result = self._work(self._progress, self._cancel.is_set)
-        except Exception as exc:  # report in the panel; the kernel and panel live on
+        except Exception as exc:  # noqa: BLE001 - report in the panel; the kernel and panel live on
             self._in_ui(self._finish, None, False, exc)
         else:
             self._in_ui(self._finish, result, self._cancel.is_set(), None)
@@ -114,7 +115,7 @@ class JobControls(W.HBox):
             self._on_done(result, cancelled)
             self.status.value = "cancelled: showing the part computed" if cancelled else "done"
             self.progress.bar_style = "warning" if cancelled else "success"
-        except Exception as exc:  # report in the panel; the kernel and panel live on
+        except Exception as exc:  # noqa: BLE001 - report in the panel; the kernel and panel live on
             self.status.value = f'<span style="color:#a94442">failed: {html.escape(f"{type(exc).__name__}: {exc}")}</span>'
             self.progress.bar_style = "danger"
         finally:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ipywidgets as W
 import numpy as np
@@ -67,7 +68,7 @@ class BifurcationMapPanel(W.VBox):
             if not lo < hi:
                 raise ValueError(f"ranges[{p!r}] must be (low, high) with low < high, got {(lo, hi)}")
         self.max_order = max_order
-        box = dict(layout=W.Layout(width="150px"), style={"description_width": "50px"})
+        box = {"layout": W.Layout(width="150px"), "style": {"description_width": "50px"}}
         self.x_low = W.FloatText(value=lims[0][0], description=f"{chosen[0]} ≥", **box)
         self.x_high = W.FloatText(value=lims[0][1], description="≤", **box)
         self.y_low = W.FloatText(value=lims[1][0], description=f"{chosen[1]} ≥", **box)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ipywidgets as W
 
@@ -136,7 +137,7 @@ class ParameterPanel(W.VBox):
 
     def _apply(self) -> None:
         def change(m: Model) -> Model:
-            for p, s in self.sliders.items():
+            for p in self.sliders:
                 v = self.boxes[p].value
                 if m.get_param(p) != v:
                     m = m.set_param(p, v)
@@ -176,10 +177,8 @@ class ParameterPanel(W.VBox):
     def _fit_and_set(self, s: W.FloatSlider, v: float) -> None:
         self._syncing.on = True
         try:
-            if v < s.min:
-                s.min = v
-            if v > s.max:
-                s.max = v
+            s.min = min(s.min, v)
+            s.max = max(s.max, v)
             s.value = v
         finally:
             self._syncing.on = False

@@ -16,7 +16,7 @@ from ._ui import MessageBar, canvas_figure, clear_axes
 from .parameter_panel import _state
 from .state import ExplorerState
 
-__all__ = ["PhasePortrait", "cycle_table_html", "cycle_summary"]
+__all__ = ["PhasePortrait", "cycle_summary", "cycle_table_html"]
 
 #: a click or hover within this many pixels of a cycle point picks the cycle
 PICK_RADIUS_PX = 8.0
@@ -119,7 +119,7 @@ class PhasePortrait(W.VBox):
                                         layout=W.Layout(width="90px"))
         self.view = W.ToggleButtons(options=["coordinates", "PCA"], value="coordinates",
                                     style={"button_width": "90px"})
-        small = dict(layout=W.Layout(width="110px"), style={"description_width": "15px"})
+        small = {"layout": W.Layout(width="110px"), "style": {"description_width": "15px"}}
         self.x_coord = W.Dropdown(options=[("z0", 0)], value=0, description="x", **small)
         self.y_coord = W.Dropdown(options=[("z0", 0)], value=0, description="y", **small)
         self.view_controls = W.HBox([self.view, self.x_coord, self.y_coord])
@@ -184,7 +184,7 @@ class PhasePortrait(W.VBox):
                            projection=self.projection, xlim=xlim, ylim=ylim, basins=self.basins_box.value,
                            borders=self.borders_box.value, trajectories=self.trajectories, n_steps=self.n_steps,
                            basin_grid=BASIN_GRID)
-        except Exception as exc:  # never let a drawing failure kill the panel
+        except Exception as exc:  # noqa: BLE001 - never let a drawing failure kill the panel
             self.notice.value = f"could not draw the portrait: {html.escape(str(exc))}"
         else:
             self.notice.value = self._divergence_notice(model)
@@ -244,7 +244,7 @@ class PhasePortrait(W.VBox):
         return bool(tb is not None and getattr(tb, "mode", ""))
 
     def _on_press(self, event: Any) -> None:
-        if event.inaxes is not self.ax or event.xdata is None or self._toolbar_busy():
+        if event.inaxes is not self.ax or event.xdata is None or self.projection is None or self._toolbar_busy():
             return
         c = self.cycle_at(event.x, event.y)
         if c is not None:

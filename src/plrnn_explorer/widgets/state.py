@@ -9,7 +9,8 @@ and leave the model and cycles as they were.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from traitlets import HasTraits, Instance, Int, List, TraitError, Unicode, observe, validate
 
@@ -18,7 +19,7 @@ from ..cycles import CycleSet
 from ..models import Model
 from ..scyfi import find_cycles
 
-__all__ = ["ExplorerState", "INTERACTIVE_BUDGET"]
+__all__ = ["INTERACTIVE_BUDGET", "ExplorerState"]
 
 #: (N_out, N_in) loop budgets per order for interactive searches: with warm starts
 #: from the previous parameter value's itineraries these keep a 2-D model's search
@@ -115,7 +116,7 @@ class ExplorerState(HasTraits):
                 cycles = find_cycles(model, self.max_order, outer_loop_iterations=n_out,
                                      inner_loop_iterations=n_in, seed=self.seed,
                                      initial_itineraries=[w for w in warm if w.shape[1] == model.n_gates])
-            except Exception as exc:  # a panel must survive any failure and say why
+            except Exception as exc:  # noqa: BLE001 - a panel must survive any failure and say why
                 self.message = f"cycle search failed: {type(exc).__name__}: {exc}"
                 return
             self.message = _warnings(cycles, self.max_order)
@@ -131,7 +132,7 @@ class ExplorerState(HasTraits):
                 new = change(self.model)
                 if not isinstance(new, Model):
                     raise TypeError(f"expected a model, got {type(new).__name__}")
-            except Exception as exc:  # invalid user input must never kill the panel
+            except Exception as exc:  # noqa: BLE001 - invalid user input must never kill the panel
                 self.message = str(exc)
                 return False
             self.model = new

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import ipywidgets as W
 import numpy as np
@@ -12,7 +13,7 @@ from ._jobs import JobControls
 from ._ui import MessageBar, canvas_figure
 from .state import ExplorerState
 
-__all__ = ["TrainingPanel", "EVENT_COLOURS"]
+__all__ = ["EVENT_COLOURS", "TrainingPanel"]
 
 #: colour of each bifurcation event kind on the loss curve
 EVENT_COLOURS = {
