@@ -19,7 +19,8 @@ SUMMARY = ".plrnn-phase-portrait .plrnn-cycle-summary"
 
 
 def _drag_first_slider_and_check(page, shots, name: str) -> None:
-    """Wait for the painted portrait, push the A[0,0] slider to its maximum, see cycles and canvas change."""
+    """Wait for the painted portrait, push the A[0,0] slider to its maximum, see cycles and canvas change;
+    then click into the portrait and see the trajectory drawn."""
     from playwright.sync_api import expect
 
     canvas = page.locator(CANVAS).first
@@ -42,6 +43,13 @@ def _drag_first_slider_and_check(page, shots, name: str) -> None:
     page.wait_for_function("([c, old]) => c.toDataURL() !== old", arg=[canvas.element_handle(), old_image],
                            timeout=30_000)
     page.screenshot(path=str(shots / f"{name}-after.png"))
+    # a click inside the axes starts a trajectory there: the kernel redraws the portrait
+    old_image = canvas.evaluate("c => c.toDataURL()")
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])
+    page.wait_for_function("([c, old]) => c.toDataURL() !== old", arg=[canvas.element_handle(), old_image],
+                           timeout=30_000)
+    page.screenshot(path=str(shots / f"{name}-click.png"))
 
 
 def _delete_sessions(base: str, token: str) -> None:
