@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("module://ipympl.backend_nbagg")
-
 import numpy as np
 import pytest
 from matplotlib.backend_bases import MouseEvent
