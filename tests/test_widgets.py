@@ -11,9 +11,6 @@ import plrnn_explorer as pe
 from plrnn_explorer import widgets
 from plrnn_explorer.widgets._debounce import Debouncer
 
-# ipympl's Toolbar passes its canvas on to traitlets (ipympl 0.10): not ours to fix
-pytestmark = pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")
-
 GT16 = {"A": [0.8377689, 0.96461297], "W": [[0, -0.64375], [0.52505308, 0]], "h": [0.37298253, -0.97931491]}
 
 

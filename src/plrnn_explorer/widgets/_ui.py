@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import warnings
 
 import ipywidgets as W
 from matplotlib.figure import Figure
@@ -23,7 +24,9 @@ def canvas_figure(figsize: tuple[float, float] = (5.5, 4.5)) -> Figure:
     fig = Figure(figsize=figsize)
     fig.subplots_adjust(left=0.15, right=0.97, bottom=0.12, top=0.97)  # fixed: a layout engine costs ~15 ms a frame
     canvas = Canvas(fig)
-    FigureManager(canvas, 0)  # gives the canvas its toolbar (pan, zoom, save)
+    with warnings.catch_warnings():  # ipympl 0.10's Toolbar passes its canvas on to traitlets, which warns
+        warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
+        FigureManager(canvas, 0)  # gives the canvas its toolbar (pan, zoom, save)
     canvas.header_visible = False
     canvas.toolbar_position = "left"
     return fig
