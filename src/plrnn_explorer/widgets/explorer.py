@@ -80,7 +80,8 @@ class Explorer(W.VBox):
         self.training = TrainingPanel(run, state=self.state, show_message=False) if run is not None else None
         tabs = [(p, t) for p, t in ((self.bifurcation_map, "bifurcation map"), (self.training, "training"))
                 if p is not None]
-        children: list[W.Widget] = [MessageBar(self.state), W.HBox([self.parameters, self.portrait])]
+        top = W.HBox([self.parameters, self.portrait], layout=W.Layout(align_items="flex-start"))
+        children: list[W.Widget] = [MessageBar(self.state), top]
         if tabs:
             children.append(W.Tab([p for p, _ in tabs], titles=tuple(t for _, t in tabs)))
         super().__init__(children, model=self.state.model)

@@ -98,7 +98,7 @@ class TrainingPanel(W.VBox):
         self.state.observe(self._on_state_epoch, names="epoch")
         self._draw()
         children: list[W.Widget] = [W.HTML("<b>Training</b>: loss and bifurcation events"), self.jobs,
-                                    self.canvas, self.epoch]
+                                    self.epoch, self.canvas]
         if show_message:
             children.append(MessageBar(self.state))
         super().__init__(children)
