@@ -48,6 +48,19 @@ def test_state_recomputes_on_model_change_and_keeps_state_on_error(gt16):
         st.cycles = None
 
 
+def test_state_search_failure_shows_message_and_no_stale_cycles(gt16, monkeypatch):
+    st = widgets.ExplorerState(gt16, max_order=4)
+    pp = widgets.PhasePortrait(st)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(widgets.state, "find_cycles", broken)
+    st.model = gt16.set_param("h[0]", 0.5)
+    assert st.message == "cycle search failed: RuntimeError: solver exploded"
+    assert st.cycles is None and lines(pp.ax, "cycle") == [] and pp.summary.value == "no cycles computed"
+
+
 def test_state_reports_singular_configuration():
     st = widgets.ExplorerState(pe.PLRNN([0.5, 0.5], [[0, 0], [0, 0]], [1.0, 1.0]), max_order=2)
     assert st.message == ""

@@ -23,7 +23,7 @@ __all__ = ["INTERACTIVE_BUDGET", "ExplorerState"]
 
 #: (N_out, N_in) loop budgets per order for interactive searches: with warm starts
 #: from the previous parameter value's itineraries these keep a 2-D model's search
-#: up to order 10 to a few milliseconds (the paper's budgets take ~0.1 s).
+#: up to order 10 at 10-25 ms (the paper's budgets take ~0.1 s); see benchmarks/bench_widgets.py.
 INTERACTIVE_BUDGET = (10, 100)
 
 
@@ -118,6 +118,7 @@ class ExplorerState(HasTraits):
                                      initial_itineraries=[w for w in warm if w.shape[1] == model.n_gates])
             except Exception as exc:  # noqa: BLE001 - a panel must survive any failure and say why
                 self.message = f"cycle search failed: {type(exc).__name__}: {exc}"
+                self.set_trait("cycles", None)  # never show the previous model's cycles as this one's
                 return
             self.message = _warnings(cycles, self.max_order)
             self.set_trait("cycles", cycles)
