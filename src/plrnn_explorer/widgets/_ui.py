@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import html
+import sys
 import warnings
 
 import ipywidgets as W
+import matplotlib
 from matplotlib.figure import Figure
 
 from .state import ExplorerState
+
+
+def _ipympl_classes() -> tuple[type, type]:
+    """ipympl's ``Canvas`` and ``FigureManager``, imported without changing pyplot's backend.
+
+    Importing ipympl makes it pyplot's backend (``matplotlib.use`` in its
+    ``__init__``). Panels only need its canvas class, so a backend the user had
+    already chosen (e.g. inline, or Agg in scripts and tests) is restored.
+    """
+    if "ipympl.backend_nbagg" not in sys.modules:
+        before = dict.get(matplotlib.rcParams, "backend")  # raw value: not resolved yet if not a str
+        import ipympl.backend_nbagg  # noqa: F401
+
+        if isinstance(before, str) and dict.get(matplotlib.rcParams, "backend") != before:
+            matplotlib.use(before)
+    from ipympl.backend_nbagg import Canvas, FigureManager
+
+    return Canvas, FigureManager
 
 
 def canvas_figure(figsize: tuple[float, float] = (5.5, 4.5)) -> Figure:
@@ -19,8 +39,7 @@ def canvas_figure(figsize: tuple[float, float] = (5.5, 4.5)) -> Figure:
     figure out of pyplot's figure manager means ``plt.show()`` or ``%matplotlib
     widget`` never display it a second time.
     """
-    from ipympl.backend_nbagg import Canvas, FigureManager
-
+    Canvas, FigureManager = _ipympl_classes()
     fig = Figure(figsize=figsize)
     fig.subplots_adjust(left=0.15, right=0.97, bottom=0.12, top=0.97)  # fixed: a layout engine costs ~15 ms a frame
     canvas = Canvas(fig)
