@@ -347,3 +347,17 @@ def test_explorer_composes_panels_through_one_state(gt16):
         ex.model = "not a model"
     ex.parameters.boxes["A[1,1]"].value = float("inf")
     assert "finite" in ex.children[0].value and ex.model == ckpts[0]
+
+
+def test_panels_leave_pyplots_backend_alone():
+    """ipympl selects itself as pyplot's backend on import; the panels must undo that (fresh process)."""
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+            "from plrnn_explorer.widgets._ui import canvas_figure\n"
+            "fig = canvas_figure()\n"
+            "print(type(fig.canvas).__name__, matplotlib.get_backend(), type(plt.figure().canvas).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    canvas, backend, pyplot_canvas = out.stdout.split()
+    assert (canvas, backend.lower(), pyplot_canvas) == ("Canvas", "agg", "FigureCanvasAgg")
