@@ -262,11 +262,10 @@ def test_bifurcation_map_click_moves_the_model(gt16):
         widgets.BifurcationMapPanel(gt16, ["A[0,0]"])
 
 
-@pytest.mark.skipif(not hasattr(pe, "bifurcation_map"), reason="pe.bifurcation_map (bifurcation issue) not merged yet")
 def test_bifurcation_map_computes_in_background_and_cancels(gt16):
     bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=5, max_order=3)
     bp.compute()
-    assert bp.jobs.wait(60)
+    assert bp.jobs.wait(600)                # generous: on a fresh machine the first call compiles the kernels
     assert bp.jobs.status.value == "done" and bp.result is not None
     assert bp.jobs.progress.value == bp.jobs.progress.max
     assert np.asarray(bp.result.counts).shape[:2] == (5, 5)
@@ -275,7 +274,7 @@ def test_bifurcation_map_computes_in_background_and_cancels(gt16):
     bp.jobs.cancel_button.disabled = False
     bp.compute()
     bp.jobs.cancel()
-    assert bp.jobs.wait(60)
+    assert bp.jobs.wait(600)
     assert bp.jobs.status.value.startswith("cancelled") or bp.jobs.status.value == "done"
 
 
@@ -283,7 +282,7 @@ def test_bifurcation_map_failure_shows_message(gt16):
     bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=5)
     bp.x_low.value = 5.0                                           # low > high
     bp.compute()
-    assert bp.jobs.wait(30)
+    assert bp.jobs.wait(600)
     assert "failed" in bp.jobs.status.value and "low &lt; high" in bp.jobs.status.value
     assert not bp.jobs.run_button.disabled
 
@@ -313,12 +312,11 @@ def test_training_panel_epoch_slider_and_click(gt16):
         widgets.TrainingPanel(3)
 
 
-@pytest.mark.skipif(not hasattr(pe, "analyze_training"), reason="pe.analyze_training (bifurcation issue) not merged yet")
 def test_training_panel_marks_events(gt16):
     ckpts, losses, epochs = _fake_run(gt16)
     tp = widgets.TrainingPanel(ckpts, losses=losses, epochs=epochs, max_order=16)
     tp.analyze()
-    assert tp.jobs.wait(120) and tp.jobs.status.value == "done"
+    assert tp.jobs.wait(600) and tp.jobs.status.value == "done"
     assert tp.events                                               # the 16-cycle appears along the way
     marks = lines(tp.ax, "event")
     assert len(marks) == len(tp.events)
