@@ -24,7 +24,7 @@ from .itineraries import cycle_from_itinerary
 from .models import ALRNN, PLRNN, CanonicalForm, ClippedShallowPLRNN, Model, ShallowPLRNN
 from .projection import Projection
 from .scyfi import default_budgets, find_cycles, region_pool
-from . import io, systems, training  # noqa: E402
+from . import io, plotting, systems, training  # noqa: E402
 from .training import TrainingRun, loss_landscape, train
 
 __version__ = "0.1.0"
@@ -35,7 +35,7 @@ __all__ = [
     "find_cycles", "default_budgets", "region_pool", "exhaustive_cycles", "cycle_from_itinerary",
     "save_model", "load_model",
     "basins", "Projection",
-    "train", "TrainingRun", "loss_landscape", "training", "systems", "io",
+    "train", "TrainingRun", "loss_landscape", "training", "systems", "io", "plotting",
     "sweep", "bifurcation_map", "analyze_training", "load_bifurcation_map", "BifurcationEvent", "Sweep",
     "BifurcationMap", "TrainingAnalysis",
 ]
