@@ -3,7 +3,9 @@
 Follows the verified recipe of the project's browser-testing notes: servers
 started with ``subprocess.Popen`` on free localhost ports and polled until
 they answer, Debian's ``/usr/bin/chromium`` driven by Playwright's sync API,
-a fresh context per test. Without Chromium or Playwright the tests skip with
+a fresh context per test. Servers and browser are module-scoped: Playwright's
+sync API keeps an asyncio loop marked running while it lives, which would break
+later tests on the same pytest worker that start their own loop. Without Chromium or Playwright the tests skip with
 the reason, except under ``CI=true`` where they fail.
 """
 
@@ -66,20 +68,20 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def token() -> str:
     """The Lab server's token."""
     return TOKEN
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def artifacts() -> Path:
     """Folder for screenshots (created on demand)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_path() -> str:
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
@@ -90,7 +92,7 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     """A temporary server root holding a copy of the notebook (Lab writes checkpoints there)."""
     r = tmp_path_factory.mktemp("nbroot")
@@ -98,7 +100,7 @@ def root(tmp_path_factory) -> Path:
     return r
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_url(chromium_path, root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lab")
     settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
@@ -122,7 +124,7 @@ def lab_url(chromium_path, root, tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def voila_url(chromium_path, root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila")
     port = _free_port()
@@ -141,7 +143,7 @@ def voila_url(chromium_path, root, tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
