@@ -107,3 +107,13 @@ def test_orders_argument_searches_only_those_orders(gt16):
     assert res.orders == [1, 16]
     assert len(res[1]) == 1 and len(res[16]) == 2
     assert res[2] == []
+
+
+def test_search_statistics_are_consistent(gt16):
+    st = pe.find_cycles(gt16, orders=[16], seed=2, strategy="scyfi").stats["per_order"][16]
+    assert st["found"] == 2 and st["strategy"] == "scyfi"
+    assert 1 <= st["chain_length_at_last_find"] <= st["solves_until_last_find"] <= st["candidates_solved"]
+    assert st["random_restarts"] >= st["outer_loop_iterations"]
+    # a globally attracting 1-D map: the first chain converges to the fixed point in at most two solves
+    st1 = pe.find_cycles(pe.PLRNN([0.5], [[0.2]], [1.0]), orders=[1], seed=0, strategy="scyfi").stats["per_order"][1]
+    assert st1["chain_length_at_last_find"] <= 2

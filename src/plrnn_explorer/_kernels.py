@@ -365,10 +365,11 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
     found_words (cap, k, G) receives the canonical (least-rotation) words of
     the cycles found (stats[0] on entry = number of words preloaded there,
     e.g. from a neighbouring parameter value). singular_words receives
-    canonical words whose cycle equation was singular. stats (int64[8]):
+    canonical words whose cycle equation was singular. stats (int64[9]):
     0 n_found, 1 n_singular_stored, 2 candidate solves, 3 random draws,
     4 singular equations, 5 consistent candidates, 6 solves at the last find,
-    7 1 if found_words overflowed (the run stopped early).
+    7 1 if found_words overflowed (the run stopped early), 8 solves in the
+    chain (since its random draw) that made the last find.
     """
     M = A.shape[0]
     G = W_in.shape[0]
@@ -382,18 +383,21 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
     history = np.empty((n_hist_max, k, G), np.uint8)
     n_hist = 0
     state = seed_state.copy()
-    for i in range(1, 8):
+    for i in range(1, 9):
         stats[i] = 0
+    chain = 0
 
     outer = 0
     while outer < n_outer:
         _draw_word(word, k, G, pool, state)
         stats[3] += 1
         n_hist = 0
+        chain = 0
         inner = 0
         while inner < n_inner:
             inner += 1
             stats[2] += 1
+            chain += 1
             status = _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
             if status == SINGULAR:
                 stats[4] += 1
@@ -405,6 +409,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
                 _draw_word(word, k, G, pool, state)
                 stats[3] += 1
                 n_hist = 0
+                chain = 0
                 continue
             if status == CONSISTENT:
                 stats[5] += 1
@@ -417,11 +422,13 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
                         _store_word(found_words, stats[0], canon, k, G, 0)
                         stats[0] += 1
                         stats[6] = stats[2]
+                        stats[8] = chain
                         outer = 0
                         inner = 0
                 _draw_word(word, k, G, pool, state)
                 stats[3] += 1
                 n_hist = 0
+                chain = 0
             elif status == INCONSISTENT and not _find_word(history, min(n_hist, n_hist_max), actual, k, G):
                 # a "virtual" cycle: re-initialise with the candidate's own regions
                 _store_word(history, n_hist % n_hist_max, word, k, G, 0)
@@ -435,6 +442,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
                 _draw_word(word, k, G, pool, state)
                 stats[3] += 1
                 n_hist = 0
+                chain = 0
         outer += 1
     return state
 

@@ -181,7 +181,7 @@ def _search_order(cf: CanonicalForm, k: int, n_out: int, n_in: int, pool: np.nda
         for i, w in enumerate(preloaded):
             words[i] = w
         singular = np.zeros((8, k, G), np.uint8)
-        stats = np.zeros(8, np.int64)
+        stats = np.zeros(9, np.int64)
         stats[0] = len(preloaded)
         _kernels.scyfi_order(*cf.arrays, k, n_out, n_in, pool, _seed_state(seed, k),
                              words, singular, SINGULAR_RTOL, stats)
@@ -229,8 +229,13 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     Returns
     -------
     CycleSet
-        ``res[k]`` lists the cycles of minimal period k; ``res.stats`` holds the
-        work done; ``res.degenerate`` the words with singular cycle equations.
+        ``res[k]`` lists the cycles of minimal period k; ``res.degenerate`` the
+        words with singular cycle equations; ``res.stats`` the work done, with
+        ``res.stats["per_order"][k]`` holding, for SCYFI orders,
+        ``candidates_solved``, ``random_restarts``, ``singular_equations``,
+        ``solves_until_last_find`` (all solves, over all restarts, until the
+        last new cycle was found) and ``chain_length_at_last_find`` (solves of
+        the one chain, from its random draw, that found it).
 
     Examples
     --------
@@ -288,6 +293,7 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         per_order[k] = {"strategy": "scyfi", "found": len(cycles), "candidates_solved": int(st[2]),
                         "random_restarts": int(st[3]), "singular_equations": int(st[4]),
                         "consistent_candidates": int(st[5]), "solves_until_last_find": int(st[6]),
+                        "chain_length_at_last_find": int(st[8]),
                         "outer_loop_iterations": n_out, "inner_loop_iterations": n_in,
                         "preloaded": len(preload.get(k, []))}
     seconds = time.perf_counter() - t0

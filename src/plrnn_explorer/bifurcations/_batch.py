@@ -41,7 +41,7 @@ def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_
         n_found[p] = counts[0]
         overflow[p] = counts[3] != 0
         return
-    stats = np.zeros(8, np.int64)
+    stats = np.zeros(9, np.int64)
     stats[0] = n_found[p]
     no_singular = np.empty((0, k, G), np.uint8)
     _kernels.scyfi_order(A[p], W_out[p], W_in[p], b_in[p], h[p], k, n_out, n_in, pool,
