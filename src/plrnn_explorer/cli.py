@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Callable, Sequence
 
-__all__ = ["main", "command"]
+__all__ = ["main"]
 
 Runner = Callable[[argparse.Namespace], int]
 #: name -> (help text, configure(parser) -> run(args) -> exit code)
@@ -233,7 +233,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``plrnn-explorer``; returns the exit status."""
+    """Entry point of ``plrnn-explorer``; returns the exit status.
+
+    Parameters
+    ----------
+    argv
+        Command-line arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for bad input (a one-line message on stderr), 130 if interrupted.
+
+    Examples
+    --------
+    >>> import os, tempfile, plrnn_explorer as pe
+    >>> path = os.path.join(tempfile.mkdtemp(), "tent.json")
+    >>> pe.save_model(pe.PLRNN([0.2], [[-1.7]], [1.0]), path)
+    >>> main(["cycles", path, "--max-order", "2", "--seed", "0"])  # doctest: +NORMALIZE_WHITESPACE
+    model: PLRNN(M=1, G=1; A=(1,), W=(1, 1), h=(1,))
+    CycleSet: 2 cycle(s), orders 1, 2
+    order    #  kind             stable     max|λ|  first point(s)                           multipliers
+    ----------------------------------------------------------------------------------------------------
+        1    0  unstable node    False         1.5  [0.4]                                    -1.5
+        2    0  stable node      True          0.3  [-0.3846]; [0.9231]                      -0.3
+    0
+    >>> main(["cycles", path + ".missing", "--max-order", "2"])    # error message goes to stderr
+    2
+    """
     args = build_parser().parse_args(argv)
     try:
         return args._run(args)

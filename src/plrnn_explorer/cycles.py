@@ -198,6 +198,22 @@ class DegenerateItinerary:
         A solution of the equation (minimum norm) whose orbit visits exactly
         this itinerary, or None if the minimum-norm solution leaves it (the
         continuum may still intersect the region elsewhere).
+
+    Examples
+    --------
+    The identity map ``z' = z`` has a continuum of fixed points in both regions:
+
+    >>> import plrnn_explorer as pe
+    >>> res = pe.find_cycles(pe.PLRNN([1.0], [[0.0]], [0.0]), max_order=1, seed=0)
+    >>> len(res), len(res.degenerate)
+    (0, 2)
+    >>> d = res.degenerate[0]
+    >>> d.order, d.itinerary.tolist(), d.eigenvalues.real.tolist()
+    (1, [[False]], [1.0])
+    >>> d.verified, d.example_point.tolist()
+    (True, [0.0])
+    >>> res.degenerate[1].verified      # minimum-norm solution z = 0 is not in the region z > 0
+    False
     """
 
     order: int

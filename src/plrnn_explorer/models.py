@@ -122,6 +122,23 @@ class Model:
 
     Subclasses define ``_param_specs`` (name -> expected shape kind) and
     :meth:`_build_canonical`.
+
+    Examples
+    --------
+    Every model class shares this interface:
+
+    >>> import plrnn_explorer as pe
+    >>> [issubclass(c, pe.Model) for c in (pe.PLRNN, pe.ShallowPLRNN, pe.ClippedShallowPLRNN, pe.ALRNN)]
+    [True, True, True, True]
+    >>> m = pe.PLRNN([0.2], [[-1.7]], [1.0])            # skew tent map a_l = 0.2, a_r = -1.5
+    >>> m.param_names, m.dim, m.n_gates
+    (('A', 'W', 'h'), 1, 1)
+    >>> m.param_paths()
+    ['A[0,0]', 'W[0,0]', 'h[0]']
+    >>> m.simulate([0.0], 3)[:, 0].round(4).tolist()
+    [0.0, 1.0, -0.5]
+    >>> pe.Model.from_dict(m.to_dict()) == m
+    True
     """
 
     #: names of array parameters in constructor order

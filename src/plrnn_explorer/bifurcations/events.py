@@ -68,7 +68,7 @@ from ..itineraries import SINGULAR_RTOL, build_cycle
 from ..models import CanonicalForm
 from .family import Family
 
-__all__ = ["BifurcationEvent", "EVENT_KINDS", "detect_events"]
+__all__ = ["BifurcationEvent", "EVENT_KINDS"]
 
 #: all event kinds, see the module docstring
 EVENT_KINDS = ("border_collision", "degenerate_transcritical", "degenerate_flip", "flip", "neimark_sacker",

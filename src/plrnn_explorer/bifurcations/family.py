@@ -17,7 +17,7 @@ import numpy as np
 from .._validation import as_real_array
 from ..models import CanonicalForm, Model, check_model
 
-__all__ = ["Family", "param_family", "line_family", "check_values", "stack_canonical"]
+__all__ = ["Family", "param_family", "line_family"]
 
 
 class Family:
@@ -31,6 +31,23 @@ class Family:
         ``fn(value) -> Model``.
     label
         Name of the parameter (axis label), e.g. ``"A[0,0]"``.
+
+    Examples
+    --------
+    Families come from :func:`param_family` (or :func:`line_family`):
+
+    >>> import plrnn_explorer as pe
+    >>> m = pe.PLRNN([0.2], [[-1.7]], [1.0])
+    >>> fam = param_family(m, "W[0,0]")
+    >>> fam.label, fam.base is m
+    ('W[0,0]', True)
+    >>> fam.model(-1.0).get_param("W[0,0]"), fam.canonical(-1.0).dim
+    (-1.0, 1)
+    >>> def shift_h(model, v):
+    ...     return model.replace(h=[v])
+    >>> fam = param_family(m, shift_h)
+    >>> fam.label, fam.model(2.0).h.tolist()
+    ('shift_h', [2.0])
     """
 
     def __init__(self, base: Model, fn: Callable[[float], Model], label: str) -> None:

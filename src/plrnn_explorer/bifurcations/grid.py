@@ -42,6 +42,21 @@ class BoundarySegment:
         ``((iy, ix), (iy, ix))`` of the two cells.
     event
         The :class:`BifurcationEvent` (None for maps loaded from a file).
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> tent = pe.PLRNN([0.2], [[0.0]], [1.0])      # skew tent, a_l = A, a_r = A + W
+    >>> bm = pe.bifurcation_map(tent, ("A[0,0]", [0.1, 0.3]), ("W[0,0]", [-2.0, -1.0]), 2, seed=0)
+    >>> seg = bm.boundaries[0]
+    >>> seg.kind, seg.order, seg.axis, seg.cells
+    ('degenerate_flip', 1, 'y', ((0, 0), (1, 0)))
+    >>> round(seg.value, 6)                          # W where a_r = 0.1 + W = -1
+    -1.1
+    >>> [round(v, 6) for v in seg.start + seg.end]   # the cell border, at W = -1.1
+    [0.1, -1.1, 0.2, -1.1]
+    >>> seg.event.kind == seg.kind
+    True
     """
 
     start: tuple[float, float]
@@ -73,6 +88,22 @@ class BifurcationMap:
         False if the run was cancelled or interrupted.
     stats
         Work done: seconds, continuation solves, budgets, ...
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> tent = pe.PLRNN([0.2], [[0.0]], [1.0])      # skew tent, a_l = A, a_r = A + W
+    >>> bm = pe.bifurcation_map(tent, ("A[0,0]", [0.1, 0.3]), ("W[0,0]", [-2.0, -1.0, 0.0]), 2, seed=0)
+    >>> bm
+    <BifurcationMap A[0,0] x W[0,0] (2x3, orders 1..2): 4 boundary segment(s)>
+    >>> bm.xs.tolist(), bm.ys.tolist(), bm.orders, bm.complete
+    ([0.1, 0.3], [-2.0, -1.0, 0.0], [1, 2], True)
+    >>> bm.counts[:, :, 1].tolist()                  # number of 2-cycles per cell (rows: W, columns: A)
+    [[1, 1], [0, 0], [0, 0]]
+    >>> bm.model_at(0, 1).get_param("A[0,0]"), bm.cycles_at(0, 1).counts()
+    (0.3, {1: 1, 2: 1})
+    >>> sorted({(s.kind, s.order) for s in bm.boundaries})
+    [('border_collision', 2), ('degenerate_flip', 1)]
     """
 
     def __init__(self, xs: np.ndarray, ys: np.ndarray, param_x: str, param_y: str, counts: np.ndarray,

@@ -34,6 +34,24 @@ class Sweep:
         (n,) bool: False where an interrupted run did not get to (empty CycleSet).
     stats
         Work done (seconds, solves, budgets, ...).
+
+    Examples
+    --------
+    >>> import numpy as np, plrnn_explorer as pe
+    >>> tent = pe.PLRNN([0.2], [[0.0]], [1.0])     # skew tent: a_l = 0.2, a_r = 0.2 + W
+    >>> sw = pe.sweep(tent, "W[0,0]", np.linspace(-2.0, 1.0, 7), max_order=2, seed=0)
+    >>> sw
+    <Sweep over W[0,0] (7 values, orders 1..2): 3 event(s)>
+    >>> sw.values.tolist()
+    [-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0]
+    >>> sw.counts.tolist()              # rows: values, columns: orders 1, 2
+    [[1, 1], [1, 1], [1, 0], [1, 0], [1, 0], [1, 0], [0, 0]]
+    >>> sw.stable_counts[:, 1].tolist()  # the stable 2-cycle exists while a_r < -1
+    [1, 1, 0, 0, 0, 0, 0]
+    >>> sw.cycles[0].counts()
+    {1: 1, 2: 1}
+    >>> [(e.kind, e.order) for e in sw.events]
+    [('degenerate_flip', 1), ('border_collision', 2), ('degenerate_transcritical', 1)]
     """
 
     def __init__(self, values: np.ndarray, param: str, orders: list[int], cycles: list[CycleSet],

@@ -34,6 +34,20 @@ class TrainingAnalysis:
         :class:`~plrnn_explorer.bifurcations.BifurcationEvent` list; ``ev.epoch``
         (= ``ev.value``) is the fractional epoch where the event was located on
         the straight line between the two checkpoints' parameters.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> ckpts = [pe.PLRNN([0.2], [[w]], [1.0]) for w in (-1.0, -1.1, -1.3)]   # a_r = -0.8, -0.9, -1.1
+    >>> ta = pe.analyze_training(ckpts, 2, losses=[3.0, 2.0, 1.0], epochs=[0, 10, 20], seed=0)
+    >>> ta
+    <TrainingAnalysis 3 checkpoints, 2 event(s)>
+    >>> ta.epochs.tolist(), ta.losses.tolist()
+    ([0.0, 10.0, 20.0], [3.0, 2.0, 1.0])
+    >>> [cs.counts() for cs in ta.cycles]
+    [{1: 1, 2: 0}, {1: 1, 2: 0}, {1: 1, 2: 1}]
+    >>> [(e.kind, e.order, round(e.epoch, 6)) for e in ta.events]
+    [('degenerate_flip', 1, 15.0), ('border_collision', 2, 15.0)]
     """
 
     def __init__(self, epochs: np.ndarray, losses: np.ndarray | None, cycles: list[CycleSet],

@@ -27,13 +27,11 @@ from ..projection import Projection
 __all__ = [
     "default_limits",
     "default_projection",
-    "order_colour",
     "phase_portrait",
     "plot_basins",
     "plot_borders",
     "plot_cycles",
     "plot_trajectory",
-    "stable_colour",
 ]
 
 _STABLE_COLOURS = ("tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown",

@@ -37,6 +37,22 @@ class LossLandscape:
         The model the grid was built around.
     settings : dict
         Loss settings (method, alpha, tau, seq_len, loss).
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> gt = pe.systems.gt16()
+    >>> data = gt.simulate([0.5, -1.0], 100)
+    >>> ls = pe.loss_landscape(gt, data, ("A[0,0]", [-0.1, 0.0, 0.1]), ("A[1,1]", [0.0, 0.05]),
+    ...                        relative=True)
+    >>> ls.param_x, ls.xs.tolist(), ls.param_y, ls.ys.tolist(), ls.relative
+    ('A[0,0]', [-0.1, 0.0, 0.1], 'A[1,1]', [0.0, 0.05], True)
+    >>> ls.loss.shape, ls.grad_norm.shape, ls.grad_x.shape, ls.grad_y.shape
+    ((2, 3), (2, 3), (2, 3), (2, 3))
+    >>> float(ls.loss[0, 1]), float(ls.grad_norm[0, 1])   # the data's own model: zero loss and gradient
+    (0.0, 0.0)
+    >>> bool(ls.loss[0, 0] > 0), ls.settings["method"], ls.model is gt
+    (True, 'bptt', True)
     """
 
     param_x: str

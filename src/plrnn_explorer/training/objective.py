@@ -36,7 +36,7 @@ from ..models import Model, check_model
 from . import _bptt
 from ._layout import ParamLayout
 
-__all__ = ["Objective", "loss_and_gradient", "METHODS", "LOSSES"]
+__all__ = ["loss_and_gradient", "METHODS", "LOSSES"]
 
 METHODS = ("bptt", "stf", "gtf")
 LOSSES = {"mse": _bptt.MSE, "mae": _bptt.MAE}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Adam", "SGD", "make_optimizer"]
+__all__ = ["Adam", "SGD"]
 
 
 class SGD:

@@ -63,6 +63,19 @@ class TrainingRun:
         ``"completed"``, ``"interrupted"`` (KeyboardInterrupt) or ``"diverged"``.
     message : str
         Human-readable reason when the run stopped early.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> truth = pe.PLRNN([0.5], [[0.0]], [0.5])
+    >>> run = pe.train(truth.replace(h=[0.0]), truth.simulate([0.0], 20), 4, lr=0.05, seed=0,
+    ...                params=["h"], checkpoint_every=2)
+    >>> run.status, run.epochs.tolist(), len(run), run.epoch_losses.shape
+    ('completed', [0, 2, 4], 3, (4,))
+    >>> run.model is run.checkpoints[-1], bool(run.losses[-1] < run.losses[0])
+    (True, True)
+    >>> run.settings["optimizer"], run.settings["params"]
+    ('adam', ['h'])
     """
 
     checkpoints: list[Model]

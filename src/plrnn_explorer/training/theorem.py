@@ -44,6 +44,19 @@ class GradientDivergence:
         Loss and norm of its gradient w.r.t. all trained parameters.
     settings : dict
         Loss settings.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> m = pe.systems.skew_tent(0.2, 0.5, 1.0)            # stable FP 1/(1 - a_r), DTB at a_r = 1
+    >>> data = pe.systems.simulate_data(m, 3000, z0=[0.5])
+    >>> gd = pe.training.gradient_divergence(m, data, "W[0,0]", 0.8, n_points=5, min_fraction=1e-2)
+    >>> gd.param, gd.critical_value, gd.fractions.round(4).tolist()
+    ('W[0,0]', 0.8, [1.0, 0.3162, 0.1, 0.0316, 0.01])
+    >>> gd.distances.round(4).tolist()                    # |W - 0.8|, starting at the model's W = 0.3
+    [0.5, 0.1581, 0.05, 0.0158, 0.005]
+    >>> bool(gd.grad_norms[-1] > 100 * gd.grad_norms[1]), bool(gd.growth(0.1) > 10)
+    (True, True)
     """
 
     param: str

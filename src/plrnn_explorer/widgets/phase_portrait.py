@@ -16,7 +16,7 @@ from ._ui import MessageBar, canvas_figure, clear_axes
 from .parameter_panel import _state
 from .state import ExplorerState
 
-__all__ = ["PhasePortrait", "cycle_summary", "cycle_table_html"]
+__all__ = ["PhasePortrait", "cycle_summary"]
 
 #: a click or hover within this many pixels of a cycle point picks the cycle
 PICK_RADIUS_PX = 8.0
