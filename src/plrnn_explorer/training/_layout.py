@@ -4,8 +4,11 @@ The kernels differentiate with respect to the canonical arrays
 ``(A, W_out, W_in, b_in, h)``. Every model's canonical form is *linear* in its
 parameters (copies, sign flips, stacking, folding linear units into ``A``),
 so the gradient of a model parameter entry is a signed sum of canonical
-gradient entries. :class:`ParamLayout` stores that sum as sparse triplets
-``g_param[rows] += coefs * g_canonical[cols]``.
+gradient entries. :class:`ParamLayout` derives that sum from the model's own
+conversion to canonical form — by converting models whose parameters are all
+zero but one unit entry, which is exact for such linear maps — and stores it as
+sparse triplets ``g_param[rows] += coefs * g_canonical[cols]``. A new model
+class therefore needs no training code of its own.
 """
 
 from __future__ import annotations
@@ -15,56 +18,38 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
-from ..models import ALRNN, ClippedShallowPLRNN, Model, PLRNN, ShallowPLRNN
+from ..models import Model
 
 __all__ = ["ParamLayout"]
 
-# a term: (canonical indices with the parameter's shape, coefficient)
-_Term = tuple[np.ndarray, float]
+
+def _canonical_vector(model: Model, params: dict[str, np.ndarray]) -> np.ndarray:
+    """Flat canonical vector of ``model``'s class with raw ``params`` (no validation, nothing cached)."""
+    probe = object.__new__(type(model))
+    probe._params = params
+    probe._settings = model._settings
+    probe._canonical = None
+    return np.concatenate([a.ravel() for a in probe._build_canonical().arrays])
 
 
-def _offsets(M: int, G: int) -> dict[str, int]:
-    o = {"A": 0, "W_out": M * M}
-    o["W_in"] = o["W_out"] + M * G
-    o["b_in"] = o["W_in"] + G * M
-    o["h"] = o["b_in"] + G
-    o["size"] = o["h"] + M
-    return o
-
-
-def _square_terms(arr: np.ndarray, block: np.ndarray) -> list[_Term]:
-    """Terms of a square parameter stored as (M,) diagonal or (M, M), living in ``block`` (M, M) indices."""
-    return [(np.diagonal(block).copy() if arr.ndim == 1 else block, 1.0)]
-
-
-def _terms(model: Model) -> dict[str, list[_Term]]:
-    cf = model.canonical
-    M, G = cf.dim, cf.n_gates
-    o = _offsets(M, G)
-    A_idx = np.arange(M * M).reshape(M, M)
-    Wo_idx = o["W_out"] + np.arange(M * G).reshape(M, G)
-    Wi_idx = o["W_in"] + np.arange(G * M).reshape(G, M)
-    bi_idx = o["b_in"] + np.arange(G)
-    h_idx = o["h"] + np.arange(M)
-    p = model._params
-    if isinstance(model, PLRNN):
-        return {"A": _square_terms(p["A"], A_idx), "W": _square_terms(p["W"], Wo_idx), "h": [(h_idx, 1.0)]}
-    if isinstance(model, ClippedShallowPLRNN):
-        H = G // 2
-        return {"A": _square_terms(p["A"], A_idx),
-                "W1": [(Wo_idx[:, :H], 1.0), (Wo_idx[:, H:], -1.0)],
-                "W2": [(Wi_idx[:H], 1.0), (Wi_idx[H:], 1.0)],
-                "h1": [(h_idx, 1.0)], "h2": [(bi_idx[:H], 1.0)]}
-    if isinstance(model, ShallowPLRNN):
-        return {"A": _square_terms(p["A"], A_idx), "W1": [(Wo_idx, 1.0)], "W2": [(Wi_idx, 1.0)],
-                "h1": [(h_idx, 1.0)], "h2": [(bi_idx, 1.0)]}
-    if isinstance(model, ALRNN):
-        n_lin = M - model.n_relu
-        # linear columns of W are folded into A, ReLU columns are W_out
-        W_block = np.hstack([A_idx[:, :n_lin], Wo_idx])
-        return {"A": _square_terms(p["A"], A_idx), "W": _square_terms(p["W"], W_block),
-                "h": [(h_idx, 1.0)]}
-    raise TypeError(f"model type {type(model).__name__} is not supported for training")
+def _linear_map(model: Model, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Triplets ``(rows, cols, coefs)`` of d(canonical vector)/d(trainable entries), and the canonical size."""
+    zero = {n: np.zeros_like(a) for n, a in model._params.items()}
+    base = _canonical_vector(model, zero)
+    rows, cols, coefs = [], [], []
+    row = 0
+    for n in names:
+        for i in range(zero[n].size):
+            unit = np.zeros_like(zero[n])
+            unit.flat[i] = 1.0
+            d = _canonical_vector(model, {**zero, n: unit}) - base
+            nz = np.flatnonzero(d)
+            rows.append(np.full(nz.size, row))
+            cols.append(nz)
+            coefs.append(d[nz])
+            row += 1
+    return (np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
+            np.concatenate(coefs).astype(np.float64), base.size)
 
 
 class ParamLayout:
@@ -80,7 +65,6 @@ class ParamLayout:
     """
 
     def __init__(self, model: Model, names: Sequence[str] | None = None) -> None:
-        terms = _terms(model)
         if names is None:
             names = tuple(model.param_names)
         else:
@@ -95,22 +79,13 @@ class ParamLayout:
         self.names = tuple(n for n in model.param_names if n in names)
         self.shapes = {n: model._params[n].shape for n in self.names}
         self.M, self.G = model.dim, model.n_gates
-        self.canonical_size = _offsets(self.M, self.G)["size"]
-        rows, cols, coefs = [], [], []
         self.offsets: dict[str, int] = {}
         off = 0
         for n in self.names:
             self.offsets[n] = off
-            size = int(np.prod(self.shapes[n]))
-            for idx, coef in terms[n]:
-                rows.append(off + np.arange(size))
-                cols.append(np.asarray(idx).ravel())
-                coefs.append(np.full(size, coef))
-            off += size
+            off += int(np.prod(self.shapes[n]))
         self.size = off
-        self.rows = np.concatenate(rows).astype(np.int64)
-        self.cols = np.concatenate(cols).astype(np.int64)
-        self.coefs = np.concatenate(coefs).astype(np.float64)
+        self.rows, self.cols, self.coefs, self.canonical_size = _linear_map(model, self.names)
         self._matrix = sparse.csr_matrix((self.coefs, (self.rows, self.cols)),
                                          shape=(self.size, self.canonical_size))
         # theta(p) = matrix.T p + const exactly describes the (linear) canonical form
