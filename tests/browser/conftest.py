@@ -11,6 +11,7 @@ the reason, except under ``CI=true`` where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -68,6 +69,21 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+@contextlib.contextmanager
+def _server(args: list[str], ready_path: str, log_path: Path):
+    """Run ``python -m <args>`` with a free ``{port}`` on localhost; yield its base URL once ``ready_path`` answers."""
+    port = _free_port()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", *(a.format(port=port) for a in args)],
+                                stdout=subprocess.DEVNULL, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_for(base + ready_path, proc)
+            yield base
+        finally:
+            _stop(proc)
+
+
 @pytest.fixture(scope="module")
 def token() -> str:
     """The Lab server's token."""
@@ -107,40 +123,21 @@ def lab_url(chromium_path, root, tmp_path_factory):
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    port = _free_port()
-    log = open(tmp / "lab.log", "w")  # noqa: SIM115 - the server writes to it until the session ends
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
-         f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp / 'ws'}",
-         f"--LabApp.user_settings_dir={tmp / 'settings'}", "--LabApp.expose_app_in_browser=True"],
-        stdout=subprocess.DEVNULL, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/api/status?token={TOKEN}", proc)
+    args = ["jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1", "--ServerApp.port={port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+            f"--LabApp.workspaces_dir={tmp / 'ws'}", f"--LabApp.user_settings_dir={tmp / 'settings'}",
+            "--LabApp.expose_app_in_browser=True"]
+    with _server(args, f"/api/status?token={TOKEN}", tmp / "lab.log") as base:
         yield base
-    finally:
-        _stop(proc)
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def voila_url(chromium_path, root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila")
-    port = _free_port()
-    log = open(tmp / "voila.log", "w")  # noqa: SIM115 - the server writes to it until the session ends
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
-         "--Voila.port_retries=0", f"--Voila.root_dir={root}", "--show_tracebacks=True",
-         "--Voila.tornado_settings=disable_check_xsrf=True"],
-        stdout=subprocess.DEVNULL, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/voila/static/voila.js", proc)
+    args = ["voila", "--no-browser", "--Voila.ip=127.0.0.1", "--port={port}", "--Voila.port_retries=0",
+            f"--Voila.root_dir={root}", "--show_tracebacks=True", "--Voila.tornado_settings=disable_check_xsrf=True"]
+    with _server(args, "/voila/static/voila.js", tmp / "voila.log") as base:
         yield base
-    finally:
-        _stop(proc)
-        log.close()
 
 
 @pytest.fixture(scope="module")
