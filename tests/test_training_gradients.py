@@ -167,3 +167,35 @@ def test_kernel_unpack_layout():
     A, Wo, Wi, bi, h = _bptt.unpack(theta, 2, 3)
     assert A.shape == (2, 2) and Wo.shape == (2, 3) and Wi.shape == (3, 2)
     assert bi.tolist() == [16.0, 17.0, 18.0] and h.tolist() == [19.0, 20.0]
+
+
+class _SummingPLRNN(pe.PLRNN):
+    """A conversion that adds two entries of one array (h' = h + reversed h), which the probes cannot decode."""
+
+    def _build_canonical(self):
+        cf = super()._build_canonical()
+        return type(cf)(cf.A, cf.W_out, cf.W_in, cf.b_in, cf.h + cf.h[::-1])
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS + ("summing",))
+def test_layout_probes_match_one_probe_per_entry(kind):
+    """The three-probe decoding gives exactly the triplets of probing every entry on its own."""
+    from plrnn_explorer.training import _layout
+
+    rng = np.random.default_rng(5)
+    if kind == "summing":
+        model = _SummingPLRNN(rng.normal(size=3), rng.normal(size=(3, 3)), rng.normal(size=3))
+    else:
+        model = random_model(rng, kind, 3, H=4)
+    zero = {n: np.zeros_like(a) for n, a in model._params.items()}
+    base = _layout._canonical_vector(model, zero)
+    for name in model.param_names:
+        probed = _layout._probed_entries(model, zero, base, name)
+        assert (probed is None) == (kind == "summing" and name == "h")
+        exact = _layout._unit_entries(model, zero, base, name)
+        if probed is not None:
+            assert sorted(zip(*map(np.ndarray.tolist, probed))) == sorted(zip(*map(np.ndarray.tolist, exact)))
+    lay = ParamLayout(model)  # with the fallback the chain rule stays exact
+    p = lay.flat(model)
+    dp = rng.normal(size=p.size)
+    np.testing.assert_allclose(lay.theta_of(p + dp), lay.theta(lay.model_from(p + dp)), atol=1e-12)

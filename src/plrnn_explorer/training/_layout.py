@@ -5,10 +5,12 @@ The kernels differentiate with respect to the canonical arrays
 parameters (copies, sign flips, stacking, folding linear units into ``A``),
 so the gradient of a model parameter entry is a signed sum of canonical
 gradient entries. :class:`ParamLayout` derives that sum from the model's own
-conversion to canonical form — by converting models whose parameters are all
-zero but one unit entry, which is exact for such linear maps — and stores it as
-sparse triplets ``g_param[rows] += coefs * g_canonical[cols]``. A new model
-class therefore needs no training code of its own.
+conversion to canonical form, by converting probe models (exact for such linear
+maps): three probes per parameter array decode which entry each canonical entry
+copies, in time linear in the model size, and a conversion that sums entries
+falls back to one probe per entry. The result is stored as triplets
+``g_param[rows] += coefs * g_canonical[cols]``. A new model class therefore
+needs no training code of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from scipy import sparse
 
 from ..models import Model
 
@@ -32,24 +33,66 @@ def _canonical_vector(model: Model, params: dict[str, np.ndarray]) -> np.ndarray
     return np.concatenate([a.ravel() for a in probe._build_canonical().arrays])
 
 
+def _probed_entries(model: Model, zero: dict[str, np.ndarray], base: np.ndarray, name: str
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Triplets for parameter array ``name`` from three probes, or None when they cannot be decoded.
+
+    Probing the array with ones gives each canonical entry's coefficient, probing it with the codes
+    1..n gives coefficient x code, so the quotient names the source entry; a third probe with random
+    values verifies the decoding (a canonical entry that sums several entries of ``name`` fails it).
+    """
+    shape, n = zero[name].shape, zero[name].size
+    codes = np.arange(1.0, n + 1.0).reshape(shape)
+    rand = np.random.default_rng(0).uniform(1.0, 2.0, shape)
+    d1, dc, dr = (_canonical_vector(model, {**zero, name: probe}) - base
+                  for probe in (np.ones(shape), codes, rand))
+    cols = np.flatnonzero((d1 != 0) | (dc != 0) | (dr != 0))
+    coefs = d1[cols]
+    if np.any(coefs == 0):
+        return None
+    src = np.rint(dc[cols] / coefs)
+    if np.any((src < 1) | (src > n)):
+        return None
+    rows = src.astype(np.int64) - 1
+    if not np.allclose(dr[cols], coefs * rand.ravel()[rows], rtol=1e-12, atol=0.0):
+        return None
+    return rows, cols.astype(np.int64), coefs
+
+
+def _unit_entries(model: Model, zero: dict[str, np.ndarray], base: np.ndarray, name: str
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Triplets for parameter array ``name`` from one probe per entry (any linear conversion)."""
+    rows, cols, coefs = [], [], []
+    for i in range(zero[name].size):
+        unit = np.zeros_like(zero[name])
+        unit.flat[i] = 1.0
+        d = _canonical_vector(model, {**zero, name: unit}) - base
+        nz = np.flatnonzero(d)
+        rows.append(np.full(nz.size, i))
+        cols.append(nz)
+        coefs.append(d[nz])
+    return (np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
+            np.concatenate(coefs).astype(np.float64))
+
+
 def _linear_map(model: Model, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Triplets ``(rows, cols, coefs)`` of d(canonical vector)/d(trainable entries), and the canonical size."""
+    """Triplets ``(rows, cols, coefs)`` of d(canonical vector)/d(trainable entries), and the canonical size.
+
+    Every conversion shipped with the package copies each parameter entry (with a sign) into
+    canonical entries, which three probes per array decode in linear time; a conversion that
+    sums entries of one array falls back to one probe per entry.
+    """
     zero = {n: np.zeros_like(a) for n, a in model._params.items()}
     base = _canonical_vector(model, zero)
     rows, cols, coefs = [], [], []
-    row = 0
+    offset = 0
     for n in names:
-        for i in range(zero[n].size):
-            unit = np.zeros_like(zero[n])
-            unit.flat[i] = 1.0
-            d = _canonical_vector(model, {**zero, n: unit}) - base
-            nz = np.flatnonzero(d)
-            rows.append(np.full(nz.size, row))
-            cols.append(nz)
-            coefs.append(d[nz])
-            row += 1
-    return (np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
-            np.concatenate(coefs).astype(np.float64), base.size)
+        r, c, v = _probed_entries(model, zero, base, n) or _unit_entries(model, zero, base, n)
+        rows.append(r + offset)
+        cols.append(c)
+        coefs.append(v)
+        offset += zero[n].size
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(coefs), base.size
 
 
 class ParamLayout:
@@ -86,10 +129,8 @@ class ParamLayout:
             off += int(np.prod(self.shapes[n]))
         self.size = off
         self.rows, self.cols, self.coefs, self.canonical_size = _linear_map(model, self.names)
-        self._matrix = sparse.csr_matrix((self.coefs, (self.rows, self.cols)),
-                                         shape=(self.size, self.canonical_size))
-        # theta(p) = matrix.T p + const exactly describes the (linear) canonical form
-        self._const = self.theta(model) - self._matrix.T @ self.flat(model)
+        # theta(p) = L p + const exactly describes the (linear) canonical form
+        self._const = self.theta(model) - self._apply(self.flat(model))
 
     def theta(self, model: Model) -> np.ndarray:
         """Flat canonical vector ``(A, W_out, W_in, b_in, h)`` of ``model``."""
@@ -97,7 +138,11 @@ class ParamLayout:
 
     def theta_of(self, p: np.ndarray) -> np.ndarray:
         """Flat canonical vector for the flat trainable parameters ``p`` (no model is built)."""
-        return self._matrix.T @ p + self._const
+        return self._apply(p) + self._const
+
+    def _apply(self, p: np.ndarray) -> np.ndarray:
+        """``L p``: the linear part of the conversion applied to flat trainable parameters."""
+        return np.bincount(self.cols, weights=self.coefs * p[self.rows], minlength=self.canonical_size)
 
     def flat(self, model: Model) -> np.ndarray:
         """Trainable parameters of ``model`` as a flat vector."""
@@ -116,7 +161,8 @@ class ParamLayout:
         """Chain rule: gradient w.r.t. the flat trainable parameters, from (..., P) canonical gradients."""
         g = np.asarray(g_canonical, dtype=np.float64)
         flat = g.reshape(-1, g.shape[-1])
-        out = np.asarray(flat @ self._matrix.T)
+        out = np.array([np.bincount(self.rows, weights=self.coefs * row[self.cols], minlength=self.size)
+                        for row in flat])
         return out.reshape(g.shape[:-1] + (self.size,))
 
     def direction(self, path: str) -> np.ndarray:
