@@ -244,8 +244,7 @@ def _axis_arg(name: str, arg: Any, model: Model) -> tuple[str, np.ndarray]:
     param, values = arg
     if not isinstance(param, str):
         raise TypeError(f"{name}[0] must be a parameter path such as 'A[0,0]', got {type(param).__name__}")
-    model.get_param(param)  # ValueError naming the path if unknown
-    return param, check_values(f"{name}[1] (values)", values)
+    return model.canonical_path(param), check_values(f"{name}[1] (values)", values)
 
 
 def _cell_edges(v: np.ndarray, i: int) -> tuple[float, float]:
@@ -351,10 +350,9 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     [('border_collision', 2), ('degenerate_flip', 1)]
     """
     check_model(model)
-    px, xs = _axis_arg("x", x, model)
-    py, ys = _axis_arg("y", y, model)
-    if px == py:
-        raise ValueError(f"x and y must be two different parameters, got {px!r} twice")
+    _, xs = _axis_arg("x", x, model)
+    _, ys = _axis_arg("y", y, model)
+    px, py = model.distinct_paths(x=x[0], y=y[0])
     orders = orders_upto(max_order)
     ny, nx = len(ys), len(xs)
     models = [model.set_param(px, float(xv)).set_param(py, float(yv)) for yv in ys for xv in xs]

@@ -137,8 +137,7 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
     py, ys = _axis("y_axis", y_axis)
     obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
                            loss=loss, params=params)
-    if px == py:
-        raise ValueError(f"x_axis and y_axis must be different parameters, both are {px!r}")
+    px, py = model.distinct_paths(x_axis=px, y_axis=py)
     layout = obj.layout
     x0, y0 = (model.get_param(px), model.get_param(py)) if relative else (0.0, 0.0)
     dx, dy = layout.direction(px), layout.direction(py)
