@@ -46,3 +46,101 @@ def test_canonical_path_forms():
     assert m.canonical_path("h2 [ -1 ]") == "h2[2]"
     with pytest.raises(ValueError, match=r"W1\[i,j\]' with 0 <= i < 2, 0 <= j < 3"):
         m.canonical_path("W1[2,0]")
+
+
+# -- atomic saves ------------------------------------------------------------------
+def _savers():
+    m = pe.PLRNN(**TENT)
+    run = pe.train(m, m.replace(h=[0.5]).simulate([0.0], 20), 2, lr=0.01, seed=0)
+    cs = pe.find_cycles(m, 2, seed=0)
+    bm = pe.bifurcation_map(m, ("A[0,0]", [0.1, 0.3]), ("W[0,0]", [-1.9, -1.0]), 1, seed=0)
+    sw = pe.sweep(m, "W[0,0]", [-1.9, -1.0], 1, seed=0)
+    out = [("model.json", lambda p: pe.save_model(m, p)), ("model.npz", lambda p: pe.save_model(m, p)),
+           ("run.json", run.save), ("run.npz", run.save), ("cycles.json", cs.save),
+           ("map.npz", bm.to_npz), ("sweep.npz", sw.to_npz)]
+    try:
+        import netCDF4  # noqa: F401
+        out += [("map.nc", bm.to_netcdf), ("sweep.nc", sw.to_netcdf)]
+    except ImportError:  # pragma: no cover
+        pass
+    return out
+
+
+def test_a_failing_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    import os
+
+    savers = _savers()
+    for name, save in savers:
+        path = tmp_path / name
+        save(path)
+        before = path.read_bytes()
+
+        def disk_full(fd):
+            raise OSError(28, "No space left on device")
+
+        with monkeypatch.context() as mp:
+            mp.setattr(os, "fsync", disk_full)
+            with pytest.raises(OSError, match="No space left"):
+                save(path)
+        assert path.read_bytes() == before, name
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n for n, _ in savers[: savers.index((name, save)) + 1])
+
+
+def test_saves_write_standard_json(tmp_path):
+    m = pe.PLRNN([1.5], [[0.0]], [1.0])
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        run = pe.train(m, np.linspace(0, 1e300, 30)[:, None], 2, lr=1.0, seed=0)
+    assert not np.all(np.isfinite(run.losses))
+    run.save(tmp_path / "run.json")
+    json.loads((tmp_path / "run.json").read_text(), parse_constant=lambda c: pytest.fail(f"non-standard {c}"))
+    back = pe.TrainingRun.load(tmp_path / "run.json")
+    np.testing.assert_array_equal(back.losses, run.losses)
+
+
+def test_savers_check_the_folder_first(tmp_path):
+    m = pe.PLRNN(**TENT)
+    with pytest.raises(FileNotFoundError, match="folder .* does not exist"):
+        pe.save_model(m, tmp_path / "nope" / "m.json")
+
+
+# -- loaders: every broken file is a ValueError naming it ------------------------------
+def test_broken_files_give_value_errors(tmp_path):
+    m = pe.PLRNN(**TENT)
+    run = pe.train(m, m.replace(h=[0.5]).simulate([0.0], 20), 2, lr=0.01, seed=0)
+    (tmp_path / "deep.json").write_text("[" * 100000 + "]" * 100000)
+    (tmp_path / "empty.mat").write_bytes(b"")
+    np.save(tmp_path / "arr.npy", np.zeros(3))
+    (tmp_path / "arr.npy").rename(tmp_path / "renamed.npz")
+    np.savez(tmp_path / "nokeys.npz", a=np.zeros(2))
+    (tmp_path / "cs.json").write_text(json.dumps({"orders": [1], "cycles": [{"order": 1}]}))
+    calls = [
+        lambda: pe.load_model(tmp_path / "deep.json"),
+        lambda: pe.CycleSet.load(tmp_path / "deep.json"),
+        lambda: pe.CycleSet.load(tmp_path / "cs.json"),
+        lambda: pe.TrainingRun.load(tmp_path / "deep.json"),
+        lambda: pe.io.load_mat(tmp_path / "empty.mat", mapping=pe.io.SCYFI_SPEEDUP_MAPPING),
+        lambda: pe.load_model(tmp_path / "renamed.npz"),
+        lambda: pe.TrainingRun.load(tmp_path / "renamed.npz"),
+        lambda: pe.bifurcations.load_bifurcation_map(tmp_path / "renamed.npz"),
+        lambda: pe.bifurcations.load_bifurcation_map(tmp_path / "nokeys.npz"),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="path|file"):
+            call()
+    # a run whose arrays disagree in length
+    run.save(tmp_path / "run.npz")
+    with np.load(tmp_path / "run.npz") as z:
+        d = {k: z[k] for k in z.files}
+    d["losses"] = d["losses"][:-1]
+    np.savez(tmp_path / "bad_run.npz", **d)
+    with pytest.raises(ValueError, match="not a consistent training run"):
+        pe.TrainingRun.load(tmp_path / "bad_run.npz")
+
+
+def test_load_mat_refuses_complex_data(tmp_path):
+    from scipy.io import savemat
+
+    mapping = {"A": "A", "W": "W", "h": "h"}
+    savemat(tmp_path / "c.mat", {"A": np.array([0.5 + 1j]), "W": np.zeros((1, 1)), "h": np.zeros(1)})
+    with pytest.raises(ValueError, match="must hold real numbers"):
+        pe.io.load_mat(tmp_path / "c.mat", mapping=mapping, model_type="PLRNN")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._atomic import atomic_path, check_output_path
 from ..cycles import CycleSet
 from ..models import Model, check_model
 from ._common import base_seed, cycle_set, map_budgets, orders_upto, shared_pool
@@ -188,11 +190,14 @@ class BifurcationMap:
 
     def to_netcdf(self, path: str | PathLike) -> None:
         """Write :meth:`to_xarray` as netCDF (needs xarray and netCDF4)."""
-        self.to_xarray().to_netcdf(path)
+        ds = self.to_xarray()
+        with atomic_path(path) as tmp:
+            ds.to_netcdf(tmp)
 
     def to_npz(self, path: str | PathLike) -> None:
         """Write all arrays to an ``.npz`` file (no pickle); read back with :func:`load_bifurcation_map`."""
-        np.savez(path, param_x=np.asarray(self.param_x), param_y=np.asarray(self.param_y), **self._arrays())
+        with atomic_path(check_output_path("path", path, (".npz",))) as tmp:
+            np.savez(tmp, param_x=np.asarray(self.param_x), param_y=np.asarray(self.param_y), **self._arrays())
 
     def __repr__(self) -> str:
         done = "" if self.complete else f", {int(self.computed.sum())}/{self.computed.size} cells computed"
@@ -215,19 +220,36 @@ def load_bifurcation_map(path: str | PathLike) -> BifurcationMap:
     >>> np.array_equal(load_bifurcation_map(path).counts, bm.counts)
     True
     """
+    if not isinstance(path, (str, PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     p = Path(path)
+    if p.suffix.lower() not in (".npz", ".nc", ".netcdf", ".nc4"):
+        raise ValueError(f"path must end in .npz or .nc, got {str(p)!r}")
+    if not p.is_file():
+        raise FileNotFoundError(f"bifurcation map file {str(p)!r} does not exist")
+    try:
+        return _read_map(p)
+    except (KeyError, ValueError, TypeError, OSError, EOFError, IndexError, AttributeError,
+            zipfile.BadZipFile) as exc:
+        raise ValueError(f"path {str(p)!r} is not a bifurcation map written by BifurcationMap.to_npz/to_netcdf: "
+                         f"{type(exc).__name__}: {exc}") from None
+
+
+def _read_map(p: Path) -> BifurcationMap:
     if p.suffix.lower() == ".npz":
         with np.load(p, allow_pickle=False) as f:
             d = {k: f[k] for k in f.files}
-    elif p.suffix.lower() in (".nc", ".netcdf", ".nc4"):
+    else:
         import xarray as xr
 
         with xr.open_dataset(p) as ds:
             d = {k: ds[k].values for k in ds.data_vars}
             d.update(xs=ds["x"].values, ys=ds["y"].values, param_x=np.asarray(ds.attrs["param_x"]),
                      param_y=np.asarray(ds.attrs["param_y"]))
-    else:
-        raise ValueError(f"path must end in .npz or .nc, got {str(p)!r}")
+    ny, nx = np.size(d["ys"]), np.size(d["xs"])
+    for key in ("counts", "stable_counts", "computed"):
+        if np.shape(d[key])[:2] != (ny, nx):
+            raise ValueError(f"{key} has shape {np.shape(d[key])}, expected ({ny}, {nx}, ...) for the grid")
     segs = [BoundarySegment(tuple(map(float, s)), tuple(map(float, e)), str(k), int(o), float(v), str(a),
                             tuple(map(tuple, c.tolist())))
             for s, e, k, o, v, a, c in zip(d["boundary_start"], d["boundary_end"], d["boundary_kind"],

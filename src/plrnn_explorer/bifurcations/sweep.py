@@ -7,6 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._atomic import atomic_path, check_output_path
 from ..cycles import CycleSet
 from ..models import Model
 from ._common import base_seed, cycle_set, orders_upto, shared_pool
@@ -126,11 +127,14 @@ class Sweep:
 
     def to_netcdf(self, path: str | PathLike) -> None:
         """Write :meth:`to_xarray` as netCDF (needs xarray and netCDF4)."""
-        self.to_xarray().to_netcdf(path)
+        ds = self.to_xarray()
+        with atomic_path(path) as tmp:
+            ds.to_netcdf(tmp)
 
     def to_npz(self, path: str | PathLike) -> None:
         """Write the arrays of :meth:`to_xarray` to an ``.npz`` file (no pickle)."""
-        np.savez(path, param=np.asarray(self.param), **self._arrays())
+        with atomic_path(check_output_path("path", path, (".npz",))) as tmp:
+            np.savez(tmp, param=np.asarray(self.param), **self._arrays())
 
     def __repr__(self) -> str:
         return (f"<Sweep over {self.param} ({len(self.values)} values, orders 1..{self.orders[-1]}): "
