@@ -144,3 +144,125 @@ def test_load_mat_refuses_complex_data(tmp_path):
     savemat(tmp_path / "c.mat", {"A": np.array([0.5 + 1j]), "W": np.zeros((1, 1)), "h": np.zeros(1)})
     with pytest.raises(ValueError, match="must hold real numbers"):
         pe.io.load_mat(tmp_path / "c.mat", mapping=mapping, model_type="PLRNN")
+
+
+# -- interrupts keep finished work, flagged partial ------------------------------------
+def _gt_map(**kw):
+    gt = pe.systems.gt16()
+    return pe.bifurcation_map(gt, ("A[0,0]", np.linspace(0.7, 0.95, 6)), ("A[1,1]", np.linspace(0.7, 0.95, 5)),
+                              4, seed=0, **kw)
+
+
+def test_map_interrupted_in_the_search_phase_keeps_done_cells():
+    calls = []
+
+    def progress(done, total):
+        calls.append(done)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    bm = _gt_map(progress=progress, chunk_size=4)
+    assert not bm.complete and bm.stats["interrupted"]
+    assert bm.computed.sum() == 8 and np.all(bm.counts[~bm.computed] == -1)
+    full = _gt_map()
+    assert full.complete
+    # cells computed before the interrupt hold the search results (continuation spreads only among them)
+    assert np.all(bm.counts[bm.computed] >= 0)
+
+
+def test_map_interrupted_during_boundaries_keeps_the_map(monkeypatch):
+    from plrnn_explorer.bifurcations import grid
+
+    full = _gt_map()
+    assert len(full.boundaries) > 3
+    real, n = grid.detect_events, []
+
+    def flaky(*a, **k):
+        n.append(1)
+        if len(n) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(grid, "detect_events", flaky)
+    bm = _gt_map()
+    assert not bm.complete and bm.stats["boundaries_complete"] is False
+    np.testing.assert_array_equal(bm.counts, full.counts)       # nothing of the finished phases is lost
+    assert 0 < len(bm.boundaries) < len(full.boundaries)
+
+
+def test_map_interrupted_during_continuation_keeps_verified_cycles(monkeypatch):
+    from plrnn_explorer.bifurcations import _batch
+
+    full = _gt_map()
+    real, n = _batch.check_words, []
+
+    def flaky(*a, **k):
+        n.append(1)
+        if len(n) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(_batch, "check_words", flaky)
+    bm = _gt_map()
+    assert not bm.complete and bm.stats["continuation_complete"] is False
+    ok = bm.computed
+    assert ok.any() and np.all(bm.counts[ok] <= full.counts[ok]) and np.all(bm.counts[ok] >= 0)
+
+
+def test_sweep_cancel_keeps_values_and_is_flagged():
+    gt = pe.systems.gt16()
+    k = []
+    sw = pe.sweep(gt, "A[0,0]", np.linspace(0.7, 0.95, 40), 3, seed=0,
+                  cancel=lambda: len(k) > 0, progress=lambda d, t: k.append(d))
+    assert not sw.complete and 0 < sw.computed.sum() < 40
+    assert np.all(sw.counts[~sw.computed] == -1)
+
+
+def test_sigint_stops_a_long_map_within_seconds():
+    """A real SIGINT (as Ctrl-C) from another thread: the map returns partial, quickly."""
+    import os
+    import signal
+    import threading
+    import time
+
+    gt = pe.systems.gt16()
+    pe.bifurcation_map(gt, ("A[0,0]", [0.8, 0.9]), ("A[1,1]", [0.8, 0.9]), 3, seed=0)   # compile first
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    t0 = time.perf_counter()
+    timer.start()
+    bm = pe.bifurcation_map(gt, ("A[0,0]", np.linspace(0.5, 0.99, 60)), ("A[1,1]", np.linspace(0.5, 0.99, 60)),
+                            12, seed=0)
+    elapsed = time.perf_counter() - t0
+    timer.cancel()
+    assert not bm.complete
+    assert elapsed < 6.0, elapsed
+
+
+def test_landscape_interrupt_keeps_rows():
+    m = pe.PLRNN([0.5, 0.5], [[0, 1], [1, 0]], [0.1, 0.2])
+    data = m.simulate([0.1, 0.2], 50)
+    n = []
+
+    def cancel():
+        n.append(1)
+        return len(n) > 2
+
+    ls = pe.loss_landscape(m, data, ("A[0,0]", np.linspace(0, 1, 5)), ("W[0,1]", np.linspace(0, 1, 30)),
+                           cancel=cancel)
+    assert not ls.complete and 0 < ls.computed.sum() < 30
+    assert np.all(np.isnan(ls.loss[~ls.computed])) and np.all(np.isfinite(ls.loss[ls.computed]))
+
+
+def test_non_callable_cancel_is_refused():
+    m = pe.PLRNN(**TENT)
+    with pytest.raises(TypeError, match="cancel must be None or a callable"):
+        pe.bifurcation_map(m, ("A[0,0]", [0.1, 0.2]), ("W[0,0]", [0.3, 0.4]), 1, cancel=True)
+    with pytest.raises(TypeError, match="cancel must be None or a callable"):
+        pe.sweep(m, "A[0,0]", [0.1, 0.2], 1, cancel=1)
+
+
+@pytest.mark.parametrize("bad,exc", [(-1, ValueError), (0, ValueError), (1.5, TypeError)])
+def test_chunk_size_is_validated(bad, exc):
+    m = pe.PLRNN(**TENT)
+    with pytest.raises(exc, match="chunk_size"):
+        pe.bifurcation_map(m, ("A[0,0]", [0.1, 0.2]), ("W[0,0]", [0.3, 0.4]), 1, chunk_size=bad)

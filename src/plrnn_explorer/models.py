@@ -343,7 +343,7 @@ class Model:
         >>> m.distinct_paths(x="A[0]", y="A[-2,0]")
         Traceback (most recent call last):
         ...
-        ValueError: x ('A[0]') and y ('A[-2,0]') address the same parameter entry A[0,0]; give two different entries
+        ValueError: x ('A[0]') and y ('A[-2,0]') address the same parameter entry A[0,0]; they must be two different parameters
         """
         seen: dict[str, tuple[str, str]] = {}
         out = []
@@ -352,7 +352,7 @@ class Model:
             if c in seen:
                 a0, p0 = seen[c]
                 raise ValueError(f"{a0} ({p0!r}) and {arg} ({path!r}) address the same parameter entry {c}; "
-                                 "give two different entries")
+                                 "they must be two different parameters")
             seen[c] = (arg, path)
             out.append(c)
         return out

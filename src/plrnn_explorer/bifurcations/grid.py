@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._atomic import atomic_path, check_output_path
+from .._slices import check_cancel, run_in_slices
 from ..cycles import CycleSet
 from ..models import Model, check_model
 from ._common import base_seed, cycle_set, map_budgets, orders_upto, shared_pool
@@ -126,7 +127,8 @@ class BifurcationMap:
 
     @property
     def complete(self) -> bool:
-        return bool(np.all(self.computed))
+        """False if the run was cancelled or interrupted (then the map is partial, see :attr:`stats`)."""
+        return bool(np.all(self.computed)) and not self.stats.get("interrupted", False)
 
     def model_at(self, iy: int, ix: int) -> Model:
         """The model of cell ``(iy, ix)``."""
@@ -276,8 +278,12 @@ def _cell_edges(v: np.ndarray, i: int) -> tuple[float, float]:
 
 
 def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycles,
-                models: list[Model], refine: bool) -> list[BoundarySegment]:
-    """Events on every grid edge whose two cells differ in their cycles or their stability."""
+                models: list[Model], refine: bool, cancel: CancelArg) -> tuple[list[BoundarySegment], bool]:
+    """Events on every grid edge whose two cells differ in their cycles or their stability.
+
+    Runs edge by edge in time-bounded slices: stopped by ``cancel`` or Ctrl-C it
+    returns the segments found so far and False (not complete).
+    """
     nx = len(xs)
     sig = [set() for _ in range(grid.n_points)]
     for k in grid.orders:
@@ -290,18 +296,25 @@ def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycl
             sets[p] = cycle_set(grid, p, models[p])
         return sets[p]
 
-    segs = []
+    edges = []
     for p in range(grid.n_points):
         iy, ix = divmod(p, nx)
         for q, axis in ((p + 1, "x"), (p + nx, "y")):
             if (axis == "x" and ix == nx - 1) or (axis == "y" and iy == len(ys) - 1):
                 continue
-            if not (grid.computed[p] and grid.computed[q]) or sig[p] == sig[q]:
-                continue
+            if grid.computed[p] and grid.computed[q] and sig[p] != sig[q]:
+                edges.append((p, q, axis))
+    found: list[list[BoundarySegment]] = [[] for _ in edges]
+
+    def work(idx: np.ndarray) -> None:
+        for e in idx:
+            p, q, axis = edges[e]
+            iy, ix = divmod(p, nx)
             qy, qx = divmod(q, nx)
             path = px if axis == "x" else py
             fam = Family(models[p], lambda v, m=models[p], path=path: m.set_param(path, v), path)
             a, b = (float(xs[ix]), float(xs[qx])) if axis == "x" else (float(ys[iy]), float(ys[qy]))
+            segs = []
             for ev in detect_events(fam, a, b, cs(p), cs(q), refine=refine):
                 if axis == "x":
                     lo, hi = _cell_edges(ys, iy)
@@ -310,7 +323,10 @@ def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycl
                     lo, hi = _cell_edges(xs, ix)
                     start, end = (lo, ev.value), (hi, ev.value)
                 segs.append(BoundarySegment(start, end, ev.kind, ev.order, ev.value, axis, ((iy, ix), (qy, qx)), ev))
-    return segs
+            found[e] = segs
+
+    outcome = run_in_slices(len(edges), work, cancel=cancel)
+    return [seg for segs in found for seg in segs], not outcome.interrupted
 
 
 def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, Sequence[float]], max_order: int,
@@ -349,11 +365,16 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
         True for a progress bar (tqdm), or a callable ``progress(done, total)``
         called after every chunk of cells (e.g. a widget's progress bar).
     cancel
-        Callable returning True to stop after the current chunk. A cancelled
-        or interrupted (Ctrl-C) run returns the cells done so far; the others
-        have counts -1 and ``computed`` False.
+        Callable returning True to stop after the current slice. A cancelled
+        or interrupted (Ctrl-C) run returns what is done, with ``complete``
+        False: in the search phase the cells done so far (the others have
+        counts -1 and ``computed`` False); during continuation the cycles
+        spread so far; during boundary location the segments found so far
+        (``stats["boundaries_complete"]`` False). Every phase runs in slices
+        of about 0.3 s, so an interrupt acts within about a second.
     chunk_size
-        Cells per chunk (default: about 1 % of the grid).
+        Cells per slice of the search phase (a positive int; default: adapted
+        to about 0.3 s per slice, or about 1 % of the grid per Dask task).
 
     Returns
     -------
@@ -372,6 +393,7 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     [('border_collision', 2), ('degenerate_flip', 1)]
     """
     check_model(model)
+    check_cancel(cancel)
     _, xs = _axis_arg("x", x, model)
     _, ys = _axis_arg("y", y, model)
     px, py = model.distinct_paths(x=x[0], y=y[0])
@@ -383,7 +405,13 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     grid = search_grid(stack_canonical(models), grid_neighbours((ny, nx)), orders,
                        resolve_budgets(orders, budgets, map_budgets), pool, base_seed(seed), progress=progress,
                        cancel=cancel, client=client, chunk_size=chunk_size, desc="bifurcation map")
-    segs = _boundaries(px, py, xs, ys, grid, models, refine) if boundaries else []
+    segs: list[BoundarySegment] = []
+    if boundaries and not grid.stats["interrupted"]:
+        segs, done = _boundaries(px, py, xs, ys, grid, models, refine, cancel)
+        grid.stats["boundaries_complete"] = done
+        grid.stats["interrupted"] = not done
+    elif boundaries:
+        grid.stats["boundaries_complete"] = False
     K = len(orders)
     return BifurcationMap(xs, ys, px, py, grid.counts().reshape(ny, nx, K),
                           grid.counts(stable_only=True).reshape(ny, nx, K), segs, grid.computed.reshape(ny, nx),
