@@ -266,3 +266,29 @@ def test_chunk_size_is_validated(bad, exc):
     m = pe.PLRNN(**TENT)
     with pytest.raises(exc, match="chunk_size"):
         pe.bifurcation_map(m, ("A[0,0]", [0.1, 0.2]), ("W[0,0]", [0.3, 0.4]), 1, chunk_size=bad)
+
+
+def test_analyze_training_accepts_a_diverged_last_loss():
+    ckpts = [pe.PLRNN([0.2], [[w]], [1.0]) for w in (-1.0, -1.1, -1.3)]
+    ta = pe.analyze_training(ckpts, 2, losses=[3.0, 2.0, np.inf], seed=0)
+    assert np.isinf(ta.losses[-1]) and len(ta.events) == 2
+
+
+def test_root_finding_survives_entries_near_the_float_limit():
+    from plrnn_explorer.bifurcations.events import _root
+
+    assert _root(lambda v: np.inf if v < 0.5 else -1.0, 0.0, 1.0) is None
+    assert _root(lambda v: None, 0.0, 1.0) is None
+
+    def singular(v):
+        raise np.linalg.LinAlgError("SVD did not converge")
+    assert _root(singular, 0.0, 1.0) is None
+    r = _root(lambda v: v - 0.25, 0.0, 1.0)
+    assert abs(r - 0.25) < 1e-12
+
+
+def test_sweep_towards_huge_values_reports_unrefined_events_instead_of_failing():
+    tent = pe.PLRNN([0.2], [[-1.7]], [1.0])
+    with np.errstate(all="ignore"):
+        sw = pe.sweep(tent, "W[0,0]", [-1.7, 1e308], 3, seed=0)   # was: "f(a) and f(b) must have different signs"
+    assert sw.complete and all(np.isfinite(e.value) for e in sw.events)

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 
-def as_real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+def as_real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None,
+                  finite: bool = True) -> np.ndarray:
     """Return ``value`` as a finite float64 array, or raise naming ``name``.
 
     Parameters
@@ -25,6 +26,8 @@ def as_real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None =
         Anything convertible to a real numeric array.
     ndim
         Allowed number(s) of dimensions.
+    finite
+        If False, Inf and NaN entries are accepted (e.g. the loss of a diverged epoch).
     """
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a real numeric array, got a string {value!r}")
@@ -46,7 +49,7 @@ def as_real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None =
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name} must be {want}, got an array of shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite numbers (found NaN or Inf)")
     return arr
 
