@@ -292,3 +292,66 @@ def test_sweep_towards_huge_values_reports_unrefined_events_instead_of_failing()
     with np.errstate(all="ignore"):
         sw = pe.sweep(tent, "W[0,0]", [-1.7, 1e308], 3, seed=0)   # was: "f(a) and f(b) must have different signs"
     assert sw.complete and all(np.isfinite(e.value) for e in sw.events)
+
+
+def test_cell_indices_are_checked_and_negative_ones_count_from_the_end():
+    tent = pe.PLRNN([0.2], [[0.0]], [1.0])
+    bm = pe.bifurcation_map(tent, ("A[0,0]", [0.1, 0.3]), ("W[0,0]", [-2.0, -1.0, 0.0]), 2, seed=0)
+    assert bm.cycles_at(-3, -1).counts() == bm.cycles_at(0, 1).counts() == {1: 1, 2: 1}
+    assert bm.model_at(-1, -2) == bm.model_at(2, 0)
+    for bad in [(3, 0), (0, 2), (-4, 0)]:
+        with pytest.raises(ValueError, match=r"i[yx] must be"):
+            bm.cycles_at(*bad)
+        with pytest.raises(ValueError, match=r"i[yx] must be"):
+            bm.model_at(*bad)
+    with pytest.raises(TypeError, match="iy must be an integer"):
+        bm.cycles_at(0.5, 0)
+
+
+# -- sizes: refused up front, naming the limit --------------------------------------
+def test_empty_models_are_refused():
+    with pytest.raises(ValueError, match=r"A must have at least one unit \(M >= 1\)"):
+        pe.PLRNN([], np.zeros((0, 0)), [])
+    with pytest.raises(ValueError, match="H >= 1"):
+        pe.ShallowPLRNN([0.5], np.zeros((1, 0)), np.zeros((0, 1)), [0.0], [])
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: pe.find_cycles(m, 10**6),
+    lambda m: pe.find_cycles(m, orders=[1, 10**9]),
+    lambda m: pe.exhaustive_cycles(m, 10**6),
+    lambda m: pe.sweep(m, "h[0]", np.linspace(0, 1, 10**8), 1),
+    lambda m: pe.bifurcation_map(m, ("h[0]", np.arange(4000.0)), ("A[0,0]", np.arange(4000.0)), 1),
+    lambda m: pe.find_cycles(m, 2, outer_loop_iterations=2**62, inner_loop_iterations=10, strategy="scyfi"),
+    lambda m: pe.systems.random_plrnn(5000),
+])
+def test_huge_requests_are_refused_naming_the_limit(call):
+    m = pe.PLRNN(**TENT)
+    with pytest.raises(ValueError, match=r"exceeds the limit plrnn_explorer\.limits\.\w+ = .*; raise it with"):
+        call(m)
+
+
+def test_limits_can_be_raised(monkeypatch):
+    monkeypatch.setattr(pe.limits, "max_order", 3)
+    with pytest.raises(ValueError, match="limits.max_order = 3"):
+        pe.find_cycles(pe.PLRNN(**TENT), 4)
+    assert pe.find_cycles(pe.PLRNN(**TENT), 3, seed=0).orders == [1, 2, 3]
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda m: pe.scyfi.region_pool(m, n_trajectories=1.5), TypeError, "n_trajectories must be an integer"),
+    (lambda m: pe.scyfi.region_pool(m, max_vertices=0), ValueError, "max_vertices must be >= 1"),
+    (lambda m: pe.find_cycles(m, 2, outer_loop_iterations=2**70, strategy="scyfi"), ValueError,
+     "outer_loop_iterations must fit in a 64-bit integer"),
+    (lambda m: pe.exhaustive_cycles(m, 2000, max_words=10), ValueError, "limits.max_order"),
+])
+def test_no_numba_typing_errors(call, exc, match):
+    m = pe.ShallowPLRNN([0.5, 0.5], np.ones((2, 3)), np.ones((3, 2)), [0, 0], [1.0, -1.0, 0.5])
+    with pytest.raises(exc, match=match):
+        call(m)
+
+
+def test_exhaustive_message_with_huge_word_counts():
+    m = pe.ShallowPLRNN([0.5], np.ones((1, 300)), np.ones((300, 1)), [0.0], np.linspace(-1, 1, 300))
+    with pytest.raises(ValueError, match=r"needs ~1e\d+ region words"):
+        pe.exhaustive_cycles(m, 4)

@@ -465,6 +465,8 @@ def _square(name: str, value: Any, M: int | None) -> np.ndarray:
     arr = as_real_array(name, value, ndim=(1, 2))
     if arr.ndim == 2 and arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be a square (M, M) matrix or a diagonal (M,) vector, got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must have at least one unit (M >= 1), got shape {arr.shape}")
     if M is not None and arr.shape[0] != M:
         raise ValueError(f"{name} must have shape (M,) or (M, M) with M = {M}, got {arr.shape}")
     return arr
@@ -561,6 +563,8 @@ class ShallowPLRNN(Model):
         if W1.shape[0] != M:
             raise ValueError(f"W1 must have shape (M, H) with M = {M}, got {W1.shape}")
         H = W1.shape[1]
+        if H == 0:
+            raise ValueError(f"W1 must have at least one hidden unit (shape (M, H) with H >= 1), got {W1.shape}")
         W2 = as_real_array("W2", p["W2"], ndim=2)
         check_shape("W2", W2, (H, M), "(H, M)")
         h1 = as_real_array("h1", p["h1"], ndim=1)

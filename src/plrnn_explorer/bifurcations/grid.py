@@ -12,9 +12,10 @@ import numpy as np
 
 from .._atomic import atomic_path, check_output_path
 from .._slices import check_cancel, run_in_slices
+from .._validation import as_int
 from ..cycles import CycleSet
 from ..models import Model, check_model
-from ._common import base_seed, cycle_set, map_budgets, orders_upto, shared_pool
+from ._common import base_seed, check_grid_size, cycle_set, map_budgets, orders_upto, shared_pool
 from ._engine import CancelArg, GridCycles, ProgressArg, grid_neighbours, resolve_budgets, search_grid
 from .events import BifurcationEvent, detect_events
 from .family import Family, check_values, stack_canonical
@@ -130,16 +131,25 @@ class BifurcationMap:
         """False if the run was cancelled or interrupted (then the map is partial, see :attr:`stats`)."""
         return bool(np.all(self.computed)) and not self.stats.get("interrupted", False)
 
+    def _cell(self, iy: Any, ix: Any) -> tuple[int, int]:
+        """Validated non-negative cell indices (negative ones count from the end, as for arrays)."""
+        ny, nx = len(self.ys), len(self.xs)
+        iy = as_int("iy", iy, minimum=-ny, maximum=ny - 1) % ny
+        ix = as_int("ix", ix, minimum=-nx, maximum=nx - 1) % nx
+        return iy, ix
+
     def model_at(self, iy: int, ix: int) -> Model:
-        """The model of cell ``(iy, ix)``."""
+        """The model of cell ``(iy, ix)`` (row ``iy`` of ``ys``, column ``ix`` of ``xs``)."""
         if self.model is None:
             raise ValueError("this map was loaded from a file and has no model")
+        iy, ix = self._cell(iy, ix)
         return self.model.set_param(self.param_x, float(self.xs[ix])).set_param(self.param_y, float(self.ys[iy]))
 
     def cycles_at(self, iy: int, ix: int) -> CycleSet:
         """The :class:`~plrnn_explorer.CycleSet` of cell ``(iy, ix)`` (rebuilt from its itineraries)."""
         if self._grid is None:
             raise ValueError("this map was loaded from a file; its cycles were not saved")
+        iy, ix = self._cell(iy, ix)
         if not self.computed[iy, ix]:
             raise ValueError(f"cell ({iy}, {ix}) was not computed (the run was interrupted)")
         return cycle_set(self._grid, iy * len(self.xs) + ix, self.model_at(iy, ix))
@@ -398,6 +408,7 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     _, ys = _axis_arg("y", y, model)
     px, py = model.distinct_paths(x=x[0], y=y[0])
     orders = orders_upto(max_order)
+    check_grid_size("len(xs) * len(ys) (grid cells)", len(xs) * len(ys), model)
     ny, nx = len(ys), len(xs)
     models = [model.set_param(px, float(xv)).set_param(py, float(yv)) for yv in ys for xv in xs]
     corners = [models[0], models[nx - 1], models[-nx], models[-1], models[len(models) // 2]]

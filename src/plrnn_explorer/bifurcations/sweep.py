@@ -11,7 +11,7 @@ from .._atomic import atomic_path, check_output_path
 from .._slices import check_cancel, run_in_slices
 from ..cycles import CycleSet
 from ..models import Model
-from ._common import base_seed, cycle_set, orders_upto, shared_pool
+from ._common import base_seed, check_grid_size, cycle_set, orders_upto, shared_pool
 from ._engine import CancelArg, ProgressArg, grid_neighbours, resolve_budgets, search_grid
 from .events import BifurcationEvent, detect_events
 from .family import Family, check_values, param_family, stack_canonical
@@ -236,6 +236,7 @@ def sweep(model: Model, param: str | Callable[[Model, float], Model], values: Se
     check_cancel(cancel)
     vals = check_values("values", values)
     orders = orders_upto(max_order)
+    check_grid_size("len(values)", len(vals), model)
     models = [family.model(v) for v in vals]
     cycles, events, computed, stats = run_path(family, vals, models, orders, seed=seed, budgets=budgets,
                                                refine=refine, client=client, progress=progress, cancel=cancel)

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .._slices import check_cancel, run_in_slices
-from .._validation import as_real_array
+from .._validation import as_real_array, check_limit
 from ..models import Model
 from . import _bptt
 from .objective import Objective
@@ -151,6 +151,7 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
     check_cancel(cancel)
     px, xs = _axis("x_axis", x_axis)
     py, ys = _axis("y_axis", y_axis)
+    check_limit("len(xs) * len(ys) (grid points)", xs.size * ys.size, "max_grid_points")
     obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
                            loss=loss, params=params)
     px, py = model.distinct_paths(x_axis=px, y_axis=py)
