@@ -76,7 +76,7 @@ def m():
     (lambda m: m.step([1.0]), ValueError, r"z must have shape \(M,\)"),
     (lambda m: m.jacobian("ab"), TypeError, "z must be a real numeric array"),
     (lambda m: m.get_param("Q[0]"), ValueError, "has no parameter 'Q'"),
-    (lambda m: m.get_param("W[5,0]"), ValueError, "index out of range"),
+    (lambda m: m.get_param("W[5,0]"), ValueError, r"index does not fit W of shape \(2, 2\); expected .W\[i,j\]. with 0 <= i < 2"),
     (lambda m: m.get_param("W"), ValueError, "must index one entry"),
     (lambda m: m.get_param("W[0,"), ValueError, "is not a parameter path"),
     (lambda m: m.get_param(3), TypeError, "param must be a string path"),

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 
-def as_real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+def as_real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None,
+                  finite: bool = True) -> np.ndarray:
     """Return ``value`` as a finite float64 array, or raise naming ``name``.
 
     Parameters
@@ -25,6 +26,8 @@ def as_real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None =
         Anything convertible to a real numeric array.
     ndim
         Allowed number(s) of dimensions.
+    finite
+        If False, Inf and NaN entries are accepted (e.g. the loss of a diverged epoch).
     """
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a real numeric array, got a string {value!r}")
@@ -46,7 +49,7 @@ def as_real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None =
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name} must be {want}, got an array of shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite numbers (found NaN or Inf)")
     return arr
 
@@ -66,6 +69,8 @@ def as_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | 
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     value = int(value)
+    if not -2**63 <= value < 2**63:
+        raise ValueError(f"{name} must fit in a 64-bit integer (|{name}| < 2**63), got {format_count(value)}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
@@ -91,6 +96,54 @@ def as_float(name: str, value: Any, *, minimum: float | None = None, maximum: fl
     return value
 
 
+def format_count(n: int | float) -> str:
+    """A count for messages, also for integers too large for a float (e.g. 2**2000).
+
+    Examples
+    --------
+    >>> format_count(1234), format_count(2**2000)
+    ('1234', '~1e602')
+    """
+    n = int(n)
+    if abs(n) < 10**15:
+        return str(n)
+    return f"~1e{len(str(abs(n))) - 1}"
+
+
+def check_limit(what: str, cost: float, limit: str, unit: str = "") -> None:
+    """Refuse a request whose estimated ``cost`` exceeds ``plrnn_explorer.limits.<limit>``.
+
+    The one place where request sizes are checked before work starts. The
+    message names the request, the estimate, the limit and how to raise it.
+
+    Examples
+    --------
+    >>> check_limit("max_order", 10**6, "max_order")
+    Traceback (most recent call last):
+    ...
+    ValueError: max_order = 1000000 exceeds the limit plrnn_explorer.limits.max_order = 1000; raise it with plrnn_explorer.limits.max_order = 1000000 if you mean it
+    """
+    from . import limits
+
+    bound = getattr(limits, limit)
+    if cost > bound:
+        shown = format_count(cost) if float(cost).is_integer() or cost > 1e15 else f"{cost:.3g}"
+        want = format_count(int(cost) + 1) if not float(cost).is_integer() else format_count(cost)
+        raise ValueError(f"{what} = {shown}{unit} exceeds the limit plrnn_explorer.limits.{limit} = {bound}; "
+                         f"raise it with plrnn_explorer.limits.{limit} = {want} if you mean it")
+
+
+def search_work(dim: int, orders: Any, n_out: int, n_in: int) -> float:
+    """Estimated flops of a SCYFI search: per order k, ``n_out * n_in`` candidate solves of ``k M^3``.
+
+    Examples
+    --------
+    >>> search_work(2, [1, 2], 10, 20)
+    4800.0
+    """
+    return float(sum(float(n_out) * float(n_in) * k * float(dim) ** 3 for k in orders))
+
+
 def as_seed(value: Any) -> int | None:
     """Validate a random seed: ``None`` or a non-negative integer."""
     if value is None:
@@ -107,10 +160,15 @@ def as_orders(max_order: Any, orders: Any) -> list[int]:
     if orders is None:
         if max_order is None:
             raise ValueError("give max_order (search orders 1..max_order) or orders=[...]")
-        return list(range(1, as_int("max_order", max_order, minimum=1) + 1))
+        mo = as_int("max_order", max_order, minimum=1)
+        check_limit("max_order", mo, "max_order")
+        return list(range(1, mo + 1))
     if isinstance(orders, (str, bytes)) or not hasattr(orders, "__iter__"):
         raise TypeError("orders must be a sequence of positive integers, e.g. [1, 2, 16]")
+    if hasattr(orders, "__len__"):
+        check_limit("len(orders)", len(orders), "max_order")
     out = sorted({as_int("orders[i]", k, minimum=1) for k in orders})
+    check_limit("max(orders)", out[-1] if out else 0, "max_order")
     if not out:
         raise ValueError("orders must not be empty")
     if max_order is not None:
@@ -118,4 +176,22 @@ def as_orders(max_order: Any, orders: Any) -> list[int]:
         out = [k for k in out if k <= mo]
         if not out:
             raise ValueError(f"no order in orders is <= max_order = {mo}")
+    return out
+
+
+def as_region_pool_args(n_trajectories: Any, n_steps: Any, n_box: Any, max_vertices: Any) -> tuple[int, int, int, int]:
+    """Validated integer settings of :func:`plrnn_explorer.scyfi.region_pool` (before its numba kernel).
+
+    Examples
+    --------
+    >>> as_region_pool_args(64, 200, 20000, 4096)
+    (64, 200, 20000, 4096)
+    >>> as_region_pool_args(1.5, 200, 20000, 4096)
+    Traceback (most recent call last):
+    ...
+    TypeError: n_trajectories must be an integer, got float 1.5
+    """
+    out = (as_int("n_trajectories", n_trajectories, minimum=0), as_int("n_steps", n_steps, minimum=1),
+           as_int("n_box", n_box, minimum=0), as_int("max_vertices", max_vertices, minimum=1))
+    check_limit("n_trajectories * n_steps + n_box (sampled points)", out[0] * out[1] + out[2], "max_work")
     return out

@@ -323,19 +323,34 @@ class CycleSet:
                    [DegenerateItinerary.from_dict(x) for x in d.get("degenerate", [])])
 
     def save(self, path: str | PathLike) -> None:
-        """Write the set as JSON."""
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f)
+        """Write the set as standard JSON, atomically (a failed save keeps the old file).
+
+        Non-finite numbers are stored as the strings ``"Infinity"``,
+        ``"-Infinity"`` and ``"NaN"`` (standard JSON has no such numbers).
+        """
+        from ._atomic import atomic_write_text, json_dumps_strict
+
+        atomic_write_text(path, json_dumps_strict(self.to_dict()))
 
     @classmethod
     def load(cls, path: str | PathLike) -> "CycleSet":
-        """Read a set written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            try:
-                d = json.load(f)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path} is not a valid CycleSet JSON file: {exc}") from None
-        return cls.from_dict(d)
+        """Read a set written by :meth:`save`; ValueError naming the file if it is not one."""
+        import os
+
+        from ._atomic import json_restore
+
+        if not isinstance(path, (str, PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"CycleSet file {str(path)!r} does not exist")
+        try:
+            with open(path, encoding="utf-8") as f:
+                d = json_restore(json.load(f))
+            return cls.from_dict(d)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, KeyError, TypeError, IndexError,
+                ValueError, AttributeError) as exc:
+            raise ValueError(f"path {str(path)!r} is not a valid CycleSet JSON file "
+                             f"(as written by CycleSet.save): {type(exc).__name__}: {exc}") from None
 
     def to_dataframe(self):
         """One row per cycle point: order, cycle index, point index, coordinates, stability, kind.

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from . import _kernels
-from ._validation import as_int, as_orders
+from ._validation import as_int, as_orders, format_count
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
 from .models import CanonicalForm, Model, check_model
@@ -65,7 +65,7 @@ def exhaustive_cycles(model: Model, max_order: int | None = None, *, orders: Seq
     total = sum(2 ** (G * k) for k in order_list)
     if total > max_words:
         raise ValueError(
-            f"exhaustive search needs {total:.3g} region words (2^(G k) with G = {G} gates, orders up to "
+            f"exhaustive search needs {format_count(total)} region words (2^(G k) with G = {G} gates, orders up to "
             f"{order_list[-1]}), more than max_words = {max_words}; use find_cycles or lower the order"
         )
     t0 = time.perf_counter()

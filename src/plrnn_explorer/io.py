@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ._atomic import atomic_path, atomic_write_text, json_dumps_strict
 from ._validation import as_int
 from .models import MODEL_TYPES, Model, check_model
 
@@ -50,11 +51,11 @@ def save_model(model: Model, path: str | PathLike) -> None:
     p = _path(path)
     d = model.to_dict()
     if p.suffix.lower() == ".json":
-        with open(p, "w", encoding="utf-8") as f:
-            json.dump({"format": _FORMAT, "version": 1, **d}, f, indent=1)
+        atomic_write_text(p, json_dumps_strict({"format": _FORMAT, "version": 1, **d}, indent=1))
     else:
         arrays = {k: np.asarray(v) for k, v in d["params"].items()}
-        np.savez(p, __type__=np.array(d["type"]), __format__=np.array(_FORMAT), **arrays)
+        with atomic_path(p) as tmp:
+            np.savez(tmp, __type__=np.array(d["type"]), __format__=np.array(_FORMAT), **arrays)
 
 
 def load_model(path: str | PathLike) -> Model:
@@ -83,7 +84,7 @@ def load_model(path: str | PathLike) -> Model:
         try:
             with open(p, encoding="utf-8") as f:
                 d = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise ValueError(f"model file {str(p)!r} is not valid JSON: {exc}") from None
         if not isinstance(d, dict) or d.get("format", _FORMAT) != _FORMAT:
             raise ValueError(f"model file {str(p)!r} is not a plrnn_explorer model (format {_FORMAT!r})")
@@ -98,8 +99,9 @@ def load_model(path: str | PathLike) -> Model:
                     a = z[k]
                     params[k] = int(a) if a.ndim == 0 and np.issubdtype(a.dtype, np.integer) else a
             d = {"type": str(z["__type__"]), "params": params}
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"model file {str(p)!r} is not a valid NPZ archive: {exc}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, TypeError, KeyError) as exc:
+        raise ValueError(f"model file {str(p)!r} is not a valid NPZ archive of a model "
+                         f"(as written by save_model): {type(exc).__name__}: {exc}") from None
     return _from_description(p, d)
 
 
@@ -109,7 +111,7 @@ def _from_description(p: Path, d: dict[str, Any]) -> Model:
                          f"known types: {sorted(MODEL_TYPES)}")
     try:
         return Model.from_dict(d)
-    except TypeError as exc:
+    except (TypeError, KeyError, AttributeError) as exc:
         raise ValueError(f"model file {str(p)!r}: parameters do not fit {d['type']}: {exc}") from None
 
 
@@ -248,9 +250,11 @@ def _read_mat(path: Any) -> dict[str, np.ndarray]:
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     if not Path(path).is_file():
         raise FileNotFoundError(f".mat file {str(path)!r} does not exist")
+    from scipy.io.matlab import MatReadError
+
     try:
         return {k: v for k, v in loadmat(path).items() if not k.startswith("__")}
-    except (ValueError, OSError, NotImplementedError) as exc:
+    except (ValueError, OSError, NotImplementedError, MatReadError, TypeError, KeyError, EOFError) as exc:
         raise ValueError(f"{str(path)!r} is not a readable MATLAB .mat file: {exc}") from None
 
 
@@ -270,7 +274,11 @@ def _mat_arrays(path: Any, mapping: Any, cls: type[Model]) -> tuple[dict[str, np
     arrays: dict[str, np.ndarray] = {}
     n_snap: int | None = None
     for name in wanted:
-        a = np.asarray(content[mapping[name]], dtype=np.float64)
+        raw = np.asarray(content[mapping[name]])
+        if np.iscomplexobj(raw) or not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
+            raise ValueError(f"{mapping[name]!r} (for {name}) in {str(path)!r} must hold real numbers, "
+                             f"got dtype {raw.dtype}")
+        a = raw.astype(np.float64)
         ndims = _PARAM_NDIM[name]
         if a.ndim == 2 and 1 in a.shape and 1 in ndims:
             a = a.ravel()  # MATLAB row/column vectors

@@ -305,16 +305,57 @@ class Model:
         arr = self._params[name]
         if not idx:
             raise ValueError(f"param {path!r} must index one entry, e.g. '{name}[0]' or '{name}[0,1]'")
-        if name in self._square_params:
-            if len(idx) == 1:  # "A[i]" always means the diagonal entry
-                idx = (idx[0], idx[0])
-            n = arr.shape[0]
-            if len(idx) != 2 or not all(-n <= i < n for i in idx):
-                raise ValueError(f"param {path!r}: index out of range for a {n}x{n} matrix {name}")
-        else:
-            if len(idx) != arr.ndim or not all(-s <= i < s for i, s in zip(idx, arr.shape)):
-                raise ValueError(f"param {path!r}: index does not fit {name} of shape {arr.shape}")
-        return name, idx, arr
+        shape = (arr.shape[0],) * 2 if name in self._square_params else arr.shape
+        if name in self._square_params and len(idx) == 1:  # "A[i]" always means the diagonal entry
+            idx = (idx[0], idx[0])
+        if len(idx) != len(shape) or not all(-s <= i < s for i, s in zip(idx, shape)):
+            form = f"'{name}[i,j]' with 0 <= i < {shape[0]}, 0 <= j < {shape[1]}" if len(shape) == 2 else \
+                f"'{name}[i]' with 0 <= i < {shape[0]}"
+            raise ValueError(f"param {path!r}: index does not fit {name} of shape {shape}; expected {form}")
+        return name, tuple(i % s for i, s in zip(idx, shape)), arr
+
+    def canonical_path(self, path: str) -> str:
+        """The one canonical spelling of the entry ``path`` addresses.
+
+        Every spelling of an entry maps to the same string: spaces are dropped,
+        negative indices resolved, and ``"A[i]"`` of a square parameter means
+        ``"A[i,i]"``. Compare paths only after this normalisation.
+
+        Examples
+        --------
+        >>> import plrnn_explorer as pe
+        >>> m = pe.PLRNN([0.5, 0.7], [[0, 1], [1, 0]], [0, 0])
+        >>> m.canonical_path("A[0]"), m.canonical_path(" W[-1, -2] "), m.canonical_path("h[-1]")
+        ('A[0,0]', 'W[1,0]', 'h[1]')
+        """
+        name, idx, _ = self._resolve(path)
+        return f"{name}[{','.join(map(str, idx))}]"
+
+    def distinct_paths(self, **paths: str) -> list[str]:
+        """Canonical paths of several arguments; ``ValueError`` if two address the same entry.
+
+        Examples
+        --------
+        >>> import plrnn_explorer as pe
+        >>> m = pe.PLRNN([0.5, 0.7], [[0, 1], [1, 0]], [0, 0])
+        >>> m.distinct_paths(x="A[0]", y="W[0,1]")
+        ['A[0,0]', 'W[0,1]']
+        >>> m.distinct_paths(x="A[0]", y="A[-2,0]")
+        Traceback (most recent call last):
+        ...
+        ValueError: x ('A[0]') and y ('A[-2,0]') address the same parameter entry A[0,0]; they must be two different parameters
+        """
+        seen: dict[str, tuple[str, str]] = {}
+        out = []
+        for arg, path in paths.items():
+            c = self.canonical_path(path)
+            if c in seen:
+                a0, p0 = seen[c]
+                raise ValueError(f"{a0} ({p0!r}) and {arg} ({path!r}) address the same parameter entry {c}; "
+                                 "they must be two different parameters")
+            seen[c] = (arg, path)
+            out.append(c)
+        return out
 
     def get_param(self, path: str) -> float:
         """Read one parameter entry by path, e.g. ``"W[0,1]"``, ``"A[1]"`` or ``"h[0]"``.
@@ -332,7 +373,7 @@ class Model:
         name, idx, arr = self._resolve(path)
         if name in self._square_params and arr.ndim == 1:
             i, j = idx
-            return float(arr[i]) if (i % arr.shape[0]) == (j % arr.shape[0]) else 0.0
+            return float(arr[i]) if i == j else 0.0
         return float(arr[idx])
 
     def set_param(self, path: str, value: float) -> "Model":
@@ -351,7 +392,7 @@ class Model:
         name, idx, arr = self._resolve(path)
         arr = arr.copy()
         if name in self._square_params and arr.ndim == 1:
-            i, j = (x % arr.shape[0] for x in idx)
+            i, j = idx
             if i != j:
                 arr = np.diag(arr)
                 arr[i, j] = value
@@ -424,6 +465,8 @@ def _square(name: str, value: Any, M: int | None) -> np.ndarray:
     arr = as_real_array(name, value, ndim=(1, 2))
     if arr.ndim == 2 and arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be a square (M, M) matrix or a diagonal (M,) vector, got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must have at least one unit (M >= 1), got shape {arr.shape}")
     if M is not None and arr.shape[0] != M:
         raise ValueError(f"{name} must have shape (M,) or (M, M) with M = {M}, got {arr.shape}")
     return arr
@@ -520,6 +563,8 @@ class ShallowPLRNN(Model):
         if W1.shape[0] != M:
             raise ValueError(f"W1 must have shape (M, H) with M = {M}, got {W1.shape}")
         H = W1.shape[1]
+        if H == 0:
+            raise ValueError(f"W1 must have at least one hidden unit (shape (M, H) with H >= 1), got {W1.shape}")
         W2 = as_real_array("W2", p["W2"], ndim=2)
         check_shape("W2", W2, (H, M), "(H, M)")
         h1 = as_real_array("h1", p["h1"], ndim=1)

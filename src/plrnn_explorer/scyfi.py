@@ -38,7 +38,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import _kernels
-from ._validation import as_int, as_orders, as_seed
+from ._validation import as_int, as_orders, as_region_pool_args, as_seed, check_limit, search_work
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .exhaustive import n_lyndon_words, search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
@@ -123,6 +123,7 @@ def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n
     22
     """
     check_model(model)
+    n_trajectories, n_steps, n_box, max_vertices = as_region_pool_args(n_trajectories, n_steps, n_box, max_vertices)
     cf = model.canonical
     G = cf.n_gates
     if cf.gates_full_rank():
@@ -279,6 +280,7 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         n_out_d, n_in_d = adapted_budgets(k, n_regions)
         n_out = _budget("outer_loop_iterations", outer_loop_iterations, n_out_d)
         n_in = _budget("inner_loop_iterations", inner_loop_iterations, n_in_d)
+        check_limit(f"estimated work of order {k} (flops)", search_work(cf.dim, [k], n_out, n_in), "max_work")
         if strategy == "auto" and G * k <= 62 and n_lyndon_words(2 ** G, k) <= max(n_out * n_in, AUTO_EXHAUSTIVE_WORDS):
             cycles, degen, n_tried = search_order_exhaustively(cf, k)
             by_order[k] = cycles

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from . import _kernels
-from ._validation import as_float, as_int, as_real_array, as_seed, check_shape
+from ._validation import as_float, as_int, as_real_array, as_seed, check_limit, check_shape
 from .models import PLRNN, Model, check_model
 
 __all__ = ["gt16", "s7", "skew_tent", "random_plrnn", "mean_max_eigenvalue", "FIG2_REGIMES",
@@ -125,6 +125,11 @@ def random_plrnn(M: int, target: float | str = "attracting", *, seed: int | None
     1.25
     """
     M = as_int("M", M, minimum=1)
+    n_regions = as_int("n_regions", n_regions, minimum=1)
+    n_jac = min(n_regions, 2 ** min(M, 62))
+    check_limit(f"memory of the {n_jac} region Jacobians of random_plrnn(M={M})", 16.0 * n_jac * M * M / 2**30,
+                "max_memory_gib", " GiB")
+    check_limit(f"work of random_plrnn(M={M}) (flops)", 600.0 * n_jac * float(M) ** 3, "max_work")
     if isinstance(target, str):
         if target not in FIG2_REGIMES:
             raise ValueError(f"target must be a number > 0.5 or one of {list(FIG2_REGIMES)}, got {target!r}")

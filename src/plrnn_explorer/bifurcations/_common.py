@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validation import as_int, as_seed
+from .._validation import as_int, as_seed, check_limit
 from ..cycles import CycleSet
 from ..itineraries import build_cycle
 from ..models import Model
@@ -25,7 +25,9 @@ def base_seed(seed: Any) -> int:
 
 def orders_upto(max_order: Any) -> list[int]:
     """Orders 1..max_order, validating max_order >= 1."""
-    return list(range(1, as_int("max_order", max_order, minimum=1) + 1))
+    mo = as_int("max_order", max_order, minimum=1)
+    check_limit("max_order", mo, "max_order")
+    return list(range(1, mo + 1))
 
 
 def map_budgets(order: int) -> tuple[int, int]:
@@ -63,3 +65,11 @@ def cycle_set(grid: GridCycles, p: int, model: Model) -> CycleSet:
             by_order[c.order].append(c)
     by_order = {k: sorted(v, key=cycle_sort_key) for k, v in by_order.items()}
     return CycleSet(list(grid.orders), by_order, {"source": "grid search", "point": int(p)})
+
+
+def check_grid_size(what: str, n_points: int, model: Model) -> None:
+    """Refuse a grid whose number of points or stacked canonical arrays exceed the limits."""
+    check_limit(what, n_points, "max_grid_points")
+    cf = model.canonical
+    per_point = 8.0 * (cf.dim * cf.dim + 2 * cf.dim * cf.n_gates + cf.n_gates + cf.dim)
+    check_limit(f"memory of the stacked models of {what}", n_points * per_point / 2**30, "max_memory_gib", " GiB")

@@ -34,6 +34,8 @@ import numpy as np
 
 from ..exhaustive import n_lyndon_words
 from ..itineraries import SINGULAR_RTOL
+from .._slices import check_cancel, run_in_slices
+from .._validation import as_int
 from ..scyfi import default_budgets
 from . import _batch
 
@@ -166,6 +168,7 @@ def _progress_callback(progress: ProgressArg, total: int, desc: str) -> tuple[Ca
 
 
 def _chunks(n: int, chunk_size: int | None) -> list[np.ndarray]:
+    """Fixed chunks of the Dask path (the local path adapts its slices to a time target)."""
     if chunk_size is None:
         chunk_size = max(4 * numba.get_num_threads(), -(-n // 100))
     return [np.arange(i, min(n, i + chunk_size)) for i in range(0, n, chunk_size)]
@@ -183,7 +186,9 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
     t0 = time.perf_counter()
     N = arrays[0].shape[0]
     orders = list(orders)
-    chunks = _chunks(N, chunk_size)
+    cancel = check_cancel(cancel)
+    if chunk_size is not None:
+        chunk_size = as_int("chunk_size", chunk_size, minimum=1)
     update, close = _progress_callback(progress, N, desc)
     computed = np.zeros(N, bool)
     tables: dict[int, dict[bytes, int]] = {k: {} for k in orders}
@@ -207,13 +212,12 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
 
     try:
         if client is None:
-            for idx in chunks:
-                if cancel is not None and cancel():
-                    interrupted = True
-                    break
-                absorb(idx, search_chunk(tuple(a[idx] for a in arrays), idx, orders, budgets, pool, base_seed))
+            interrupted = run_in_slices(N, lambda idx: absorb(idx, search_chunk(
+                tuple(a[idx] for a in arrays), idx, orders, budgets, pool, base_seed)),
+                cancel=cancel, size=chunk_size).interrupted
         else:
-            interrupted = _run_dask(client, chunks, arrays, orders, budgets, pool, base_seed, absorb, cancel)
+            interrupted = _run_dask(client, _chunks(N, chunk_size), arrays, orders, budgets, pool, base_seed,
+                                    absorb, cancel)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -224,16 +228,20 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
     words = {k: (np.stack(word_lists[k]) if word_lists[k] else np.zeros((0, k, G), np.uint8)) for k in orders}
     result = GridCycles(N, orders, words, {}, {}, {}, {}, computed)
     n_checked = 0
+    continued = True
     for k in orders:
         pts = np.concatenate([p for p, _ in pairs[k]]) if pairs[k] else np.zeros(0, np.int64)
         wid = np.concatenate([w for _, w in pairs[k]]) if pairs[k] else np.zeros(0, np.int64)
-        pts, wid, P, checked = _continue(arrays, neighbours, computed, words[k], pts, wid)
+        pts, wid, P, checked, done = _continue(arrays, neighbours, computed, words[k], pts, wid, cancel,
+                                               spread=continued)
         n_checked += checked
+        continued &= done
         order = np.lexsort((wid, pts))
         result.point[k], result.word[k], result.monodromy[k] = pts[order], wid[order], P[order]
         result.stable[k] = _stable(P[order])
     result.stats = {"seconds": time.perf_counter() - t0, "search_seconds": t_search,
-                    "continuation_solves": n_checked, "interrupted": interrupted,
+                    "continuation_solves": n_checked, "interrupted": interrupted or not continued,
+                    "continuation_complete": continued,
                     "points_computed": int(computed.sum()), "budgets": budgets}
     return result
 
@@ -266,25 +274,48 @@ def _run_dask(client: Any, chunks: list[np.ndarray], arrays: tuple[np.ndarray, .
     return False
 
 
+def _check_sliced(arrays: tuple[np.ndarray, ...], pts: np.ndarray, words: np.ndarray,
+                  cancel: CancelArg) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """``check_words`` in time-bounded slices: (ok, monodromies, done, interrupted)."""
+    n, M = pts.shape[0], arrays[0].shape[1]
+    ok, P = np.zeros(n, bool), np.zeros((n, M, M))
+
+    def work(idx: np.ndarray) -> None:
+        ok[idx], P[idx] = _batch.check_words(*arrays, np.ascontiguousarray(pts[idx]),
+                                             np.ascontiguousarray(words[idx]), SINGULAR_RTOL)
+
+    outcome = run_in_slices(n, work, cancel=cancel)
+    return ok, P, outcome.done, outcome.interrupted
+
+
 def _continue(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray], list[np.ndarray]],
-              computed: np.ndarray, words: np.ndarray, pts: np.ndarray, wid: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+              computed: np.ndarray, words: np.ndarray, pts: np.ndarray, wid: np.ndarray, cancel: CancelArg = None,
+              spread: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """Spread every word to neighbouring computed points where it is self-consistent.
 
-    Returns the final pairs, their monodromies and the number of solves.
+    Returns the final pairs, their monodromies, the number of solves and
+    whether the spreading ran to the end (False also when ``spread`` is
+    False: then only the search results are verified). Stopped by ``cancel``
+    or Ctrl-C, it keeps every pair verified so far; a point whose own search
+    results could not all be verified (a second Ctrl-C) is marked not
+    computed (``computed`` is updated in place).
     """
     N = computed.shape[0]
     U = words.shape[0]
     M = arrays[0].shape[1]
     if U == 0:
-        return pts, wid, np.zeros((0, M, M)), 0
-    member = np.zeros((N, U), bool)
+        return pts, wid, np.zeros((0, M, M)), 0, True
+    ok, P, done, interrupted = _check_sliced(arrays, pts, words[wid], None)
+    interrupted |= not spread
+    if not done.all():
+        computed[np.unique(pts[~done])] = False
+    keep = ok & done & computed[pts]
+    found_p, found_w, found_P = [pts[keep]], [wid[keep]], [P[keep]]
+    n_checked = int(done.sum())
     tried = np.zeros((N, U), bool)
-    member[pts, wid] = True
     tried[pts, wid] = True
-    frontier_p, frontier_w = pts, wid
-    n_checked = 0
-    while frontier_p.size:
+    frontier_p, frontier_w = pts[keep], wid[keep]
+    while frontier_p.size and not interrupted:
         cand_p = np.concatenate([q for q in neighbours(frontier_p)])
         cand_w = np.tile(frontier_w, len(cand_p) // max(1, len(frontier_p)))
         keep = cand_p >= 0
@@ -294,14 +325,15 @@ def _continue(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray],
         cand_p, cand_w = cand // U, cand % U
         if not cand.size:
             break
-        tried[cand_p, cand_w] = True
-        ok, _ = _batch.check_words(*arrays, cand_p, np.ascontiguousarray(words[cand_w]), SINGULAR_RTOL)
-        n_checked += cand.size
-        frontier_p, frontier_w = cand_p[ok], cand_w[ok]
-        member[frontier_p, frontier_w] = True
-    pts, wid = np.nonzero(member)
-    ok, P = _batch.check_words(*arrays, pts, np.ascontiguousarray(words[wid]), SINGULAR_RTOL)
-    return pts[ok], wid[ok], P[ok], n_checked + pts.size
+        ok, P, done, interrupted = _check_sliced(arrays, cand_p, words[cand_w], cancel)
+        tried[cand_p[done], cand_w[done]] = True
+        n_checked += int(done.sum())
+        good = ok & done
+        frontier_p, frontier_w = cand_p[good], cand_w[good]
+        found_p.append(frontier_p)
+        found_w.append(frontier_w)
+        found_P.append(P[good])
+    return np.concatenate(found_p), np.concatenate(found_w), np.concatenate(found_P), n_checked, not interrupted
 
 
 def _stable(P: np.ndarray) -> np.ndarray:

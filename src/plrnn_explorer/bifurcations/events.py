@@ -214,8 +214,35 @@ def _xtol(a: float, b: float) -> float:
     return 1e-13 * max(1.0, abs(a), abs(b))
 
 
-def _root(f, a: float, b: float) -> float:
-    return float(brentq(f, a, b, xtol=_xtol(a, b), rtol=4 * np.finfo(float).eps, maxiter=200))
+def _finite(f):
+    """``f`` returning NaN wherever it fails numerically (overflow near the float limit, a singular
+    system, no cycle: LinAlgError, None) instead of raising."""
+    def g(v: float) -> float:
+        try:
+            with np.errstate(all="ignore"):
+                y = f(v)
+        except (np.linalg.LinAlgError, TypeError, ValueError, FloatingPointError, ZeroDivisionError):
+            return np.nan
+        return np.nan if y is None else float(y)
+    return g
+
+
+def _root(f, a: float, b: float) -> float | None:
+    """A root of ``f`` in [a, b] (brentq), or None if ``f`` is not finite there or has no sign change.
+
+    None means "not refined": the caller reports the event between ``a`` and
+    ``b`` instead. This is the one place where numerical trouble (entries
+    near the float limit, singular systems) is caught, so it never escapes
+    as SciPy's "f(a) and f(b) must have different signs".
+    """
+    g = _finite(f)
+    if not _sign_change(g(a), g(b)):
+        return None
+    try:
+        r = float(brentq(g, a, b, xtol=_xtol(a, b), rtol=4 * np.finfo(float).eps, maxiter=200))
+    except (ValueError, RuntimeError):
+        return None
+    return r if np.isfinite(r) and min(a, b) <= r <= max(a, b) else None
 
 
 def _sign_change(fa: float, fb: float) -> bool:
@@ -239,8 +266,8 @@ class _Raw:
 
 def _locate_loss(it: _Itinerary, a: float, b: float, refine: bool) -> tuple[str, float, bool, np.ndarray | None]:
     """The cycle of ``it`` is self-consistent at ``a`` and not at ``b``: what happens in between?"""
-    Da, Db = it.det_minus(a), it.det_minus(b)
-    pole = _sign_change(Da, Db)
+    det = _finite(it.det_minus)
+    pole = _sign_change(det(a), det(b))
     if not refine:
         if pole:
             return "degenerate_transcritical", 0.5 * (a + b), False, None
@@ -248,6 +275,8 @@ def _locate_loss(it: _Itinerary, a: float, b: float, refine: bool) -> tuple[str,
         bad = g is not None and bool(np.any((g > 0) != it.bits))
         return ("border_collision" if bad else "disappearance"), 0.5 * (a + b), False, None
     end = _root(it.det_minus, a, b) if pole else b
+    if end is None:
+        return "degenerate_transcritical", 0.5 * (a + b), False, None
     probe = a + (end - a) * (1.0 - 1e-7) if pole else end
     g = it.gates(probe)
     if g is None:
@@ -260,8 +289,10 @@ def _locate_loss(it: _Itinerary, a: float, b: float, refine: bool) -> tuple[str,
     best = None
     for j, gi in bad:
         r = _root(lambda v, j=j, gi=gi: it.gates(v)[j, gi], a, probe)
-        if best is None or abs(r - a) < abs(best - a):
+        if r is not None and (best is None or abs(r - a) < abs(best - a)):
             best = r
+    if best is None:
+        return "border_collision", 0.5 * (a + b), False, None
     return "border_collision", best, True, it.points(best)
 
 
@@ -269,12 +300,16 @@ def _locate_multiplier(it: _Itinerary, a: float, b: float, refine: bool) -> tupl
     """The cycle exists at both ends but its number of stable directions changes."""
     for fn, kind in ((it.det_plus, "flip"), (it.det_minus, "degenerate_transcritical"),
                      (it.pair_product, "neimark_sacker")):
-        if _sign_change(fn(a), fn(b)):
-            if not refine:
+        if _sign_change(_finite(fn)(a), _finite(fn)(b)):
+            r = _root(fn, a, b) if refine else None
+            if r is None:
                 return kind, 0.5 * (a + b), False, None
-            r = _root(fn, a, b)
             if kind == "flip":
-                cyc = it.cycle(r)
+                try:
+                    with np.errstate(all="ignore"):
+                        cyc = it.cycle(r)
+                except np.linalg.LinAlgError:  # a monodromy that overflowed: classify without it
+                    cyc = None
                 kind = "flip" if cyc is None or cyc.on_border else "degenerate_flip"
             return kind, r, True, (None if kind == "degenerate_transcritical" else it.points(r))
     return "appearance", 0.5 * (a + b), False, None

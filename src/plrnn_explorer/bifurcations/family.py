@@ -83,8 +83,8 @@ def param_family(model: Model, param: str | Callable[[Model, float], Model]) -> 
     """
     check_model(model)
     if isinstance(param, str):
-        model.get_param(param)  # raises ValueError naming the path if it does not exist
-        return Family(model, lambda v: model.set_param(param, v), param)
+        path = model.canonical_path(param)  # raises ValueError naming the path if it does not exist
+        return Family(model, lambda v: model.set_param(path, v), path)
     if callable(param):
         return Family(model, lambda v: param(model, v), getattr(param, "__name__", "parameter"))
     raise TypeError(f"param must be a parameter path such as 'W[0,1]' or a callable (model, value) -> model, "

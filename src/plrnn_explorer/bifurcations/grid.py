@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -9,9 +10,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._atomic import atomic_path, check_output_path
+from .._slices import check_cancel, run_in_slices
+from .._validation import as_int
 from ..cycles import CycleSet
 from ..models import Model, check_model
-from ._common import base_seed, cycle_set, map_budgets, orders_upto, shared_pool
+from ._common import base_seed, check_grid_size, cycle_set, map_budgets, orders_upto, shared_pool
 from ._engine import CancelArg, GridCycles, ProgressArg, grid_neighbours, resolve_budgets, search_grid
 from .events import BifurcationEvent, detect_events
 from .family import Family, check_values, stack_canonical
@@ -124,18 +128,28 @@ class BifurcationMap:
 
     @property
     def complete(self) -> bool:
-        return bool(np.all(self.computed))
+        """False if the run was cancelled or interrupted (then the map is partial, see :attr:`stats`)."""
+        return bool(np.all(self.computed)) and not self.stats.get("interrupted", False)
+
+    def _cell(self, iy: Any, ix: Any) -> tuple[int, int]:
+        """Validated non-negative cell indices (negative ones count from the end, as for arrays)."""
+        ny, nx = len(self.ys), len(self.xs)
+        iy = as_int("iy", iy, minimum=-ny, maximum=ny - 1) % ny
+        ix = as_int("ix", ix, minimum=-nx, maximum=nx - 1) % nx
+        return iy, ix
 
     def model_at(self, iy: int, ix: int) -> Model:
-        """The model of cell ``(iy, ix)``."""
+        """The model of cell ``(iy, ix)`` (row ``iy`` of ``ys``, column ``ix`` of ``xs``)."""
         if self.model is None:
             raise ValueError("this map was loaded from a file and has no model")
+        iy, ix = self._cell(iy, ix)
         return self.model.set_param(self.param_x, float(self.xs[ix])).set_param(self.param_y, float(self.ys[iy]))
 
     def cycles_at(self, iy: int, ix: int) -> CycleSet:
         """The :class:`~plrnn_explorer.CycleSet` of cell ``(iy, ix)`` (rebuilt from its itineraries)."""
         if self._grid is None:
             raise ValueError("this map was loaded from a file; its cycles were not saved")
+        iy, ix = self._cell(iy, ix)
         if not self.computed[iy, ix]:
             raise ValueError(f"cell ({iy}, {ix}) was not computed (the run was interrupted)")
         return cycle_set(self._grid, iy * len(self.xs) + ix, self.model_at(iy, ix))
@@ -188,11 +202,14 @@ class BifurcationMap:
 
     def to_netcdf(self, path: str | PathLike) -> None:
         """Write :meth:`to_xarray` as netCDF (needs xarray and netCDF4)."""
-        self.to_xarray().to_netcdf(path)
+        ds = self.to_xarray()
+        with atomic_path(path) as tmp:
+            ds.to_netcdf(tmp)
 
     def to_npz(self, path: str | PathLike) -> None:
         """Write all arrays to an ``.npz`` file (no pickle); read back with :func:`load_bifurcation_map`."""
-        np.savez(path, param_x=np.asarray(self.param_x), param_y=np.asarray(self.param_y), **self._arrays())
+        with atomic_path(check_output_path("path", path, (".npz",))) as tmp:
+            np.savez(tmp, param_x=np.asarray(self.param_x), param_y=np.asarray(self.param_y), **self._arrays())
 
     def __repr__(self) -> str:
         done = "" if self.complete else f", {int(self.computed.sum())}/{self.computed.size} cells computed"
@@ -215,19 +232,36 @@ def load_bifurcation_map(path: str | PathLike) -> BifurcationMap:
     >>> np.array_equal(load_bifurcation_map(path).counts, bm.counts)
     True
     """
+    if not isinstance(path, (str, PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     p = Path(path)
+    if p.suffix.lower() not in (".npz", ".nc", ".netcdf", ".nc4"):
+        raise ValueError(f"path must end in .npz or .nc, got {str(p)!r}")
+    if not p.is_file():
+        raise FileNotFoundError(f"bifurcation map file {str(p)!r} does not exist")
+    try:
+        return _read_map(p)
+    except (KeyError, ValueError, TypeError, OSError, EOFError, IndexError, AttributeError,
+            zipfile.BadZipFile) as exc:
+        raise ValueError(f"path {str(p)!r} is not a bifurcation map written by BifurcationMap.to_npz/to_netcdf: "
+                         f"{type(exc).__name__}: {exc}") from None
+
+
+def _read_map(p: Path) -> BifurcationMap:
     if p.suffix.lower() == ".npz":
         with np.load(p, allow_pickle=False) as f:
             d = {k: f[k] for k in f.files}
-    elif p.suffix.lower() in (".nc", ".netcdf", ".nc4"):
+    else:
         import xarray as xr
 
         with xr.open_dataset(p) as ds:
             d = {k: ds[k].values for k in ds.data_vars}
             d.update(xs=ds["x"].values, ys=ds["y"].values, param_x=np.asarray(ds.attrs["param_x"]),
                      param_y=np.asarray(ds.attrs["param_y"]))
-    else:
-        raise ValueError(f"path must end in .npz or .nc, got {str(p)!r}")
+    ny, nx = np.size(d["ys"]), np.size(d["xs"])
+    for key in ("counts", "stable_counts", "computed"):
+        if np.shape(d[key])[:2] != (ny, nx):
+            raise ValueError(f"{key} has shape {np.shape(d[key])}, expected ({ny}, {nx}, ...) for the grid")
     segs = [BoundarySegment(tuple(map(float, s)), tuple(map(float, e)), str(k), int(o), float(v), str(a),
                             tuple(map(tuple, c.tolist())))
             for s, e, k, o, v, a, c in zip(d["boundary_start"], d["boundary_end"], d["boundary_kind"],
@@ -244,8 +278,7 @@ def _axis_arg(name: str, arg: Any, model: Model) -> tuple[str, np.ndarray]:
     param, values = arg
     if not isinstance(param, str):
         raise TypeError(f"{name}[0] must be a parameter path such as 'A[0,0]', got {type(param).__name__}")
-    model.get_param(param)  # ValueError naming the path if unknown
-    return param, check_values(f"{name}[1] (values)", values)
+    return model.canonical_path(param), check_values(f"{name}[1] (values)", values)
 
 
 def _cell_edges(v: np.ndarray, i: int) -> tuple[float, float]:
@@ -255,8 +288,12 @@ def _cell_edges(v: np.ndarray, i: int) -> tuple[float, float]:
 
 
 def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycles,
-                models: list[Model], refine: bool) -> list[BoundarySegment]:
-    """Events on every grid edge whose two cells differ in their cycles or their stability."""
+                models: list[Model], refine: bool, cancel: CancelArg) -> tuple[list[BoundarySegment], bool]:
+    """Events on every grid edge whose two cells differ in their cycles or their stability.
+
+    Runs edge by edge in time-bounded slices: stopped by ``cancel`` or Ctrl-C it
+    returns the segments found so far and False (not complete).
+    """
     nx = len(xs)
     sig = [set() for _ in range(grid.n_points)]
     for k in grid.orders:
@@ -269,18 +306,25 @@ def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycl
             sets[p] = cycle_set(grid, p, models[p])
         return sets[p]
 
-    segs = []
+    edges = []
     for p in range(grid.n_points):
         iy, ix = divmod(p, nx)
         for q, axis in ((p + 1, "x"), (p + nx, "y")):
             if (axis == "x" and ix == nx - 1) or (axis == "y" and iy == len(ys) - 1):
                 continue
-            if not (grid.computed[p] and grid.computed[q]) or sig[p] == sig[q]:
-                continue
+            if grid.computed[p] and grid.computed[q] and sig[p] != sig[q]:
+                edges.append((p, q, axis))
+    found: list[list[BoundarySegment]] = [[] for _ in edges]
+
+    def work(idx: np.ndarray) -> None:
+        for e in idx:
+            p, q, axis = edges[e]
+            iy, ix = divmod(p, nx)
             qy, qx = divmod(q, nx)
             path = px if axis == "x" else py
             fam = Family(models[p], lambda v, m=models[p], path=path: m.set_param(path, v), path)
             a, b = (float(xs[ix]), float(xs[qx])) if axis == "x" else (float(ys[iy]), float(ys[qy]))
+            segs = []
             for ev in detect_events(fam, a, b, cs(p), cs(q), refine=refine):
                 if axis == "x":
                     lo, hi = _cell_edges(ys, iy)
@@ -289,7 +333,10 @@ def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycl
                     lo, hi = _cell_edges(xs, ix)
                     start, end = (lo, ev.value), (hi, ev.value)
                 segs.append(BoundarySegment(start, end, ev.kind, ev.order, ev.value, axis, ((iy, ix), (qy, qx)), ev))
-    return segs
+            found[e] = segs
+
+    outcome = run_in_slices(len(edges), work, cancel=cancel)
+    return [seg for segs in found for seg in segs], not outcome.interrupted
 
 
 def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, Sequence[float]], max_order: int,
@@ -328,11 +375,16 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
         True for a progress bar (tqdm), or a callable ``progress(done, total)``
         called after every chunk of cells (e.g. a widget's progress bar).
     cancel
-        Callable returning True to stop after the current chunk. A cancelled
-        or interrupted (Ctrl-C) run returns the cells done so far; the others
-        have counts -1 and ``computed`` False.
+        Callable returning True to stop after the current slice. A cancelled
+        or interrupted (Ctrl-C) run returns what is done, with ``complete``
+        False: in the search phase the cells done so far (the others have
+        counts -1 and ``computed`` False); during continuation the cycles
+        spread so far; during boundary location the segments found so far
+        (``stats["boundaries_complete"]`` False). Every phase runs in slices
+        of about 0.3 s, so an interrupt acts within about a second.
     chunk_size
-        Cells per chunk (default: about 1 % of the grid).
+        Cells per slice of the search phase (a positive int; default: adapted
+        to about 0.3 s per slice, or about 1 % of the grid per Dask task).
 
     Returns
     -------
@@ -351,11 +403,12 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     [('border_collision', 2), ('degenerate_flip', 1)]
     """
     check_model(model)
-    px, xs = _axis_arg("x", x, model)
-    py, ys = _axis_arg("y", y, model)
-    if px == py:
-        raise ValueError(f"x and y must be two different parameters, got {px!r} twice")
+    check_cancel(cancel)
+    _, xs = _axis_arg("x", x, model)
+    _, ys = _axis_arg("y", y, model)
+    px, py = model.distinct_paths(x=x[0], y=y[0])
     orders = orders_upto(max_order)
+    check_grid_size("len(xs) * len(ys) (grid cells)", len(xs) * len(ys), model)
     ny, nx = len(ys), len(xs)
     models = [model.set_param(px, float(xv)).set_param(py, float(yv)) for yv in ys for xv in xs]
     corners = [models[0], models[nx - 1], models[-nx], models[-1], models[len(models) // 2]]
@@ -363,7 +416,13 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     grid = search_grid(stack_canonical(models), grid_neighbours((ny, nx)), orders,
                        resolve_budgets(orders, budgets, map_budgets), pool, base_seed(seed), progress=progress,
                        cancel=cancel, client=client, chunk_size=chunk_size, desc="bifurcation map")
-    segs = _boundaries(px, py, xs, ys, grid, models, refine) if boundaries else []
+    segs: list[BoundarySegment] = []
+    if boundaries and not grid.stats["interrupted"]:
+        segs, done = _boundaries(px, py, xs, ys, grid, models, refine, cancel)
+        grid.stats["boundaries_complete"] = done
+        grid.stats["interrupted"] = not done
+    elif boundaries:
+        grid.stats["boundaries_complete"] = False
     K = len(orders)
     return BifurcationMap(xs, ys, px, py, grid.counts().reshape(ny, nx, K),
                           grid.counts(stable_only=True).reshape(ny, nx, K), segs, grid.computed.reshape(ny, nx),

@@ -7,9 +7,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._atomic import atomic_path, check_output_path
+from .._slices import check_cancel, run_in_slices
 from ..cycles import CycleSet
 from ..models import Model
-from ._common import base_seed, cycle_set, orders_upto, shared_pool
+from ._common import base_seed, check_grid_size, cycle_set, orders_upto, shared_pool
 from ._engine import CancelArg, ProgressArg, grid_neighbours, resolve_budgets, search_grid
 from .events import BifurcationEvent, detect_events
 from .family import Family, check_values, param_family, stack_canonical
@@ -126,11 +128,19 @@ class Sweep:
 
     def to_netcdf(self, path: str | PathLike) -> None:
         """Write :meth:`to_xarray` as netCDF (needs xarray and netCDF4)."""
-        self.to_xarray().to_netcdf(path)
+        ds = self.to_xarray()
+        with atomic_path(path) as tmp:
+            ds.to_netcdf(tmp)
 
     def to_npz(self, path: str | PathLike) -> None:
         """Write the arrays of :meth:`to_xarray` to an ``.npz`` file (no pickle)."""
-        np.savez(path, param=np.asarray(self.param), **self._arrays())
+        with atomic_path(check_output_path("path", path, (".npz",))) as tmp:
+            np.savez(tmp, param=np.asarray(self.param), **self._arrays())
+
+    @property
+    def complete(self) -> bool:
+        """False if the run was cancelled or interrupted (then the sweep is partial, see :attr:`stats`)."""
+        return bool(np.all(self.computed)) and not self.stats.get("interrupted", False)
 
     def __repr__(self) -> str:
         return (f"<Sweep over {self.param} ({len(self.values)} values, orders 1..{self.orders[-1]}): "
@@ -157,12 +167,21 @@ def run_path(family: Family, values: np.ndarray, models: list[Model], orders: li
     grid = search_grid(stack_canonical(models), grid_neighbours((n,)), orders, resolve_budgets(orders, budgets),
                        pool, base_seed(seed), progress=progress, cancel=cancel, client=client, desc="sweep")
     cycles = [cycle_set(grid, i, models[i]) if grid.computed[i] else CycleSet(list(orders), {}) for i in range(n)]
-    events: list[BifurcationEvent] = []
-    for i in range(n - 1):
-        if grid.computed[i] and grid.computed[i + 1]:
-            events += detect_events(family, float(values[i]), float(values[i + 1]), cycles[i], cycles[i + 1],
-                                    refine=refine)
-    return cycles, events, grid.computed, grid.stats
+    found: list[list[BifurcationEvent]] = [[] for _ in range(n - 1)]
+
+    def work(idx: np.ndarray) -> None:
+        for i in idx:
+            if grid.computed[i] and grid.computed[i + 1]:
+                found[i] = detect_events(family, float(values[i]), float(values[i + 1]), cycles[i], cycles[i + 1],
+                                         refine=refine)
+
+    if not grid.stats["interrupted"]:
+        done = not run_in_slices(n - 1, work, cancel=cancel).interrupted
+        grid.stats["events_complete"] = done
+        grid.stats["interrupted"] = not done
+    else:
+        grid.stats["events_complete"] = False
+    return cycles, [e for evs in found for e in evs], grid.computed, grid.stats
 
 
 def sweep(model: Model, param: str | Callable[[Model, float], Model], values: Sequence[float], max_order: int, *,
@@ -194,7 +213,10 @@ def sweep(model: Model, param: str | Callable[[Model, float], Model], values: Se
     progress
         True for a progress bar, or a callable ``progress(done, total)``.
     cancel
-        Callable returning True to stop early; the values done so far are kept.
+        Callable returning True to stop early. A cancelled or interrupted
+        (Ctrl-C) sweep returns what is done with ``complete`` False: the values
+        searched so far (``computed``), and the events located so far
+        (``stats["events_complete"]``). Work runs in slices of about 0.3 s.
 
     Returns
     -------
@@ -211,8 +233,10 @@ def sweep(model: Model, param: str | Callable[[Model, float], Model], values: Se
     ([1, 1], [0, 0])
     """
     family = param_family(model, param)
+    check_cancel(cancel)
     vals = check_values("values", values)
     orders = orders_upto(max_order)
+    check_grid_size("len(values)", len(vals), model)
     models = [family.model(v) for v in vals]
     cycles, events, computed, stats = run_path(family, vals, models, orders, seed=seed, budgets=budgets,
                                                refine=refine, client=client, progress=progress, cancel=cancel)

@@ -110,7 +110,8 @@ def analyze_training(checkpoints: Sequence[Model], max_order: int, *, losses: Se
     max_order
         Orders 1..max_order.
     losses
-        Loss per checkpoint (for :meth:`TrainingAnalysis.plot`).
+        Loss per checkpoint (for :meth:`TrainingAnalysis.plot`); Inf or NaN
+        (a diverged epoch) is data and is accepted.
     epochs
         Strictly increasing epoch per checkpoint (default 0, 1, 2, ...).
     seed, client, budgets, progress, cancel
@@ -139,7 +140,7 @@ def analyze_training(checkpoints: Sequence[Model], max_order: int, *, losses: Se
         raise ValueError(f"epochs must have one entry per checkpoint ({n}), got shape {ep.shape}")
     if n > 1 and not np.all(np.diff(ep) > 0):
         raise ValueError("epochs must be strictly increasing")
-    ls = None if losses is None else as_real_array("losses", losses, ndim=1)
+    ls = None if losses is None else as_real_array("losses", losses, ndim=1, finite=False)  # inf: diverged
     if ls is not None and ls.shape != (n,):
         raise ValueError(f"losses must have one entry per checkpoint ({n}), got shape {ls.shape}")
     family = _PiecewiseLine(ckpts, ep) if n > 1 else Family(ckpts[0], lambda t: ckpts[0], "epoch")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._validation import as_real_array
+from .._slices import check_cancel, run_in_slices
+from .._validation import as_real_array, check_limit
 from ..models import Model
 from . import _bptt
 from .objective import Objective
@@ -37,6 +38,9 @@ class LossLandscape:
         The model the grid was built around.
     settings : dict
         Loss settings (method, alpha, tau, seq_len, loss).
+    computed : ndarray of bool
+        (len(ys),) rows finished; an interrupted run leaves NaN in the others
+        and ``complete`` False.
 
     Examples
     --------
@@ -66,6 +70,12 @@ class LossLandscape:
     relative: bool
     model: Model
     settings: dict[str, Any] = field(default_factory=dict)
+    computed: np.ndarray | None = None
+
+    @property
+    def complete(self) -> bool:
+        """False if the run was cancelled or interrupted: rows with ``computed`` False hold NaN."""
+        return self.computed is None or bool(np.all(self.computed))
 
     def plot(self, ax: Any = None, *, quantity: str | None = None, **kwargs: Any) -> Any:
         """Heat maps of the loss and/or the gradient norm (log colour scale); see
@@ -99,7 +109,8 @@ def _axis(name: str, axis: Any) -> tuple[str, np.ndarray]:
 def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tuple[str, Any], *,
                    method: str = "bptt", alpha: float | None = None, tau: int | None = None,
                    seq_len: int | None = None, loss: str = "mse", relative: bool = False,
-                   params: Sequence[str] | None = None) -> LossLandscape:
+                   params: Sequence[str] | None = None, cancel: Callable[[], bool] | None = None
+                   ) -> LossLandscape:
     """Loss and gradient norm of ``model`` on ``data`` over a 2-D parameter grid.
 
     Each grid point replaces two parameter entries of ``model``; the loss is
@@ -122,6 +133,10 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
         (the paper's Δa axes).
     params
         Parameters whose gradient enters ``grad_norm`` (default: all).
+    cancel
+        Callable returning True to stop. The grid runs in slices of rows of
+        about 0.3 s each; cancelled or interrupted (Ctrl-C), it returns the
+        rows done so far (``computed``), NaN elsewhere, ``complete`` False.
 
     Examples
     --------
@@ -133,22 +148,30 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
     >>> ls.loss.shape, float(ls.loss[0, 1])
     ((2, 3), 0.0)
     """
+    check_cancel(cancel)
     px, xs = _axis("x_axis", x_axis)
     py, ys = _axis("y_axis", y_axis)
+    check_limit("len(xs) * len(ys) (grid points)", xs.size * ys.size, "max_grid_points")
     obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
                            loss=loss, params=params)
-    if px == py:
-        raise ValueError(f"x_axis and y_axis must be different parameters, both are {px!r}")
+    px, py = model.distinct_paths(x_axis=px, y_axis=py)
     layout = obj.layout
     x0, y0 = (model.get_param(px), model.get_param(py)) if relative else (0.0, 0.0)
     dx, dy = layout.direction(px), layout.direction(py)
     base_model = model.set_param(px, 0.0).set_param(py, 0.0)
     base = layout.theta(base_model)
     ny, nx = ys.size, xs.size
-    out = {k: np.empty((ny, nx)) for k in ("loss", "grad_norm", "grad_x", "grad_y")}
-    _bptt.grid_loss_grad(base, dx, dy, xs + x0, ys + y0, layout.M, layout.G, obj.data, obj.eval_starts,
-                         obj.seq_len, obj.alpha, obj.tau, obj.loss_kind, layout.rows, layout.cols,
-                         layout.coefs, layout.size, out["loss"], out["grad_norm"], out["grad_x"],
-                         out["grad_y"])
+    out = {k: np.full((ny, nx), np.nan) for k in ("loss", "grad_norm", "grad_x", "grad_y")}
+
+    def rows(idx: np.ndarray) -> None:
+        part = {k: np.empty((idx.size, nx)) for k in out}
+        _bptt.grid_loss_grad(base, dx, dy, xs + x0, ys[idx] + y0, layout.M, layout.G, obj.data, obj.eval_starts,
+                             obj.seq_len, obj.alpha, obj.tau, obj.loss_kind, layout.rows, layout.cols,
+                             layout.coefs, layout.size, part["loss"], part["grad_norm"], part["grad_x"],
+                             part["grad_y"])
+        for k in out:
+            out[k][idx] = part[k]
+
+    done = run_in_slices(ny, rows, cancel=cancel).done
     settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": obj.seq_len, "loss": loss}
-    return LossLandscape(px, xs, py, ys, relative=relative, model=model, settings=settings, **out)
+    return LossLandscape(px, xs, py, ys, relative=relative, model=model, settings=settings, computed=done, **out)

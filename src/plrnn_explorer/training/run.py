@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_path, atomic_write_text, json_dumps_strict, json_restore
 from ..models import MODEL_TYPES, Model
 
 __all__ = ["TrainingRun"]
@@ -132,13 +133,13 @@ class TrainingRun:
         if p.suffix.lower() == ".json":
             doc = {**self._meta(), **{k: v.tolist() for k, v in arrays.items()},
                    "checkpoints": [m.to_dict() for m in self.checkpoints]}
-            with open(p, "w", encoding="utf-8") as f:
-                json.dump(doc, f, allow_nan=True)
+            atomic_write_text(p, json_dumps_strict(doc))
             return
         first = self.checkpoints[0]
         meta = {**self._meta(), "model_type": type(first).__name__, "model_settings": dict(first._settings)}
         stacked = {f"ckpt_{k}": np.stack([m._params[k] for m in self.checkpoints]) for k in first.param_names}
-        np.savez(p, __meta__=np.array(json.dumps(meta)), **arrays, **stacked)
+        with atomic_path(p) as tmp:
+            np.savez(tmp, __meta__=np.array(json.dumps(meta)), **arrays, **stacked)
 
     @classmethod
     def load(cls, path: str | PathLike) -> "TrainingRun":
@@ -149,7 +150,7 @@ class TrainingRun:
         try:
             if p.suffix.lower() == ".json":
                 with open(p, encoding="utf-8") as f:
-                    doc = json.load(f)
+                    doc = json_restore(json.load(f))
                 cls._check_meta(p, doc)
                 checkpoints = [Model.from_dict(d) for d in doc["checkpoints"]]
                 arrays = {k: np.asarray(doc[k], dtype=float) for k in
@@ -169,8 +170,18 @@ class TrainingRun:
                                    for vals in zip(*stacks)]
                     arrays = {k: z[k] for k in ("epochs", "losses", "grad_norms", "epoch_losses",
                                                 "epoch_grad_norms")}
-        except (KeyError, json.JSONDecodeError, zipfile.BadZipFile, OSError, EOFError, TypeError) as exc:
-            raise ValueError(f"{str(p)!r} is not a valid plrnn_explorer training run: {exc}") from None
+        except (KeyError, json.JSONDecodeError, UnicodeDecodeError, RecursionError, zipfile.BadZipFile, OSError,
+                EOFError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise ValueError(f"path {str(p)!r} is not a valid plrnn_explorer training run "
+                             f"(as written by TrainingRun.save): {type(exc).__name__}: {exc}") from None
+        n = len(checkpoints)
+        lengths = {k: len(np.atleast_1d(arrays[k])) for k in ("epochs", "losses", "grad_norms")}
+        if n == 0 or any(v != n for v in lengths.values()) or \
+                len(np.atleast_1d(arrays["epoch_losses"])) != len(np.atleast_1d(arrays["epoch_grad_norms"])):
+            raise ValueError(f"path {str(p)!r} is not a consistent training run: {n} checkpoints but "
+                             f"{', '.join(f'{v} {k}' for k, v in lengths.items())} (all must be equal and > 0), "
+                             f"{len(np.atleast_1d(arrays['epoch_losses']))} epoch_losses and "
+                             f"{len(np.atleast_1d(arrays['epoch_grad_norms']))} epoch_grad_norms (must be equal)")
         return cls(checkpoints=checkpoints, settings=meta.get("settings", {}),
                    status=meta.get("status", "completed"), message=meta.get("message", ""), **arrays)
 
