@@ -1,4 +1,4 @@
-"""Demonstration of the paper's gradient theorem: ‖∂L/∂θ‖ → ∞ at a degenerate transcritical bifurcation.
+"""Gradient theorems: ‖∂L/∂θ‖ near degenerate transcritical, flip and border-collision bifurcations.
 
 If a stable fixed point (or cycle) whose basin contains the initial state
 undergoes a degenerate transcritical bifurcation (DTB, an eigenvalue of its
@@ -10,6 +10,22 @@ NeurIPS 2023, Thm. 1). Intuition: ``z* = (I - J)^{-1} c`` and
 :func:`gradient_divergence` evaluates the exact loss gradient along a
 parameter path approaching θ_c geometrically; :func:`gt16_dtb_demo` does it on
 the GT16 landscape of Fig. 3.
+
+Two further cases on the same fixed point (our derivations, checked
+numerically in notebook 11):
+
+* **degenerate flip** (:func:`gt16_flip_demo`): an eigenvalue of the fixed
+  point's Jacobian reaches -1. The fixed point stays finite, but the transient
+  from the initial state decays like ``(1 - d)^t`` at distance ``d``; its
+  contribution to the gradient of the T-step loss grows without bound as
+  ``d -> 0`` while ``d >~ 1/T`` and saturates below, so the gradient diverges
+  when the sequence grows with the approach.
+* **border collision** (:func:`gt16_bcb_demo`): the fixed point reaches the
+  switching border ``z_j = 0`` of unit j. The derivative of the fixed point
+  w.r.t. the weights that act through ``relu(z_j)`` is
+  ``(I - J)^{-1} e_i relu(z*_j)`` and vanishes linearly as ``z*_j -> 0``;
+  beyond the border (unit off) it is zero: vanishing gradients for those
+  weights, while the gradient w.r.t. all parameters stays finite.
 """
 
 from __future__ import annotations
@@ -23,7 +39,8 @@ from .._validation import as_float, as_int
 from ..models import Model, PLRNN
 from .objective import Objective
 
-__all__ = ["GradientDivergence", "gradient_divergence", "gt16_dtb_setup", "gt16_dtb_demo"]
+__all__ = ["GradientDivergence", "gradient_divergence", "gt16_dtb_setup", "gt16_dtb_demo", "gt16_flip_demo",
+           "gt16_bcb_demo"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,28 @@ class GradientDivergence:
         logf = np.log(self.fractions[::-1])
         at_last = np.exp(np.interp(np.log(last), logf, np.log(self.grad_norms[::-1])))
         return float(self.grad_norms[-1] / at_last)
+
+    def slope(self, smallest: float, largest: float) -> float:
+        """Least-squares slope of log(gradient norm) against log(distance) for fractions in [smallest, largest].
+
+        About -k where the norm grows like ``distance**-k``, +1 where it
+        vanishes linearly.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from plrnn_explorer.training import GradientDivergence
+        >>> f = np.logspace(0, -3, 7)
+        >>> gd = GradientDivergence("h[0]", 0.0, f, f, f, np.ones(7), 5.0 * f)
+        >>> round(gd.slope(1e-3, 1.0), 6)
+        1.0
+        """
+        smallest = as_float("smallest", smallest, minimum=0.0, strict_minimum=True)
+        largest = as_float("largest", largest, minimum=smallest, maximum=1.0)
+        keep = (self.fractions >= smallest * (1 - 1e-12)) & (self.fractions <= largest * (1 + 1e-12))
+        if keep.sum() < 2:
+            raise ValueError(f"fewer than 2 path points with fractions in [{smallest}, {largest}]")
+        return float(np.polyfit(np.log(self.distances[keep]), np.log(self.grad_norms[keep]), 1)[0])
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Log-log plot of the gradient norm against the distance to θ_c."""
@@ -195,3 +234,58 @@ def gt16_dtb_demo(*, n_points: int = 41, min_fraction: float = 1e-4, n_steps: in
     model, data, param, crit = gt16_dtb_setup(n_steps=n_steps)
     return gradient_divergence(model, data, param, crit, n_points=n_points, min_fraction=min_fraction,
                                method=method, alpha=alpha)
+
+
+def gt16_flip_demo(*, n_points: int = 41, min_fraction: float = 1e-6, n_steps: int = 20000,
+                   method: str = "bptt", alpha: float | None = None) -> GradientDivergence:
+    """A degenerate flip on GT16: the gradient norm grows as ``a11 -> -1`` (see :func:`gt16_dtb_setup`).
+
+    Same model and data as :func:`gt16_dtb_demo`, but ``a11`` moves from 0.5
+    down to the flip value -1, where the fixed point's eigenvalue ``a11``
+    reaches -1 while the fixed point itself stays finite (``z2* = (h2 + w10
+    z1*) / (1 - a11)`` stays negative, so the point stays in its region). The
+    growth comes from the slowly decaying, alternating transient from the
+    initial state: at distance ``d`` it lasts about ``1/d`` steps, so the
+    gradient of the ``n_steps``-step loss grows once ``d`` is below roughly
+    ``n_steps**-1/2`` and saturates for ``d`` below about ``1/n_steps``.
+
+    Examples
+    --------
+    >>> from plrnn_explorer.training.theorem import gt16_flip_demo
+    >>> gd = gt16_flip_demo(n_points=13, min_fraction=1e-6, n_steps=5000)
+    >>> gd.param, gd.critical_value
+    ('A[1,1]', -1.0)
+    >>> bool(gd.grad_norms[-1] > 30 * gd.grad_norms[3]), bool(gd.losses.max() < 2)
+    (True, True)
+    """
+    model, data, param, _ = gt16_dtb_setup(n_steps=n_steps)
+    return gradient_divergence(model, data, param, -1.0, n_points=n_points, min_fraction=min_fraction,
+                               method=method, alpha=alpha)
+
+
+def gt16_bcb_demo(*, n_points: int = 41, min_fraction: float = 1e-4, n_steps: int = 20000,
+                  method: str = "bptt", alpha: float | None = None,
+                  params: Sequence[str] | None = ("W",)) -> GradientDivergence:
+    """A border collision on GT16: the gradient w.r.t. ``W`` vanishes as ``h1 -> 0``.
+
+    Same model and data as :func:`gt16_dtb_demo`; ``h[0]`` moves from its
+    value 0.373 down to 0, where the stable fixed point's first coordinate
+    ``z1* = h1 / (1 - a00)`` reaches the border ``z1 = 0`` (a border collision;
+    beyond it both units are off at the fixed point). ``W`` acts only through
+    ``relu(z)``, and ``relu(z2*) = 0``, so ``d z*/d W = (I - J)^{-1} e_i
+    relu(z*_j)`` vanishes linearly in ``z1*``: the gradient w.r.t. ``W`` tends
+    to zero (up to the initial transient, of order ``1/n_steps``). Pass
+    ``params=None`` for the gradient w.r.t. all parameters, which stays finite.
+
+    Examples
+    --------
+    >>> from plrnn_explorer.training.theorem import gt16_bcb_demo
+    >>> gd = gt16_bcb_demo(n_points=7, min_fraction=1e-3, n_steps=5000)
+    >>> gd.param, gd.critical_value
+    ('h[0]', 0.0)
+    >>> round(gd.slope(1e-3, 1e-1), 1)
+    1.0
+    """
+    model, data, _, _ = gt16_dtb_setup(n_steps=n_steps)
+    return gradient_divergence(model, data, "h[0]", 0.0, n_points=n_points, min_fraction=min_fraction,
+                               method=method, alpha=alpha, params=None if params is None else list(params))

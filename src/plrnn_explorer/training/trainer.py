@@ -29,12 +29,24 @@ def _progress(enabled: bool, total: int) -> Any:
     return tqdm(total=total, desc="training", unit="epoch")
 
 
+def _look_ahead(obj: Objective, layout: Any, p: np.ndarray, p_new: np.ndarray, starts: np.ndarray,
+                value: float, lookahead: int) -> np.ndarray:
+    """Halve the step ``p_new - p`` (at most 5 times) while the loss ``lookahead`` steps ahead jumps by > 10 %."""
+    step = p_new - p
+    for _ in range(5):
+        ahead, _ = obj.canonical(layout.theta_of(p + lookahead * step), starts)
+        if np.isfinite(ahead) and ahead <= 1.1 * value:
+            break
+        step = 0.5 * step
+    return p + step
+
+
 def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha: float | None = None,
           tau: int | None = None, seq_len: int | None = None, lr: float = 1e-3, batch_size: int = 1,
           steps_per_epoch: int | None = None, optimizer: str = "adam", loss: str = "mse",
           clip_grad_norm: float | None = None, checkpoint_every: int = 1,
-          params: Sequence[str] | None = None, seed: int | None = None, progress: bool = False
-          ) -> TrainingRun:
+          params: Sequence[str] | None = None, seed: int | None = None, progress: bool = False,
+          lookahead: int | None = None) -> TrainingRun:
     """Train a model on observed data with BPTT, sparse or generalized teacher forcing.
 
     The loss, the forcing schemes and the exact gradient are defined in
@@ -79,6 +91,14 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
         Seed of the window sampling.
     progress
         Show a tqdm progress bar.
+    lookahead
+        Look-ahead step control (our definition of the "look-ahead" of the
+        paper's Fig. S12, whose mechanism the paper does not document): for
+        every update ``step`` proposed by the optimizer, the loss of the same
+        windows is evaluated ``lookahead`` steps further along it, at
+        ``p + lookahead * step``; while it exceeds the current loss by more
+        than 10 % (a loss jump ahead), the step is halved (at most 5 times).
+        None (default) or 0: no look-ahead.
 
     Returns
     -------
@@ -109,6 +129,7 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     if clip_grad_norm is not None:
         clip_grad_norm = as_float("clip_grad_norm", clip_grad_norm, minimum=0.0, strict_minimum=True)
     seed = as_seed(seed)
+    lookahead = 0 if lookahead is None else as_int("lookahead", lookahead, minimum=0)
     obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
                            loss=loss, params=params)
     opt = make_optimizer(optimizer, lr)
@@ -120,6 +141,8 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
                 "batch_size": batch_size, "steps_per_epoch": steps_per_epoch, "optimizer": optimizer,
                 "loss": loss, "clip_grad_norm": clip_grad_norm, "checkpoint_every": checkpoint_every,
                 "params": list(obj.layout.names), "seed": seed, "n_epochs": n_epochs}
+    if lookahead:
+        settings["lookahead"] = lookahead
 
     layout = obj.layout
     rng = np.random.default_rng(seed)
@@ -158,6 +181,8 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
                 if clip_grad_norm is not None and norm > clip_grad_norm:
                     g = g * (clip_grad_norm / norm)
                 p_new = opt.step(p, g)
+                if lookahead:
+                    p_new = _look_ahead(obj, layout, p, p_new, starts, value, lookahead)
                 if not np.all(np.isfinite(p_new)):
                     raise FloatingPointError(f"the parameters became non-finite at epoch {epoch + 1}")
                 p = p_new
