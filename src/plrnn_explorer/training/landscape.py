@@ -99,7 +99,7 @@ def _axis(name: str, axis: Any) -> tuple[str, np.ndarray]:
 def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tuple[str, Any], *,
                    method: str = "bptt", alpha: float | None = None, tau: int | None = None,
                    seq_len: int | None = None, loss: str = "mse", relative: bool = False,
-                   params: Sequence[str] | None = None) -> LossLandscape:
+                   params: Sequence[str] | None = None, state_clip: float | None = None) -> LossLandscape:
     """Loss and gradient norm of ``model`` on ``data`` over a 2-D parameter grid.
 
     Each grid point replaces two parameter entries of ``model``; the loss is
@@ -115,8 +115,9 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
         (T, N) observations.
     x_axis, y_axis
         ``(param_path, values)``, e.g. ``("A[0,0]", np.linspace(-1, 1, 200))``.
-    method, alpha, tau, seq_len, loss
-        As in :func:`~plrnn_explorer.train`.
+    method, alpha, tau, seq_len, loss, state_clip
+        As in :func:`~plrnn_explorer.train` (``state_clip=10`` bounds the loss
+        of diverging free runs as the authors' training code does).
     relative
         If True, values are offsets added to the model's current entries
         (the paper's Δa axes).
@@ -136,7 +137,7 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
     px, xs = _axis("x_axis", x_axis)
     py, ys = _axis("y_axis", y_axis)
     obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
-                           loss=loss, params=params)
+                           loss=loss, params=params, state_clip=state_clip)
     if px == py:
         raise ValueError(f"x_axis and y_axis must be different parameters, both are {px!r}")
     layout = obj.layout
@@ -147,8 +148,9 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
     ny, nx = ys.size, xs.size
     out = {k: np.empty((ny, nx)) for k in ("loss", "grad_norm", "grad_x", "grad_y")}
     _bptt.grid_loss_grad(base, dx, dy, xs + x0, ys + y0, layout.M, layout.G, obj.data, obj.eval_starts,
-                         obj.seq_len, obj.alpha, obj.tau, obj.loss_kind, layout.rows, layout.cols,
+                         obj.seq_len, obj.alpha, obj.tau, obj.clip, obj.loss_kind, layout.rows, layout.cols,
                          layout.coefs, layout.size, out["loss"], out["grad_norm"], out["grad_x"],
                          out["grad_y"])
-    settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": obj.seq_len, "loss": loss}
+    settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": obj.seq_len, "loss": loss,
+                "state_clip": state_clip}
     return LossLandscape(px, xs, py, ys, relative=relative, model=model, settings=settings, **out)

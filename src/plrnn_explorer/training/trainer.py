@@ -33,8 +33,8 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
           tau: int | None = None, seq_len: int | None = None, lr: float = 1e-3, batch_size: int = 1,
           steps_per_epoch: int | None = None, optimizer: str = "adam", loss: str = "mse",
           clip_grad_norm: float | None = None, checkpoint_every: int = 1,
-          params: Sequence[str] | None = None, seed: int | None = None, progress: bool = False
-          ) -> TrainingRun:
+          params: Sequence[str] | None = None, seed: int | None = None, progress: bool = False,
+          state_clip: float | None = None) -> TrainingRun:
     """Train a model on observed data with BPTT, sparse or generalized teacher forcing.
 
     The loss, the forcing schemes and the exact gradient are defined in
@@ -79,6 +79,9 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
         Seed of the window sampling.
     progress
         Show a tqdm progress bar.
+    state_clip
+        Clip predicted latent states to ``[-state_clip, state_clip]`` (see
+        :mod:`plrnn_explorer.training.objective`); ``None``: no clipping.
 
     Returns
     -------
@@ -110,7 +113,7 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
         clip_grad_norm = as_float("clip_grad_norm", clip_grad_norm, minimum=0.0, strict_minimum=True)
     seed = as_seed(seed)
     obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
-                           loss=loss, params=params)
+                           loss=loss, params=params, state_clip=state_clip)
     opt = make_optimizer(optimizer, lr)
     T, L = obj.data.shape[0], obj.seq_len
     if steps_per_epoch is None:
@@ -119,7 +122,8 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": L, "lr": lr,
                 "batch_size": batch_size, "steps_per_epoch": steps_per_epoch, "optimizer": optimizer,
                 "loss": loss, "clip_grad_norm": clip_grad_norm, "checkpoint_every": checkpoint_every,
-                "params": list(obj.layout.names), "seed": seed, "n_epochs": n_epochs}
+                "params": list(obj.layout.names), "seed": seed, "n_epochs": n_epochs,
+                "state_clip": state_clip}
 
     layout = obj.layout
     rng = np.random.default_rng(seed)
