@@ -8,14 +8,15 @@ cycle of an order, ``res.stats["per_order"][k]["solves_until_last_find"]``, with
 random exhaustive search's expected cost as markdown tables:
 
 * against the dimension M (fixed points) for the three eigenvalue regimes of
-  ``pe.systems.FIG2_REGIMES`` (systems from ``pe.systems.random_plrnn``, only
+  ``pe.systems.FIG2_UNIFORM`` (systems from ``pe.systems.uniform_plrnn``, only
   those with at least one fixed point), exhaustive (2^M + 1)/2;
 * against the order k for 2-D PLRNNs with an attracting k-cycle (random draws
   and perturbations of GT16, verified with ``pe.cycle_from_itinerary``, as in
   the notebook), exhaustive 2^(Mk)/2.
 
 Columns: mean, median and standard error of n over the systems, the ratio of
-exhaustive to SCYFI, and the median wall time per system. The default run takes
+exhaustive to SCYFI, and the median wall time per system. The same n is used
+for both panels (notebook 02 states the definition). The default run takes
 1.5-3 minutes on 2 cores; ``--full`` uses the paper's grids (M up to 127,
 k up to 100, 10 systems; tens of minutes).
 """
@@ -48,7 +49,7 @@ def fixed_point_work(regime: str, M: int, n_systems: int, max_draws: int = 200) 
     n_out = 1000 if M <= 20 else None        # generous for small M (recall), the adapted default beyond
     while len(n) < n_systems and seed < max_draws:
         t = time.perf_counter()
-        model = pe.systems.random_plrnn(M, regime, seed=1000 * M + seed, n_regions=256 if M <= 30 else 32)
+        model = pe.systems.uniform_plrnn(M, **pe.systems.FIG2_UNIFORM[regime], seed=1000 * M + seed)
         res = pe.find_cycles(model, orders=[1], seed=seed, strategy="scyfi", outer_loop_iterations=n_out)
         seed += 1
         if len(res):
@@ -93,16 +94,15 @@ def models_with_cycles(ks: list[int], n_systems: int, n_candidates: int) -> dict
     return found
 
 
-def cycle_work(k: int, models: list[pe.PLRNN]) -> tuple[list[int], list[float], list[int]]:
-    """All solves until the last k-cycle, wall seconds, and the length of the chain that found it."""
-    n, seconds, chain = [], [], []
+def cycle_work(k: int, models: list[pe.PLRNN]) -> tuple[list[int], list[float]]:
+    """Solves until the last k-cycle was found, and wall seconds, per system."""
+    n, seconds = [], []
     for i, m in enumerate(models):
         t = time.perf_counter()
         st = pe.find_cycles(m, orders=[k], seed=i, strategy="scyfi").stats["per_order"][k]
         n.append(st["solves_until_last_find"])
-        chain.append(st["chain_length_at_last_find"])
         seconds.append(time.perf_counter() - t)
-    return n, seconds, chain
+    return n, seconds
 
 
 def row(label: str, n: list[int], seconds: list[float], exhaustive: float) -> str:
@@ -128,7 +128,8 @@ def main() -> None:
 
     for regime in ("attracting", "intermediate", "expanding"):
         print(f"\n### Fixed points against M, regime {regime!r} "
-              f"(mean max |eig| = {pe.systems.FIG2_REGIMES[regime]})\n")
+              f"(uniform_plrnn {pe.systems.FIG2_UNIFORM[regime]}; paper <lambda_max> "
+              f"{pe.systems.FIG2_REGIMES[regime]})\n")
         print(HEADER.format("M"))
         for M in grid[regime]:
             n, sec = fixed_point_work(regime, M, n_sys)
@@ -136,15 +137,12 @@ def main() -> None:
                 print(row(str(M), n, sec, (2.0 ** M + 1) / 2), flush=True)
 
     print("\n### k-cycles against k (M = 2)\n")
-    print("Last column: mean length of the one chain (random draw plus re-initialisations) that found the")
-    print("last k-cycle, `chain_length_at_last_find`; the paper's near-flat k-curve matches this count.\n")
-    head, sep = HEADER.format("k").splitlines()
-    print(f"{head} mean chain n |\n{sep}---|")
+    print(HEADER.format("k"))
     found = models_with_cycles(grid["k"], n_sys, 200_000 if args.full else 100_000)
     for k, models in found.items():
         if models:
-            n, sec, chain = cycle_work(k, models)
-            print(row(str(k), n, sec, 2.0 ** (2 * k) / 2) + f" {np.mean(chain):.2f} |", flush=True)
+            n, sec = cycle_work(k, models)
+            print(row(str(k), n, sec, 2.0 ** (2 * k) / 2), flush=True)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
 
 

@@ -112,3 +112,40 @@ def test_hodgkin_huxley_spikes_and_rest():
     assert rest[-1, 0] == pytest.approx(-65.0, abs=0.5)
     with pytest.raises(ValueError, match="variables"):
         systems.hodgkin_huxley(10, variables=("X",))
+
+
+def test_uniform_plrnn_draws_in_range_with_zero_diagonal_of_W():
+    for seed in range(5):
+        m = systems.uniform_plrnn(7, 0.3, seed=seed)
+        assert m.dim == 7 and np.all(np.diag(m.W) == 0)
+        for arr in (m.A, m.W, m.h):
+            assert np.all(np.abs(arr) <= 0.3)
+        assert np.abs(m.W).max() > 0.15                  # really uses the range, not a fixed value
+    a, b = systems.uniform_plrnn(5, seed=3), systems.uniform_plrnn(5, seed=3)
+    assert a == b and a != systems.uniform_plrnn(5, seed=4)
+
+
+def test_uniform_plrnn_spectral_radius_normalisation_and_fig2_attracting_regime():
+    m = systems.uniform_plrnn(12, spectral_radius=0.9, seed=1)
+    assert np.max(np.abs(np.linalg.eigvals(np.diag(m.A) + m.W))) == pytest.approx(0.9, rel=1e-12)
+    # the "attracting" regime: mean max |eig| over regions close to the paper's 0.71 at every M
+    for M in (10, 40):
+        lam = np.mean([systems.mean_max_eigenvalue(systems.uniform_plrnn(M, **systems.FIG2_UNIFORM["attracting"],
+                                                                          seed=s), n_regions=64) for s in range(4)])
+        assert 0.6 < lam < 0.8
+
+
+def test_uniform_plrnn_expanding_regime_averages_near_the_paper_value():
+    lams = [np.mean([systems.mean_max_eigenvalue(systems.uniform_plrnn(M, **systems.FIG2_UNIFORM["expanding"],
+                                                                        seed=s), n_regions=64) for s in range(3)])
+            for M in (10, 20, 30, 40, 50)]
+    assert lams[0] < lams[-1]                              # grows with M
+    assert 2.0 < np.mean(lams) < 2.6                       # paper: 2.33 over M = 10..50
+
+
+@pytest.mark.parametrize("kwargs,exc", [({"M": 0}, ValueError), ({"M": 3, "scale": 0.0}, ValueError),
+                                        ({"M": 3, "scale": "1"}, TypeError),
+                                        ({"M": 3, "spectral_radius": -1.0}, ValueError)])
+def test_uniform_plrnn_bad_input(kwargs, exc):
+    with pytest.raises(exc, match="M|scale|spectral_radius"):
+        systems.uniform_plrnn(**kwargs)

@@ -18,7 +18,8 @@ from . import _kernels
 from ._validation import as_float, as_int, as_real_array, as_seed, check_limit, check_shape
 from .models import PLRNN, Model, check_model
 
-__all__ = ["gt16", "s7", "skew_tent", "random_plrnn", "mean_max_eigenvalue", "FIG2_REGIMES",
+__all__ = ["gt16", "s7", "skew_tent", "random_plrnn", "uniform_plrnn", "mean_max_eigenvalue", "FIG2_REGIMES",
+           "FIG2_UNIFORM",
            "simulate_data", "lorenz63", "hodgkin_huxley"]
 
 
@@ -156,6 +157,61 @@ def random_plrnn(M: int, target: float | str = "attracting", *, seed: int | None
         else:
             hi = mid
     return PLRNN(a, hi * W, h)
+
+
+#: settings of :func:`uniform_plrnn` for the three regimes of Fig. 2 (see its docstring)
+FIG2_UNIFORM = {"attracting": {"scale": 1.0, "spectral_radius": 1.0},
+                "intermediate": {"scale": 0.365, "spectral_radius": None},
+                "expanding": {"scale": 1.0, "spectral_radius": None}}
+
+
+def uniform_plrnn(M: int, scale: float = 1.0, *, spectral_radius: float | None = None,
+                  seed: int | None = None) -> PLRNN:
+    """A random M-D PLRNN with uniformly distributed parameters.
+
+    ``A = diag(U(-scale, scale))``, ``W`` with U(-scale, scale) entries off
+    the diagonal and a zero diagonal, ``h ~ U(-scale, scale)``. If
+    ``spectral_radius`` is given, A and W are then divided by one common
+    factor so that ``max |eig(diag(A) + W)| = spectral_radius``.
+
+    This is our reading of the labels of the paper's Fig. 2 system groups
+    ("-0.2_0.2", "-1_1", "EV1"); the generator itself is not published. With
+    these draws the mean max |eigenvalue| over regions
+    (:func:`mean_max_eigenvalue`) reproduces the paper's ⟨λ_max⟩ as an average
+    over each group's dimensions (:data:`FIG2_UNIFORM`):
+
+    * ``"attracting"``: scale 1 normalised to spectral radius 1 gives 0.71 at
+      every M (paper: 0.71);
+    * ``"expanding"``: scale 1 gives 1.4 at M = 10 rising to 3.1 at M = 50,
+      2.3 on average over M = 10, 20, ..., 50 (paper: 2.33, same M);
+    * ``"intermediate"``: scale 0.365 (our calibration) gives 0.5 at M = 10
+      rising to 1.8 at M = 127, 1.25 on average over the paper's M grid.
+
+    Examples
+    --------
+    >>> import numpy as np, plrnn_explorer as pe
+    >>> m = pe.systems.uniform_plrnn(4, 0.5, seed=0)
+    >>> bool(np.all(np.abs(m.A) <= 0.5) and np.all(np.diag(m.W) == 0) and np.all(np.abs(m.h) <= 0.5))
+    True
+    >>> m = pe.systems.uniform_plrnn(6, spectral_radius=1.0, seed=0)
+    >>> round(float(np.max(np.abs(np.linalg.eigvals(np.diag(m.A) + m.W)))), 12)
+    1.0
+    """
+    M = as_int("M", M, minimum=1)
+    scale = as_float("scale", scale, minimum=0.0, strict_minimum=True)
+    if spectral_radius is not None:
+        spectral_radius = as_float("spectral_radius", spectral_radius, minimum=0.0, strict_minimum=True)
+    rng = np.random.default_rng(as_seed(seed))
+    a = rng.uniform(-scale, scale, M)
+    W = rng.uniform(-scale, scale, (M, M))
+    np.fill_diagonal(W, 0.0)
+    h = rng.uniform(-scale, scale, M)
+    if spectral_radius is not None:
+        radius = float(np.max(np.abs(np.linalg.eigvals(np.diag(a) + W))))
+        if radius == 0.0:
+            raise ValueError("the random draw has spectral radius 0 and cannot be normalised; try another seed")
+        a, W = a * (spectral_radius / radius), W * (spectral_radius / radius)
+    return PLRNN(a, W, h)
 
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ Forward pass of one window ``x_1..x_L`` (0-based ``t = 0..L-1`` below; the
 1-based step of the docs is ``t + 1``)::
 
     z~_0[:N] = x_0,  z~_0[N:] = 0                      (inverted observation model)
-    z_t      = A z~_{t-1} + W_out relu(W_in z~_{t-1} + b_in) + h      (t >= 1)
+    z_t      = clip(A z~_{t-1} + W_out relu(W_in z~_{t-1} + b_in) + h, -c, c)      (t >= 1)
     loss    += sum_n l(z_t[n] - x_t[n])                   (n < N; l = e^2 or |e|)
     z~_t     = z_t, with the first N units replaced by x_t  if tau > 0 and t % tau == 0
                else z~_t[:N] = (1 - alpha) z_t[:N] + alpha x_t
@@ -22,6 +22,11 @@ Backward pass: with ``d_t = dLoss/dz_t`` (the unforced prediction) and
 
 where ``s`` is 0 on the first N units at a sparse-forcing step, ``1 - alpha``
 on the first N units otherwise, and 1 on the other units.
+
+State clipping (``clip = c``, ``inf`` for none): every unit of the prediction
+is clipped to ``[-c, c]`` before the loss and the forcing see it; the
+derivative of the clip is 1 inside and 0 outside, so ``d_t`` is multiplied
+by the mask ``|pre-clip z_t| <= c`` before it flows into the parameters.
 """
 
 from __future__ import annotations
@@ -46,11 +51,12 @@ def unpack(theta, M, G):
 
 
 @njit(cache=True)
-def _window(theta, grad, M, G, x, alpha, tau, loss_kind, want_grad, Z, S, E, d, dt, eg):
+def _window(theta, grad, M, G, x, alpha, tau, clip, loss_kind, want_grad, Z, S, E, K, d, dt, eg):
     """Loss (un-normalised sum) of one window; adds its gradient to ``grad``.
 
     Buffers: ``Z`` (L, M) forced states, ``S`` (L, G) gate pre-activations of
-    ``Z``, ``E`` (L, N) residuals, ``d``/``dt`` (M,), ``eg`` (G,).
+    ``Z``, ``E`` (L, N) residuals, ``K`` (L, M) clip masks (1 = not clipped),
+    ``d``/``dt`` (M,), ``eg`` (G,).
     """
     A, W_out, W_in, b_in, h = unpack(theta, M, G)
     L, N = x.shape
@@ -75,6 +81,13 @@ def _window(theta, grad, M, G, x, alpha, tau, loss_kind, want_grad, Z, S, E, d, 
                 a = S[t - 1, g]
                 if a > 0.0:
                     s += W_out[i, g] * a
+            K[t, i] = 1.0
+            if s > clip:
+                s = clip
+                K[t, i] = 0.0
+            elif s < -clip:
+                s = -clip
+                K[t, i] = 0.0
             if i < N:
                 e = s - x[t, i]
                 E[t, i] = e
@@ -102,6 +115,8 @@ def _window(theta, grad, M, G, x, alpha, tau, loss_kind, want_grad, Z, S, E, d, 
                 d[n] += 1.0
             elif e < 0.0:
                 d[n] -= 1.0
+        for m in range(M):
+            d[m] *= K[t, m]
         # z_t = F(z~_{t-1}): parameter gradients and dLoss/dz~_{t-1}
         zp = Z[t - 1]
         for g in range(G):
@@ -135,7 +150,7 @@ def _window(theta, grad, M, G, x, alpha, tau, loss_kind, want_grad, Z, S, E, d, 
 
 
 @njit(cache=True)
-def batch_loss_grad(theta, M, G, data, starts, L, alpha, tau, loss_kind, want_grad, grad):
+def batch_loss_grad(theta, M, G, data, starts, L, alpha, tau, clip, loss_kind, want_grad, grad):
     """Mean loss over the windows ``data[s:s+L]`` for ``s`` in ``starts``.
 
     ``grad`` (same size as ``theta``) receives the gradient of that mean.
@@ -146,6 +161,7 @@ def batch_loss_grad(theta, M, G, data, starts, L, alpha, tau, loss_kind, want_gr
     Z = np.empty((L, M))
     S = np.empty((L, G))
     E = np.empty((L, N))
+    K = np.empty((L, M))
     d = np.empty(M)
     dt = np.empty(M)
     eg = np.empty(G)
@@ -153,8 +169,8 @@ def batch_loss_grad(theta, M, G, data, starts, L, alpha, tau, loss_kind, want_gr
     total = 0.0
     for b in range(starts.shape[0]):
         s0 = starts[b]
-        total += _window(theta, grad, M, G, data[s0:s0 + L], alpha, tau, loss_kind, want_grad,
-                         Z, S, E, d, dt, eg)
+        total += _window(theta, grad, M, G, data[s0:s0 + L], alpha, tau, clip, loss_kind, want_grad,
+                         Z, S, E, K, d, dt, eg)
     norm = 1.0 / (starts.shape[0] * (L - 1) * N)
     for i in range(grad.shape[0]):
         grad[i] *= norm
@@ -162,7 +178,7 @@ def batch_loss_grad(theta, M, G, data, starts, L, alpha, tau, loss_kind, want_gr
 
 
 @njit(cache=True, parallel=True)
-def grid_loss_grad(base, dx, dy, xs, ys, M, G, data, starts, L, alpha, tau, loss_kind,
+def grid_loss_grad(base, dx, dy, xs, ys, M, G, data, starts, L, alpha, tau, clip, loss_kind,
                    rows, cols, coefs, n_params, loss_out, norm_out, gx_out, gy_out):
     """Loss and gradient norm on a 2-D parameter grid, in parallel over grid rows.
 
@@ -181,7 +197,7 @@ def grid_loss_grad(base, dx, dy, xs, ys, M, G, data, starts, L, alpha, tau, loss
         for j in range(nx):
             for k in range(P):
                 theta[k] = base[k] + xs[j] * dx[k] + ys[i] * dy[k]
-            loss = batch_loss_grad(theta, M, G, data, starts, L, alpha, tau, loss_kind, True, grad)
+            loss = batch_loss_grad(theta, M, G, data, starts, L, alpha, tau, clip, loss_kind, True, grad)
             loss_out[i, j] = loss
             if not np.isfinite(loss):
                 norm_out[i, j] = np.nan

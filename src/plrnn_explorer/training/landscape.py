@@ -109,8 +109,8 @@ def _axis(name: str, axis: Any) -> tuple[str, np.ndarray]:
 def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tuple[str, Any], *,
                    method: str = "bptt", alpha: float | None = None, tau: int | None = None,
                    seq_len: int | None = None, loss: str = "mse", relative: bool = False,
-                   params: Sequence[str] | None = None, cancel: Callable[[], bool] | None = None
-                   ) -> LossLandscape:
+                   params: Sequence[str] | None = None, state_clip: float | None = None,
+                   cancel: Callable[[], bool] | None = None) -> LossLandscape:
     """Loss and gradient norm of ``model`` on ``data`` over a 2-D parameter grid.
 
     Each grid point replaces two parameter entries of ``model``; the loss is
@@ -126,8 +126,9 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
         (T, N) observations.
     x_axis, y_axis
         ``(param_path, values)``, e.g. ``("A[0,0]", np.linspace(-1, 1, 200))``.
-    method, alpha, tau, seq_len, loss
-        As in :func:`~plrnn_explorer.train`.
+    method, alpha, tau, seq_len, loss, state_clip
+        As in :func:`~plrnn_explorer.train` (``state_clip=10`` bounds the loss
+        of diverging free runs as the authors' training code does).
     relative
         If True, values are offsets added to the model's current entries
         (the paper's Δa axes).
@@ -153,7 +154,7 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
     py, ys = _axis("y_axis", y_axis)
     check_limit("len(xs) * len(ys) (grid points)", xs.size * ys.size, "max_grid_points")
     obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
-                           loss=loss, params=params)
+                           loss=loss, params=params, state_clip=state_clip)
     px, py = model.distinct_paths(x_axis=px, y_axis=py)
     layout = obj.layout
     x0, y0 = (model.get_param(px), model.get_param(py)) if relative else (0.0, 0.0)
@@ -166,12 +167,13 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
     def rows(idx: np.ndarray) -> None:
         part = {k: np.empty((idx.size, nx)) for k in out}
         _bptt.grid_loss_grad(base, dx, dy, xs + x0, ys[idx] + y0, layout.M, layout.G, obj.data, obj.eval_starts,
-                             obj.seq_len, obj.alpha, obj.tau, obj.loss_kind, layout.rows, layout.cols,
+                             obj.seq_len, obj.alpha, obj.tau, obj.clip, obj.loss_kind, layout.rows, layout.cols,
                              layout.coefs, layout.size, part["loss"], part["grad_norm"], part["grad_x"],
                              part["grad_y"])
         for k in out:
             out[k][idx] = part[k]
 
     done = run_in_slices(ny, rows, cancel=cancel).done
-    settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": obj.seq_len, "loss": loss}
+    settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": obj.seq_len, "loss": loss,
+                "state_clip": state_clip}
     return LossLandscape(px, xs, py, ys, relative=relative, model=model, settings=settings, computed=done, **out)

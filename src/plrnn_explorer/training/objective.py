@@ -19,6 +19,14 @@ observation model of the teacher-forcing literature. For a window
     Durstewitz, ICML 2023): ``z~_t[:N] = (1 - alpha) z_t[:N] + alpha x_t`` at
     every step, so the backward pass multiplies those units by ``1 - alpha``.
 
+* state clipping (``state_clip=c``, default ``None`` = off): every unit of
+  every prediction is clipped to ``[-c, c]``,
+  ``z_t = clip(F(z~_{t-1}), -c, c)``, before the loss and the forcing use it.
+  This is how the authors' PyTorch training code keeps the loss of diverging
+  free runs bounded (its ``clip_range`` option, default 10): the squared error
+  per unit is then at most ``(c + max|x|)^2``. The clip passes no gradient
+  where it is active (derivative 0 outside ``[-c, c]``, 1 inside).
+
 The gradient is exact back-propagation through time: products of the
 transposed region Jacobians ``J_r = A + W_out diag(r) W_in`` (the ones SCYFI
 uses), computed by numba kernels without any autodiff library.
@@ -36,7 +44,7 @@ from ..models import Model, check_model
 from . import _bptt
 from ._layout import ParamLayout
 
-__all__ = ["loss_and_gradient", "METHODS", "LOSSES"]
+__all__ = ["loss_and_gradient", "check_state_clip", "METHODS", "LOSSES"]
 
 METHODS = ("bptt", "stf", "gtf")
 LOSSES = {"mse": _bptt.MSE, "mae": _bptt.MAE}
@@ -75,6 +83,13 @@ def check_forcing(method: Any, alpha: Any, tau: Any) -> tuple[float, int]:
     return 0.0, 0
 
 
+def check_state_clip(state_clip: Any) -> float:
+    """``None`` means no clipping (the kernels' ``inf``); otherwise a finite number > 0."""
+    if state_clip is None:
+        return float("inf")
+    return as_float("state_clip", state_clip, minimum=0.0, strict_minimum=True)
+
+
 def check_seq_len(seq_len: Any, T: int) -> int:
     """``None`` means the whole sequence; otherwise an integer in [2, T]."""
     if seq_len is None:
@@ -96,10 +111,12 @@ class Objective:
     alpha: float
     tau: int
     loss_kind: int
+    clip: float = float("inf")
 
     @classmethod
     def create(cls, model: Model, data: Any, *, method: str = "bptt", alpha: Any = None, tau: Any = None,
-               seq_len: Any = None, loss: str = "mse", params: Sequence[str] | None = None) -> "Objective":
+               seq_len: Any = None, loss: str = "mse", params: Sequence[str] | None = None,
+               state_clip: Any = None) -> "Objective":
         """Validate all arguments (errors name the offending argument)."""
         check_model(model)
         x = check_data(data, model)
@@ -107,7 +124,8 @@ class Objective:
         L = check_seq_len(seq_len, x.shape[0])
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
-        return cls(ParamLayout(model, params), x, L, a, t, LOSSES[loss])
+        clip = check_state_clip(state_clip)
+        return cls(ParamLayout(model, params), x, L, a, t, LOSSES[loss], clip)
 
     @property
     def eval_starts(self) -> np.ndarray:
@@ -119,7 +137,8 @@ class Objective:
         """Mean loss and canonical-vector gradient for the windows at ``starts``."""
         grad = np.zeros_like(theta)
         loss = _bptt.batch_loss_grad(theta, self.layout.M, self.layout.G, self.data, starts,
-                                     self.seq_len, self.alpha, self.tau, self.loss_kind, want_grad, grad)
+                                     self.seq_len, self.alpha, self.tau, self.clip, self.loss_kind, want_grad,
+                                     grad)
         return float(loss), grad
 
     def evaluate(self, model: Model, starts: np.ndarray | None = None) -> tuple[float, np.ndarray]:
@@ -131,7 +150,8 @@ class Objective:
 
 def loss_and_gradient(model: Model, data: Any, *, method: str = "bptt", alpha: float | None = None,
                       tau: int | None = None, seq_len: int | None = None, loss: str = "mse",
-                      params: Sequence[str] | None = None) -> tuple[float, dict[str, np.ndarray]]:
+                      params: Sequence[str] | None = None, state_clip: float | None = None
+                      ) -> tuple[float, dict[str, np.ndarray]]:
     """Teacher-forced loss of ``model`` on ``data`` and its exact gradient.
 
     The data are cut into consecutive windows of ``seq_len`` steps (the
@@ -152,6 +172,10 @@ def loss_and_gradient(model: Model, data: Any, *, method: str = "bptt", alpha: f
         ``"mse"`` or ``"mae"``.
     params
         Parameter names to differentiate (default: all).
+    state_clip
+        If given (a number > 0), clip every predicted latent state to
+        ``[-state_clip, state_clip]`` (the authors' ``clip_range``, 10 in their
+        code), which bounds the loss of diverging free runs; ``None``: no clipping.
 
     Returns
     -------
@@ -171,8 +195,18 @@ def loss_and_gradient(model: Model, data: Any, *, method: str = "bptt", alpha: f
     >>> loss, g = pe.training.loss_and_gradient(m.replace(h=[1.5]), x)
     >>> round(loss, 4), g["h"].round(4)
     (0.6143, array([2.457]))
+
+    A diverging model: without clipping the loss grows without bound, with
+    ``state_clip`` it stays below ``(state_clip + max|x|)^2``:
+
+    >>> x = m.simulate([0.0], 30)
+    >>> far = m.replace(A=[2.0])
+    >>> f"{pe.training.loss_and_gradient(far, x)[0]:.3g}"
+    '1.33e+16'
+    >>> round(pe.training.loss_and_gradient(far, x, state_clip=3.0)[0], 4)
+    1.046
     """
     obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
-                           loss=loss, params=params)
+                           loss=loss, params=params, state_clip=state_clip)
     value, g = obj.evaluate(model)
     return value, obj.layout.unflatten(g)

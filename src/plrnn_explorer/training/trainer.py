@@ -46,7 +46,7 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
           steps_per_epoch: int | None = None, optimizer: str = "adam", loss: str = "mse",
           clip_grad_norm: float | None = None, checkpoint_every: int = 1,
           params: Sequence[str] | None = None, seed: int | None = None, progress: bool = False,
-          lookahead: int | None = None) -> TrainingRun:
+          lookahead: int | None = None, state_clip: float | None = None) -> TrainingRun:
     """Train a model on observed data with BPTT, sparse or generalized teacher forcing.
 
     The loss, the forcing schemes and the exact gradient are defined in
@@ -99,6 +99,9 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
         ``p + lookahead * step``; while it exceeds the current loss by more
         than 10 % (a loss jump ahead), the step is halved (at most 5 times).
         None (default) or 0: no look-ahead.
+    state_clip
+        Clip predicted latent states to ``[-state_clip, state_clip]`` (see
+        :mod:`plrnn_explorer.training.objective`); ``None``: no clipping.
 
     Returns
     -------
@@ -131,7 +134,7 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     seed = as_seed(seed)
     lookahead = 0 if lookahead is None else as_int("lookahead", lookahead, minimum=0)
     obj = Objective.create(model, data, method=method, alpha=alpha, tau=tau, seq_len=seq_len,
-                           loss=loss, params=params)
+                           loss=loss, params=params, state_clip=state_clip)
     opt = make_optimizer(optimizer, lr)
     T, L = obj.data.shape[0], obj.seq_len
     if steps_per_epoch is None:
@@ -140,7 +143,8 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": L, "lr": lr,
                 "batch_size": batch_size, "steps_per_epoch": steps_per_epoch, "optimizer": optimizer,
                 "loss": loss, "clip_grad_norm": clip_grad_norm, "checkpoint_every": checkpoint_every,
-                "params": list(obj.layout.names), "seed": seed, "n_epochs": n_epochs}
+                "params": list(obj.layout.names), "seed": seed, "n_epochs": n_epochs,
+                "state_clip": state_clip}
     if lookahead:
         settings["lookahead"] = lookahead
 
