@@ -73,8 +73,11 @@ def test_state_dict_layouts():
         rng.normal(size=3), rng.normal(size=5)
     sd = {"model.latent.A": A, "model.latent.W1": W1, "model.latent.W2": W2, "model.latent.h1": h1,
           "model.latent.h2": h2, "model.obs.B": np.zeros((2, 3))}
-    assert io.load_torch_state_dict(sd, "ShallowPLRNN") == pe.ShallowPLRNN(A, W1, W2, h1, h2)
-    assert io.load_torch_state_dict(sd, pe.ClippedShallowPLRNN) == pe.ClippedShallowPLRNN(A, W1, W2, h1, h2)
+    with pytest.raises(ValueError, match=r"'model\.obs\.B' \(2, 3\) are not used"):
+        io.load_torch_state_dict(sd, "ShallowPLRNN")
+    assert io.load_torch_state_dict(sd, "ShallowPLRNN", ignore=["model.obs.*"]) == pe.ShallowPLRNN(A, W1, W2, h1, h2)
+    assert io.load_torch_state_dict(sd, pe.ClippedShallowPLRNN, ignore=["model.obs.B"]) == \
+        pe.ClippedShallowPLRNN(A, W1, W2, h1, h2)
     W = rng.normal(size=(3, 3))
     assert io.load_torch_state_dict({"A": np.diag(A), "W": W, "h": h1}, "PLRNN") == pe.PLRNN(A, W, h1)
     aw = W + np.diag(A)
