@@ -169,7 +169,10 @@ def load_torch_state_dict(state_dict_or_path: Any, model_type: Any, *, names: di
       ``info["bases"]`` (``return_info=True``);
     * ``"CanonicalPLRNN"``: ``A, W_out, W_in, b_in, h``.
 
-    Not stored in a state dict, so not seen here: the lab's ``clip_range``
+    The lab's PyTorch runs save ``model_<epoch>.pt``, the state dict of the
+    whole model: pass ``ignore=["output_layer.*", "z0_model.*"]`` for its
+    observation model and initial-state network. Not stored in a state dict,
+    so not seen here: the lab's ``clip_range``
     (clamping states after each step is not part of these maps) and mean
     centering (pass ``mean_centering=True`` if the model was trained with it).
 
@@ -252,7 +255,7 @@ def from_torch_rnn(module_or_state_dict: Any, x: Any = None, *, nonlinearity: st
     """
     if hasattr(module_or_state_dict, "state_dict") and not hasattr(module_or_state_dict, "keys"):
         rnn = module_or_state_dict
-        if type(rnn).__name__ != "RNN" or not hasattr(rnn, "nonlinearity"):
+        if not isinstance(rnn, _import_torch("reading a torch module").nn.RNN):
             raise TypeError(f"module_or_state_dict must be a torch.nn.RNN, got {type(rnn).__name__}")
         if nonlinearity is not None and nonlinearity != rnn.nonlinearity:
             raise ValueError(f"nonlinearity={nonlinearity!r} disagrees with the module's {rnn.nonlinearity!r}")
