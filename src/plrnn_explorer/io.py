@@ -125,7 +125,8 @@ def _from_description(p: Path, d: dict[str, Any]) -> Model:
 SCYFI_SPEEDUP_MAPPING = {"A": "A", "W1": "W2", "W2": "W1", "h1": "h2", "h2": "h1"}
 
 #: parameter ndim (without a snapshot axis) of every model parameter
-_PARAM_NDIM = {"A": (1, 2), "W": (1, 2), "h": (1,), "W1": (2,), "W2": (2,), "h1": (1,), "h2": (1,)}
+_PARAM_NDIM = {"A": (1, 2), "W": (1, 2), "h": (1,), "W1": (2,), "W2": (2,), "h1": (1,), "h2": (1,),
+               "W_out": (2,), "W_in": (2,), "b_in": (1,)}
 
 
 def _model_type(model_type: Any) -> type[Model]:
