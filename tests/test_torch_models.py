@@ -230,7 +230,7 @@ def test_relu_rnn_cycles_are_cycles_of_the_module(x, seed):
     step = rnn_step(rnn, None if x is None else np.array(x))
     assert_same_map(model, step, np.random.default_rng(seed))
     assert_cycles_are_module_cycles(model, step, max_order=4)
-    assert io.from_torch_rnn(rnn.state_dict(), x=x, nonlinearity="relu") == model
+    assert io.from_torch_rnn(rnn.state_dict(), x=x) == model
 
 
 def test_rnn_without_bias():
@@ -251,8 +251,10 @@ def test_rnn_refusals(tmp_path):
         io.from_torch_rnn(nn.RNN(2, 3, bidirectional=True, nonlinearity="relu").state_dict(), nonlinearity="relu")
     with pytest.raises(ValueError, match="further layers"):
         io.from_torch_rnn(nn.RNN(2, 3, num_layers=2, nonlinearity="relu").state_dict(), nonlinearity="relu")
-    with pytest.raises(ValueError, match="nonlinearity='relu'"):
-        io.from_torch_rnn(nn.RNN(2, 3, nonlinearity="relu").state_dict())
+    with pytest.raises(ValueError, match="only nonlinearity='relu'"):
+        io.from_torch_rnn(nn.RNN(2, 3).state_dict(), nonlinearity="tanh")
+    with pytest.raises(ValueError, match="disagrees"):
+        io.from_torch_rnn(nn.RNN(2, 3), nonlinearity="relu")
     with pytest.raises(TypeError, match="torch.nn.RNN"):
         io.from_torch_rnn(nn.GRU(2, 3))
     with pytest.raises(ValueError, match=r"x must have shape"):

@@ -241,15 +241,16 @@ def from_torch_rnn(module_or_state_dict: Any, x: Any = None, *, nonlinearity: st
     x
         Constant input (input_size,); ``None`` means zero input.
     nonlinearity
-        Needed for a state dict, which does not record it: must be ``"relu"``
-        (a tanh RNN is not piecewise-linear). Read from a module.
+        Read from a module (a tanh RNN is refused: it is not piecewise-linear).
+        A state dict does not record it: this function is for ReLU RNNs, so
+        ``None`` means ``"relu"`` there; pass the module itself to have it checked.
 
     Examples
     --------
     >>> import numpy as np, plrnn_explorer as pe
     >>> sd = {"weight_ih_l0": np.ones((2, 1)), "weight_hh_l0": np.array([[0.5, -1.0], [1.0, 0.5]]),
     ...       "bias_ih_l0": np.zeros(2), "bias_hh_l0": np.array([0.1, 0.2])}
-    >>> m = pe.io.from_torch_rnn(sd, x=[1.0], nonlinearity="relu")
+    >>> m = pe.io.from_torch_rnn(sd, x=[1.0])
     >>> m.h2.tolist()
     [1.1, 1.2]
     """
@@ -268,9 +269,7 @@ def from_torch_rnn(module_or_state_dict: Any, x: Any = None, *, nonlinearity: st
         sd = _read_state_dict(rnn)
     else:
         sd = _read_state_dict(module_or_state_dict)
-        if nonlinearity is None:
-            raise ValueError("a state dict does not record the RNN's nonlinearity: pass nonlinearity='relu' "
-                             "(or pass the torch.nn.RNN module itself)")
+        nonlinearity = "relu" if nonlinearity is None else nonlinearity
     if nonlinearity != "relu":
         raise ValueError(f"only nonlinearity='relu' RNNs are piecewise-linear; got {nonlinearity!r}")
     if any(k.endswith("_reverse") for k in sd):
