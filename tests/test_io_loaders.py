@@ -73,8 +73,11 @@ def test_state_dict_layouts():
         rng.normal(size=3), rng.normal(size=5)
     sd = {"model.latent.A": A, "model.latent.W1": W1, "model.latent.W2": W2, "model.latent.h1": h1,
           "model.latent.h2": h2, "model.obs.B": np.zeros((2, 3))}
-    assert io.load_torch_state_dict(sd, "ShallowPLRNN") == pe.ShallowPLRNN(A, W1, W2, h1, h2)
-    assert io.load_torch_state_dict(sd, pe.ClippedShallowPLRNN) == pe.ClippedShallowPLRNN(A, W1, W2, h1, h2)
+    with pytest.raises(ValueError, match=r"'model\.obs\.B' \(2, 3\) are not used"):
+        io.load_torch_state_dict(sd, "ShallowPLRNN")
+    assert io.load_torch_state_dict(sd, "ShallowPLRNN", ignore=["model.obs.*"]) == pe.ShallowPLRNN(A, W1, W2, h1, h2)
+    assert io.load_torch_state_dict(sd, pe.ClippedShallowPLRNN, ignore=["model.obs.B"]) == \
+        pe.ClippedShallowPLRNN(A, W1, W2, h1, h2)
     W = rng.normal(size=(3, 3))
     assert io.load_torch_state_dict({"A": np.diag(A), "W": W, "h": h1}, "PLRNN") == pe.PLRNN(A, W, h1)
     aw = W + np.diag(A)
@@ -115,3 +118,18 @@ def test_torch_tensors_and_pt_files(tmp_path):
     assert io.load_torch_state_dict(path, "PLRNN") == m
     with pytest.raises(FileNotFoundError):
         io.load_torch_state_dict(tmp_path / "nope.pt", "PLRNN")
+
+
+def test_mat_and_npz_canonical_model(tmp_path):
+    from plrnn_explorer.canonical_model import CanonicalPLRNN
+
+    rng = np.random.default_rng(2)
+    arrays = {"A": 0.5 * np.ones(2), "Wo": rng.normal(size=(2, 3)), "Wi": rng.normal(size=(3, 2)),
+              "b": rng.normal(size=(1, 3)), "h": rng.normal(size=(1, 2))}
+    path = tmp_path / "c.mat"
+    sio.savemat(path, arrays)
+    m = io.load_mat(path, mapping={"A": "A", "W_out": "Wo", "W_in": "Wi", "b_in": "b", "h": "h"},
+                    model_type="CanonicalPLRNN")
+    assert m == CanonicalPLRNN(arrays["A"], arrays["Wo"], arrays["Wi"], arrays["b"].ravel(), arrays["h"].ravel())
+    pe.save_model(m, tmp_path / "c.npz")
+    assert pe.load_model(tmp_path / "c.npz") == m

@@ -15,6 +15,7 @@ Examples
 """
 
 from .attraction import basins
+from .canonical_model import CanonicalPLRNN
 from .bifurcations import (BifurcationEvent, BifurcationMap, Sweep, TrainingAnalysis, analyze_training,
                            bifurcation_map, load_bifurcation_map, sweep)
 from .cycles import Cycle, CycleSet, DegenerateItinerary, classify_multipliers
@@ -30,7 +31,7 @@ from .training import TrainingRun, loss_landscape, train
 __version__ = "0.1.0"
 
 __all__ = [
-    "ALRNN", "PLRNN", "ShallowPLRNN", "ClippedShallowPLRNN", "Model", "CanonicalForm",
+    "ALRNN", "PLRNN", "ShallowPLRNN", "ClippedShallowPLRNN", "CanonicalPLRNN", "Model", "CanonicalForm",
     "Cycle", "CycleSet", "DegenerateItinerary", "classify_multipliers",
     "find_cycles", "default_budgets", "region_pool", "exhaustive_cycles", "cycle_from_itinerary",
     "save_model", "load_model",

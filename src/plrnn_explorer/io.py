@@ -16,11 +16,14 @@ from typing import Any
 import numpy as np
 
 from ._atomic import atomic_path, atomic_write_text, json_dumps_strict
+from ._julia_formats import load_julia_checkpoint, read_bson
+from ._torch_formats import from_torch_rnn, load_torch_state_dict, to_state_dict, to_torch
 from ._validation import as_int
 from .models import MODEL_TYPES, Model, check_model
 
-__all__ = ["save_model", "load_model", "load_torch_state_dict", "load_mat", "load_mat_snapshots",
-           "example_data_path", "SCYFI_SPEEDUP_MAPPING"]
+__all__ = ["save_model", "load_model", "load_torch_state_dict", "from_torch_rnn", "to_state_dict", "to_torch",
+           "load_julia_checkpoint", "read_bson", "load_mat", "load_mat_snapshots", "example_data_path",
+           "SCYFI_SPEEDUP_MAPPING"]
 
 _FORMAT = "plrnn_explorer.model"
 _SUFFIXES = (".json", ".npz")
@@ -124,7 +127,8 @@ def _from_description(p: Path, d: dict[str, Any]) -> Model:
 SCYFI_SPEEDUP_MAPPING = {"A": "A", "W1": "W2", "W2": "W1", "h1": "h2", "h2": "h1"}
 
 #: parameter ndim (without a snapshot axis) of every model parameter
-_PARAM_NDIM = {"A": (1, 2), "W": (1, 2), "h": (1,), "W1": (2,), "W2": (2,), "h1": (1,), "h2": (1,)}
+_PARAM_NDIM = {"A": (1, 2), "W": (1, 2), "h": (1,), "W1": (2,), "W2": (2,), "h1": (1,), "h2": (1,),
+               "W_out": (2,), "W_in": (2,), "b_in": (1,)}
 
 
 def _model_type(model_type: Any) -> type[Model]:
@@ -135,112 +139,11 @@ def _model_type(model_type: Any) -> type[Model]:
     raise ValueError(f"model_type must be one of {sorted(MODEL_TYPES)} (name or class), got {model_type!r}")
 
 
-def _as_numpy(value: Any) -> np.ndarray:
-    if hasattr(value, "detach"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=np.float64)
-
-
 def _diag_if_diagonal(a: np.ndarray) -> np.ndarray:
     """A square matrix that is exactly diagonal becomes its diagonal vector."""
     if a.ndim == 2 and a.shape[0] == a.shape[1] and np.array_equal(a, np.diag(np.diag(a))):
         return np.diag(a).copy()
     return a
-
-
-def _find_key(keys: list[str], name: str) -> str | None:
-    hits = [k for k in keys if k == name or k.endswith("." + name)]
-    return hits[0] if len(hits) == 1 else None
-
-
-def load_torch_state_dict(state_dict_or_path: Any, model_type: Any, *, names: dict[str, str] | None = None,
-                          **settings: int) -> Model:
-    """Build a model from a PyTorch ``state_dict`` (or a ``.pt``/``.pth`` file holding one).
-
-    Recognised layouts (keys may carry a module prefix such as ``"latent_model."``):
-
-    * ShallowPLRNN / ClippedShallowPLRNN: ``A, W1, W2, h1, h2`` in this
-      package's convention (``W1`` (M, H), ``W2`` (H, M));
-    * PLRNN / ALRNN: ``A, W, h``, or ``AW, h`` where the square ``AW`` holds
-      ``A`` on its diagonal and ``W`` off the diagonal.
-
-    Any other layout needs ``names``, mapping this package's parameter names
-    (or ``"AW"``) to state-dict keys, e.g. ``{"A": "diag", "W": "off", "h": "bias"}``.
-    A square ``A`` that is exactly diagonal is stored as its diagonal.
-
-    Parameters
-    ----------
-    state_dict_or_path
-        Mapping of names to tensors/arrays, or a path for ``torch.load``
-        (``weights_only=True``; needs the ``[torch]`` extra).
-    model_type
-        ``"PLRNN"``, ``"ShallowPLRNN"``, ``"ClippedShallowPLRNN"``, ``"ALRNN"`` or the class.
-    names
-        Explicit name mapping, see above.
-    **settings
-        Integer settings of the model type, e.g. ``n_relu`` for ALRNN.
-
-    Examples
-    --------
-    >>> import numpy as np, plrnn_explorer as pe
-    >>> sd = {"latent_model.AW": np.array([[0.5, 0.2], [-0.3, 0.6]]), "latent_model.h": np.zeros(2)}
-    >>> m = pe.io.load_torch_state_dict(sd, "PLRNN")
-    >>> m.A, m.W
-    (array([0.5, 0.6]), array([[ 0. ,  0.2],
-           [-0.3,  0. ]]))
-    """
-    cls = _model_type(model_type)
-    if isinstance(state_dict_or_path, (str, PathLike)):
-        try:
-            import torch
-        except ImportError:
-            raise ImportError("loading a .pt/.pth file needs PyTorch: pip install 'plrnn-explorer[torch]'") from None
-        if not Path(state_dict_or_path).is_file():
-            raise FileNotFoundError(f"state_dict file {str(state_dict_or_path)!r} does not exist")
-        sd = torch.load(state_dict_or_path, map_location="cpu", weights_only=True)
-        if hasattr(sd, "state_dict"):
-            sd = sd.state_dict()
-    else:
-        sd = state_dict_or_path
-    if not hasattr(sd, "keys") or not hasattr(sd, "__getitem__"):
-        raise TypeError(f"state_dict_or_path must be a mapping of names to tensors or a path, "
-                        f"got {type(sd).__name__}")
-    keys = [str(k) for k in sd.keys()]
-    wanted = list(cls.param_names)
-    mapping: dict[str, str] = {}
-    if names is not None:
-        if not isinstance(names, dict):
-            raise TypeError(f"names must be a dict {{parameter: state_dict key}}, got {type(names).__name__}")
-        missing_keys = [k for k in names.values() if k not in keys]
-        if missing_keys:
-            raise ValueError(f"names refers to keys {missing_keys} that are not in the state_dict; "
-                             f"its keys are {keys}")
-        mapping = dict(names)
-    else:
-        for n in wanted:
-            k = _find_key(keys, n)
-            if k is not None:
-                mapping[n] = k
-        if "A" not in mapping and "W" in wanted and _find_key(keys, "AW") is not None:
-            mapping = {"AW": _find_key(keys, "AW"), **{n: k for n, k in mapping.items() if n != "W"}}
-    params: dict[str, Any] = {}
-    if "AW" in mapping:
-        aw = _as_numpy(sd[mapping["AW"]])
-        if aw.ndim != 2 or aw.shape[0] != aw.shape[1]:
-            raise ValueError(f"'AW' ({mapping['AW']!r}) must be a square matrix, got shape {aw.shape}")
-        params["A"] = np.diag(aw).copy()
-        params["W"] = aw - np.diag(params["A"])
-    params.update({n: _as_numpy(sd[k]) for n, k in mapping.items() if n in wanted})
-    missing = [n for n in wanted if n not in params]
-    if missing:
-        raise ValueError(
-            f"unknown state_dict layout for {cls.__name__}: no key for {missing} among {keys}. "
-            f"Expected keys {wanted}" + (" (or 'AW' and 'h')" if "W" in wanted else "")
-            + "; pass names={parameter: key} for other layouts"
-        )
-    if "A" in params:
-        params["A"] = _diag_if_diagonal(params["A"])
-    return cls(**{n: params[n] for n in wanted}, **settings)
 
 
 def _read_mat(path: Any) -> dict[str, np.ndarray]:
