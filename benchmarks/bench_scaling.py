@@ -24,12 +24,17 @@ k up to 100, 10 systems; tens of minutes).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 
 import plrnn_explorer as pe
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "notebooks", "data"))
+from make_02_scaling import attracting_order, candidate_models  # noqa: E402  (the systems notebook 02 uses)
 
 GT16 = pe.systems.gt16()
 
@@ -56,33 +61,6 @@ def fixed_point_work(regime: str, M: int, n_systems: int, max_draws: int = 200) 
             n.append(res.stats["per_order"][1]["solves_until_last_find"])
             seconds.append(time.perf_counter() - t)
     return n, seconds
-
-
-def candidate_models(n: int, seed: int):
-    """Alternately random 2-D PLRNNs (short periods) and GT16 perturbations (long periods)."""
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        if i % 2:
-            yield pe.PLRNN(GT16.A + rng.uniform(-0.3, 0.15, 2), GT16.W * rng.uniform(0.5, 1.5, (2, 2)),
-                           GT16.h * rng.uniform(0.5, 1.5, 2))
-        else:
-            yield pe.PLRNN(rng.uniform(-1, 1, 2), rng.normal(0, 1, (2, 2)), rng.normal(0, 1, 2))
-
-
-def attracting_order(model: pe.PLRNN, k_max: int, n_steps: int = 3000) -> int | None:
-    """Minimal period of the attracting cycle the orbit of (0.1, 0.1) settles on, verified exactly."""
-    orbit = model.simulate([0.1, 0.1], n_steps)
-    if not np.all(np.abs(orbit[-k_max - 1:]) < 1e12):       # diverging (or overflowed) orbit
-        return None
-    z = orbit[-1]
-    for k in range(1, k_max + 1):
-        if np.max(np.abs(orbit[-1 - k] - z)) < 1e-9 * (1.0 + np.max(np.abs(z))):
-            try:
-                cyc = pe.cycle_from_itinerary(model, orbit[-k:] > 0)
-            except ValueError:
-                return None
-            return k if cyc.stable and cyc.order == k else None
-    return None
 
 
 def models_with_cycles(ks: list[int], n_systems: int, n_candidates: int) -> dict[int, list[pe.PLRNN]]:
