@@ -355,3 +355,9 @@ def test_exhaustive_message_with_huge_word_counts():
     m = pe.ShallowPLRNN([0.5], np.ones((1, 300)), np.ones((300, 1)), [0.0], np.linspace(-1, 1, 300))
     with pytest.raises(ValueError, match=r"needs ~1e\d+ region words"):
         pe.exhaustive_cycles(m, 4)
+
+
+def test_client_must_be_a_dask_client():
+    m = pe.PLRNN(**TENT)
+    with pytest.raises(TypeError, match=r"client must be None or a dask.distributed.Client .*\[dask\]"):
+        pe.sweep(m, "A[0,0]", [0.1, 0.2], 1, client="tcp://127.0.0.1:8786")

@@ -187,6 +187,9 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
     N = arrays[0].shape[0]
     orders = list(orders)
     cancel = check_cancel(cancel)
+    if client is not None and not callable(getattr(client, "submit", None)):
+        raise TypeError(f"client must be None or a dask.distributed.Client (pip install 'plrnn-explorer[dask]'), "
+                        f"got {type(client).__name__}")
     if chunk_size is not None:
         chunk_size = as_int("chunk_size", chunk_size, minimum=1)
     update, close = _progress_callback(progress, N, desc)
@@ -250,7 +253,10 @@ def _run_dask(client: Any, chunks: list[np.ndarray], arrays: tuple[np.ndarray, .
               budgets: dict[int, tuple[int, int]], pool: np.ndarray, base_seed: int,
               absorb: Callable, cancel: CancelArg) -> bool:
     """Fan the search phase out over a dask.distributed Client; True if cancelled."""
-    from distributed import as_completed
+    try:
+        from distributed import as_completed
+    except ImportError:
+        raise ValueError("client= needs dask.distributed: pip install 'plrnn-explorer[dask]'") from None
 
     futures = {}
     for idx in chunks:
