@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import _kernels
-from ._validation import as_int, as_real_array, check_shape
+from ._validation import as_float, as_int, as_real_array, check_shape
 
 __all__ = [
     "CanonicalForm",
@@ -390,6 +390,7 @@ class Model:
         -2.0
         """
         name, idx, arr = self._resolve(path)
+        value = as_float(f"value (for {path!r})", value)
         arr = arr.copy()
         if name in self._square_params and arr.ndim == 1:
             i, j = idx

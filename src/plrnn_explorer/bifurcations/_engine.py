@@ -35,7 +35,7 @@ import numpy as np
 from ..exhaustive import n_lyndon_words
 from ..itineraries import SINGULAR_RTOL
 from .._slices import check_cancel, run_in_slices
-from .._validation import as_int
+from .._validation import as_int, check_limit, search_work
 from ..scyfi import default_budgets
 from . import _batch
 
@@ -192,6 +192,8 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
                         f"got {type(client).__name__}")
     if chunk_size is not None:
         chunk_size = as_int("chunk_size", chunk_size, minimum=1)
+    check_limit(f"estimated work of the search phase over {N} points (flops)",
+                N * sum(search_work(arrays[0].shape[1], [k], *budgets[k]) for k in orders), "max_work")
     update, close = _progress_callback(progress, N, desc)
     computed = np.zeros(N, bool)
     tables: dict[int, dict[bytes, int]] = {k: {} for k in orders}
