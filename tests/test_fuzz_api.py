@@ -120,6 +120,14 @@ def paths(draw):
     return draw(st.one_of(st.text(alphabet, max_size=10), st.integers(), st.none()))
 
 
+def one_broken(data, good: dict, bad: dict) -> dict:
+    """Arguments drawn from ``good``, except (in half of the cases) one drawn from ``bad``: odd input next to
+    valid input, so that each case gets past the other checks."""
+    names = list(good)
+    broken = data.draw(st.sampled_from([None] * len(names) + names))
+    return {k: data.draw(bad[k] if k == broken and k in bad else good[k]) for k in names}
+
+
 TENT = pe.PLRNN([0.2], [[-1.7]], [1.0])
 GT = pe.PLRNN([0.8377689, 0.96461297], [[0, -0.64375], [0.52505308, 0]], [0.37298253, -0.97931491])
 SHALLOW = pe.ShallowPLRNN([0.5, 0.5], np.ones((2, 3)), np.ones((3, 2)), [0, 0], [1.0, -1.0, 0.5])
@@ -127,9 +135,23 @@ MODELS = st.sampled_from([TENT, GT, SHALLOW])
 
 
 # -- models ----------------------------------------------------------------------------------
+@st.composite
+def plrnn_args(draw):
+    """Mostly well-shaped (A, W, h) with odd values (half of the cases), else anything."""
+    if draw(st.booleans()):
+        return draw(hostile_arrays()), draw(hostile_arrays()), draw(hostile_arrays())
+    M = draw(st.integers(1, 3))
+    val = st.one_of(finite, finite, finite, hostile_float)
+    A = draw(st.lists(val, min_size=M, max_size=M))
+    W = [draw(st.lists(val, min_size=M, max_size=M)) for _ in range(M)]
+    h = draw(st.lists(val, min_size=M, max_size=M))
+    return (np.diag(A) if draw(st.booleans()) else A), W, h
+
+
 @FUZZ
-@given(A=hostile_arrays(), W=hostile_arrays(), h=hostile_arrays())
-def test_fuzz_model_constructors(A, W, h):
+@given(args=plrnn_args())
+def test_fuzz_model_constructors(args):
+    A, W, h = args
     check("PLRNN(...)", lambda: pe.PLRNN(A, W, h), ("A", "W", "h"))
     check("ShallowPLRNN(...)", lambda: pe.ShallowPLRNN(A, W, W, h, h), ("A", "W1", "W2", "h1", "h2"))
 
@@ -143,8 +165,11 @@ def test_fuzz_parameter_paths(model, path, value):
 
 
 @FUZZ
-@given(model=MODELS, z=hostile_arrays(), n=hostile_scalar)
-def test_fuzz_model_methods(model, z, n):
+@given(data=st.data(), model=MODELS)
+def test_fuzz_model_methods(data, model):
+    a = one_broken(data, {"z": st.lists(hostile_float, min_size=model.dim, max_size=model.dim),
+                          "n": st.integers(1, 50)}, {"z": hostile_arrays(), "n": hostile_scalar})
+    z, n = a["z"], a["n"]
     check("simulate", lambda: model.simulate(z, n if not isinstance(n, int) or n < 500 else 3),
           ("z0", "n_steps"))
     check("jacobian", lambda: model.jacobian(z), ("z",))
@@ -157,10 +182,14 @@ budget_arg = st.one_of(st.none(), st.integers(-2, 30), st.sampled_from([2**62, 2
 
 
 @FUZZ
-@given(model=MODELS, max_order=orders_arg, orders=st.one_of(st.none(), st.lists(orders_arg, max_size=3),
-                                                          st.just("1-3"), st.just([1, 10**9])),
-       outer=budget_arg, inner=budget_arg, seed=st.one_of(st.none(), st.integers(-2, 3), st.just(1.5)))
-def test_fuzz_find_cycles(model, max_order, orders, outer, inner, seed):
+@given(data=st.data(), model=MODELS)
+def test_fuzz_find_cycles(data, model):
+    a = one_broken(data, {"max_order": st.integers(1, 4), "orders": st.none(), "outer": st.none(),
+                          "inner": st.integers(0, 30), "seed": st.integers(0, 3)},
+                   {"max_order": orders_arg, "orders": st.one_of(st.lists(orders_arg, max_size=3), st.just("1-3"),
+                                                                 st.just([1, 10**9])),
+                    "outer": budget_arg, "inner": budget_arg, "seed": st.sampled_from([-2, 1.5, "x", 2**70])})
+    max_order, orders, outer, inner, seed = a["max_order"], a["orders"], a["outer"], a["inner"], a["seed"]
     names = ("max_order", "orders", "outer_loop_iterations", "inner_loop_iterations", "seed", "limits.")
     check("find_cycles", lambda: pe.find_cycles(model, max_order, orders=orders, outer_loop_iterations=outer,
                                                 inner_loop_iterations=inner, seed=seed), names)
@@ -179,15 +208,37 @@ def test_fuzz_region_pool(model, kw):
 
 
 # -- bifurcations and landscapes ------------------------------------------------------------
-values_arg = st.one_of(st.lists(hostile_float, max_size=4), hostile_scalar, st.just([0.1, 0.1]),
-                       st.just(np.linspace(0.1, 0.5, 3)))
+good_values = st.builds(lambda lo, n, step, rev: (lo + step * np.arange(n))[::-1 if rev else 1],
+                        finite, st.integers(1, 4), st.floats(0.01, 1.0), st.booleans())
+values_arg = st.one_of(good_values, good_values, good_values, st.lists(hostile_float, max_size=4), hostile_scalar,
+                       st.just([0.1, 0.1]))
+
+
+@st.composite
+def model_paths(draw, model):
+    """A real entry of ``model`` in one of its spellings (negative indices, "A[i]" for "A[i,i]", spaces)."""
+    canon = draw(st.sampled_from(model.param_paths()))
+    name, idx = canon.split("[")
+    idx = [int(i) for i in idx[:-1].split(",")]
+    shape = model._params[name].shape if name not in model._square_params else (model.dim, model.dim)
+    spelled = [i - shape[j] if draw(st.booleans()) else i for j, i in enumerate(idx)]
+    if name in model._square_params and idx[0] == idx[1] and draw(st.booleans()):
+        spelled = spelled[:1]
+    sep = draw(st.sampled_from([",", ", ", " , "]))
+    return draw(st.sampled_from(["", " "])) + f"{name}[{sep.join(map(str, spelled))}]"
 
 
 @FUZZ
-@given(model=MODELS, px=paths(), py=paths(), xs=values_arg, ys=values_arg,
-       max_order=st.one_of(st.integers(-1, 2), st.just(10**6)),
-       chunk=st.one_of(st.none(), st.integers(-2, 3), st.just(1.5)), cancel=st.sampled_from([None, True, "x"]))
-def test_fuzz_map_and_sweep(model, px, py, xs, ys, max_order, chunk, cancel):
+@given(data=st.data(), model=MODELS)
+def test_fuzz_map_and_sweep(data, model):
+    a = one_broken(data, {"px": model_paths(model), "py": model_paths(model), "xs": good_values, "ys": good_values,
+                          "max_order": st.integers(1, 2), "chunk": st.one_of(st.none(), st.integers(1, 3)),
+                          "cancel": st.sampled_from([None, lambda: False])},
+                   {"px": paths(), "py": paths(), "xs": values_arg, "ys": values_arg,
+                    "max_order": st.sampled_from([-1, 0, 10**6, 2.0]), "chunk": st.sampled_from([-2, 0, 1.5]),
+                    "cancel": st.sampled_from([True, "x"])})
+    px, py, xs, ys, max_order, chunk, cancel = (a[k] for k in ("px", "py", "xs", "ys", "max_order", "chunk",
+                                                               "cancel"))
     names = ("x", "y", "param", "values", "max_order", "chunk_size", "cancel", "limits.", "family")
     check("bifurcation_map", lambda: pe.bifurcation_map(model, (px, xs), (py, ys), max_order, seed=0,
                                                         chunk_size=chunk, cancel=cancel), names)
@@ -212,9 +263,10 @@ def _small_map():
 
 
 @FUZZ
-@given(losses=st.one_of(st.none(), st.lists(hostile_float, min_size=3, max_size=3), hostile_arrays()),
-       epochs=st.one_of(st.none(), st.just([0, 1, 2]), st.just([0, 0, 1]), hostile_arrays()),
-       max_order=st.one_of(st.integers(-1, 2), hostile_scalar))
+@given(losses=st.one_of(st.none(), st.lists(hostile_float, min_size=3, max_size=3),
+                        st.lists(hostile_float, min_size=3, max_size=3), hostile_arrays()),
+       epochs=st.one_of(st.none(), st.just([0, 1, 2]), st.just([0.5, 7, 1e6]), st.just([0, 0, 1]), hostile_arrays()),
+       max_order=st.one_of(st.integers(1, 2), st.integers(1, 2), st.integers(-1, 0), hostile_scalar))
 def test_fuzz_analyze_training(losses, epochs, max_order):
     ckpts = [pe.PLRNN([0.2], [[w]], [1.0]) for w in (-1.0, -1.1, -1.3)]
     check("analyze_training", lambda: pe.analyze_training(ckpts, max_order, losses=losses, epochs=epochs, seed=0),
@@ -222,8 +274,12 @@ def test_fuzz_analyze_training(losses, epochs, max_order):
 
 
 @FUZZ
-@given(px=paths(), py=paths(), xs=values_arg, ys=values_arg, data=st.one_of(hostile_arrays(), st.just(None)))
-def test_fuzz_loss_landscape(px, py, xs, ys, data):
+@given(draw=st.data())
+def test_fuzz_loss_landscape(draw):
+    a = one_broken(draw, {"px": model_paths(GT), "py": model_paths(GT), "xs": good_values, "ys": good_values,
+                          "data": st.none()},
+                   {"px": paths(), "py": paths(), "xs": values_arg, "ys": values_arg, "data": hostile_arrays()})
+    px, py, xs, ys, data = (a[k] for k in ("px", "py", "xs", "ys", "data"))
     d = GT.simulate([0.1, 0.2], 30) if data is None else data
     check("loss_landscape", lambda: pe.loss_landscape(GT, d, (px, xs), (py, ys)),
           ("x_axis", "y_axis", "param", "data", "limits.", "values"))
