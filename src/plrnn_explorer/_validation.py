@@ -197,3 +197,62 @@ def as_region_pool_args(n_trajectories: Any, n_steps: Any, n_box: Any, max_verti
            as_int("n_box", n_box, minimum=0), as_int("max_vertices", max_vertices, minimum=1))
     check_limit("n_trajectories * n_steps + n_box (sampled points)", out[0] * out[1] + out[2], "max_work")
     return out
+
+
+def as_gate_patterns(name: str, value: Any, n_gates: int) -> np.ndarray:
+    """A (n, G) uint8 array of gate patterns (0/1 rows), e.g. ``find_cycles(pool=...)``; may be empty.
+
+    Examples
+    --------
+    >>> as_gate_patterns("pool", [[1, 0], [0, 1]], 2).tolist()
+    [[1, 0], [0, 1]]
+    >>> as_gate_patterns("pool", [[1, 0, 1]], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: pool must be an (n, G) array of 0/1 gate patterns with G = 2, got shape (1, 3)
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an (n, G) array of 0/1 gate patterns, got a string")
+    try:
+        arr = np.asarray(value)
+    except Exception:  # ragged nested lists
+        raise TypeError(f"{name} must be an (n, G) array of 0/1 gate patterns (rows of equal length)") from None
+    if arr.size == 0:
+        return np.zeros((0, n_gates), np.uint8)
+    if arr.ndim != 2 or arr.shape[1] != n_gates:
+        raise ValueError(f"{name} must be an (n, G) array of 0/1 gate patterns with G = {n_gates}, "
+                         f"got shape {arr.shape}")
+    if not (arr.dtype == bool or (np.issubdtype(arr.dtype, np.number) and np.all((arr == 0) | (arr == 1)))):
+        raise ValueError(f"{name} must contain only 0/1 (or False/True) entries")
+    return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
+def as_itinerary_list(name: str, value: Any, n_gates: int) -> list[np.ndarray]:
+    """A list of (k, G) bool itineraries, e.g. ``find_cycles(initial_itineraries=...)``.
+
+    One itinerary given on its own (a (k, G) array instead of a list of them) is
+    refused with a message saying so.
+
+    Examples
+    --------
+    >>> [w.shape for w in as_itinerary_list("initial_itineraries", [[[1, 0]], [[0, 1], [1, 1]]], 2)]
+    [(1, 2), (2, 2)]
+    >>> as_itinerary_list("initial_itineraries", np.array([[1, 0], [0, 1]]), 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: initial_itineraries must be a list of (k, G) itineraries, got one (2, 2) array: wrap it in a list, [itinerary]
+    """
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a list of (k, G) 0/1 itineraries, got {type(value).__name__}")
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        raise ValueError(f"{name} must be a list of (k, G) itineraries, got one {value.shape} array: "
+                         "wrap it in a list, [itinerary]")
+    out = []
+    for i, w in enumerate(value):
+        arr = as_gate_patterns(f"{name}[{i}]", w, n_gates)
+        if arr.shape[0] == 0:
+            raise ValueError(f"{name}[{i}] must have at least one row (k >= 1)")
+        out.append(arr.astype(bool))
+    return out
