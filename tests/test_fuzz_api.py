@@ -286,6 +286,27 @@ def test_fuzz_loss_landscape(draw):
 
 
 @FUZZ
+@given(draw=st.data())
+def test_fuzz_train(draw):
+    good = {"data": st.just(GT.simulate([0.1, 0.2], 30)), "n_epochs": st.integers(1, 3),
+            "method": st.sampled_from(["bptt", "stf", "gtf"]), "lr": st.floats(1e-4, 0.1),
+            "seq_len": st.one_of(st.none(), st.integers(2, 10)), "batch_size": st.integers(1, 3),
+            "params": st.one_of(st.none(), st.just(["h"])), "seed": st.just(0)}
+    bad = {"data": hostile_arrays(), "n_epochs": st.sampled_from([0, -1, 1.5, "3", 2**70]),
+           "method": st.sampled_from(["BPTT", "", None, 3]), "lr": hostile_scalar,
+           "seq_len": st.sampled_from([0, 1, 10**9, 2.5]), "batch_size": st.sampled_from([0, 10**12, 1.5]),
+           "params": st.sampled_from([["B"], "h", [], ["h", "h"], [3]]), "seed": st.sampled_from([-1, 1.5, "x"])}
+    a = one_broken(draw, good, bad)
+    kw = {k: a[k] for k in ("method", "lr", "seq_len", "batch_size", "params", "seed")}
+    if kw["method"] == "gtf":
+        kw["alpha"] = 0.5
+    if kw["method"] == "stf":
+        kw["tau"] = 5
+    check("train", lambda: pe.train(GT, a["data"], a["n_epochs"], **kw),
+          tuple(good) + ("alpha", "tau", "limits.", "param", "steps_per_epoch", "window"))
+
+
+@FUZZ
 @given(M=st.one_of(st.integers(-2, 6), st.just(5000), st.just(10**9), hostile_scalar),
        target=st.one_of(st.just("attracting"), st.just("nope"), hostile_scalar))
 def test_fuzz_random_plrnn(M, target):
