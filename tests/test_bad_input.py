@@ -82,6 +82,7 @@ def m():
     (lambda m: m.get_param(3), TypeError, "param must be a string path"),
     (lambda m: m.replace(B=[1, 2]), ValueError, "unknown parameter"),
     (lambda m: m.set_param("h[0]", np.nan), ValueError, "h must contain only finite"),
+    (lambda m: m.set_param("h[0]", "1"), TypeError, r"value \(for 'h\[0\]'\) must be a real number"),
     (lambda m: pe.cycle_from_itinerary(m, [[1, 1], [1, 1]]), ValueError, "power of a shorter word"),
     (lambda m: pe.cycle_from_itinerary(m, [[1, 1, 0]]), ValueError, "itinerary must have shape"),
     (lambda m: pe.cycle_from_itinerary(m, [[2, 0]]), ValueError, "only 0/1"),
@@ -131,3 +132,16 @@ def test_load_model_errors(tmp_path):
         pe.load_model(tmp_path / "model.txt")
     with pytest.raises(TypeError, match="path must be a str"):
         pe.load_model(123)
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    (dict(pool=[[1, 0, 1]]), ValueError, r"pool must be an \(n, G\) array of 0/1 gate patterns with G = 2"),
+    (dict(pool=5), ValueError, r"pool must be an \(n, G\) array"),
+    (dict(pool=[[2, 0]]), ValueError, "pool must contain only 0/1"),
+    (dict(initial_itineraries=np.array([[1, 0], [0, 1]])), ValueError, r"wrap it in a list, \[itinerary\]"),
+    (dict(initial_itineraries=3), TypeError, "initial_itineraries must be a list"),
+    (dict(initial_itineraries=[[[1, 0, 0]]]), ValueError, r"initial_itineraries\[0\] must be an \(n, G\) array"),
+])
+def test_find_cycles_word_arguments_name_themselves(m, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        pe.find_cycles(m, 2, seed=0, strategy="scyfi", **kwargs)

@@ -80,3 +80,96 @@ class _no_exit:
 
     def __exit__(self, *exc):
         return False
+
+
+# -- reliability of the command line -------------------------------------------------
+@pytest.fixture
+def tent_file(tmp_path):
+    path = tmp_path / "tent.json"
+    pe.save_model(pe.PLRNN([0.2], [[-1.7]], [1.0]), path)
+    return path
+
+
+@pytest.mark.parametrize("values", [["--values", "-2.2:1.3:5"], ["--values=-2.2:1.3:5"], ["--values", "-2,-1.5,.5"]])
+def test_negative_values(tent_file, capsys, values):
+    assert main(["sweep", str(tent_file), "--param", "W[0,0]", *values, "--max-order", "1", "--seed", "0"]) == 0
+    assert "<Sweep over W[0,0]" in capsys.readouterr().out
+
+
+def test_version_bare_command_and_defaults_in_help(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("plrnn-explorer ")
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert all(c in out for c in ("cycles", "train", "sweep", "map"))
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "(default: 0.001)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "{model}", "{data}", "--epochs", "1000000", "--out", "run.pkl"], "--out must end in .npz or .json"),
+    (["map", "{model}", "--x", "A[0,0]=0:1:3", "--y", "W[0,0]=-2:0:3", "--max-order", "1", "--out",
+      "/no/such/dir/map.png"], "folder '/no/such/dir' does not exist"),
+    (["map", "{model}", "--x", "A[0,0]=0:1:3", "--y", "W[0,0]=-2:0:3", "--max-order", "1", "--out", "{tmp}/m.xyz"],
+     "--out must end in"),
+    (["sweep", "{model}", "--param", "W[0,0]", "--values", "0:1:3", "--max-order", "1", "--npz", "{tmp}/s.txt"],
+     "--npz must end in .npz"),
+    (["cycles", "{model}", "--orders", "1-10000000000"], "limits.max_order"),
+    (["sweep", "{model}", "--param", "W[0,0]", "--values", "0:1:10000000000", "--max-order", "1"],
+     "limits.max_grid_points"),
+    (["sweep", "{model}", "--param", "W[0,0]", "--values", "0:1:1e10", "--max-order", "1"], "whole number"),
+    (["cycles", "{model}", "--max-order", "100000"], "limits.max_order"),
+    (["map", "{model}", "--x", "A[0]=0:1:3", "--y", "A[0,0]=-2:0:3", "--max-order", "1"],
+     "address the same parameter entry"),
+])
+def test_bad_requests_fail_fast_with_one_line(tent_file, tmp_path, capsys, argv, message):
+    import time
+
+    np.save(tmp_path / "data.npy", np.zeros((20, 1)))
+    argv = [a.format(model=tent_file, data=tmp_path / "data.npy", tmp=tmp_path) for a in argv]
+    t0 = time.perf_counter()
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse type errors
+        code = e.code
+    assert code == 2 and time.perf_counter() - t0 < 20
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1, err
+
+
+def test_interrupted_map_exits_130_and_saves_the_partial_result(tent_file, tmp_path, capsys, monkeypatch):
+    from plrnn_explorer.bifurcations import _engine
+
+    real, n = _engine.search_chunk, []
+
+    def flaky(*a, **k):
+        n.append(1)
+        if len(n) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(_engine, "search_chunk", flaky)
+    out = tmp_path / "map.npz"
+    code = main(["map", str(tent_file), "--x", "A[0,0]=0:1:20", "--y", "W[0,0]=-2:0:20", "--max-order", "2",
+                 "--npz", str(out)])
+    assert code == 130
+    assert "interrupted; partial result saved to" in capsys.readouterr().err
+    bm = pe.bifurcations.load_bifurcation_map(out)
+    assert 0 < bm.computed.sum() < 400
+
+
+def test_scheduler_without_distributed(tent_file, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    code = main(["sweep", str(tent_file), "--param", "W[0,0]", "--values", "0:1:3", "--max-order", "1",
+                 "--scheduler", "tcp://127.0.0.1:1"])
+    assert code == 2 and "plrnn-explorer[dask]" in capsys.readouterr().err
+
+
+def test_cycles_json_is_standard_json(tmp_path, capsys):
+    path = tmp_path / "lin.json"
+    pe.save_model(pe.ALRNN([0.5], [[0.0]], [1.0], n_relu=0), path)
+    assert main(["cycles", str(path), "--max-order", "1", "--json"]) == 0
+    text = capsys.readouterr().out
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))

@@ -9,7 +9,7 @@ stderr and exit with status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
+import re
 import sys
 from typing import Callable, Sequence
 
@@ -30,9 +30,39 @@ def command(name: str, help: str):
     return register
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Help lines end with ``(default: X)`` wherever there is a meaningful default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text \
+                and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
+    """One-line errors; values starting with a minus sign (``--values -2.2:1.3:71``) are values, not options."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+        # argparse takes '-2.2:1.3:71' for an unknown option; every token that starts with '-' and a digit
+        # (or '-.' and a digit) is a (negative) value here: no option of this program looks like that
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
     def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _limited(what: str, n: int, limit: str) -> None:
+    """check_limit as an argparse error (the message names the limit and how to raise it)."""
+    from ._validation import check_limit
+
+    try:
+        check_limit(what, n, limit)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _orders(text: str) -> list[int]:
@@ -42,9 +72,14 @@ def _orders(text: str) -> list[int]:
         part = part.strip()
         if "-" in part:
             lo, hi = part.split("-", 1)
-            out += list(range(int(lo), int(hi) + 1))
+            lo, hi = int(lo), int(hi)
+            if lo < 1 or hi < lo:
+                raise argparse.ArgumentTypeError(f"expected ranges LO-HI with 1 <= LO <= HI, got {part!r}")
+            _limited("highest order in --orders", hi, "max_order")
+            out += list(range(lo, hi + 1))
         elif part:
             out.append(int(part))
+            _limited("highest order in --orders", out[-1], "max_order")
     return out
 
 
@@ -57,10 +92,13 @@ def _configure_cycles(p: argparse.ArgumentParser) -> Runner:
     p.add_argument("--outer", type=int, default=None, help="outer loop budget N_out (default: the paper's)")
     p.add_argument("--inner", type=int, default=None, help="inner loop budget N_in (default: the paper's)")
     p.add_argument("--exhaustive", action="store_true", help="exact exhaustive search instead of SCYFI")
-    p.add_argument("--json", action="store_true", help="print CycleSet.to_dict() as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print CycleSet.to_dict() as standard JSON (Inf/NaN as the strings "
+                        "\"Infinity\", \"-Infinity\", \"NaN\")")
 
     def run(args: argparse.Namespace) -> int:
         from . import exhaustive_cycles, find_cycles, load_model
+        from ._atomic import json_dumps_strict
 
         if args.max_order is None and args.orders is None:
             raise ValueError("give --max-order K or --orders LIST")
@@ -70,9 +108,8 @@ def _configure_cycles(p: argparse.ArgumentParser) -> Runner:
         else:
             res = find_cycles(model, args.max_order, orders=args.orders, seed=args.seed,
                               outer_loop_iterations=args.outer, inner_loop_iterations=args.inner)
-        if args.json:
-            json.dump(res.to_dict(), sys.stdout)
-            sys.stdout.write("\n")
+        if args.json:  # standard JSON: non-finite numbers as the strings "Infinity", "-Infinity", "NaN"
+            sys.stdout.write(json_dumps_strict(res.to_dict()) + "\n")
         else:
             print(f"model: {model!r}")
             print(res.table())
@@ -101,7 +138,9 @@ def _configure_train(p: argparse.ArgumentParser) -> Runner:
         import numpy as np
 
         from . import load_model, train
+        from ._atomic import check_output_path
 
+        check_output_path("--out", args.out, (".npz", ".json"))
         if args.data_file.endswith(".npy"):
             data = np.load(args.data_file, allow_pickle=False)
         else:
@@ -122,7 +161,14 @@ def _values(text: str) -> list[float]:
         parts = text.split(":")
         if len(parts) != 3:
             raise argparse.ArgumentTypeError(f"expected START:STOP:NUM, got {text!r}")
-        start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+        start, stop = float(parts[0]), float(parts[1])
+        try:
+            num = int(parts[2])
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"NUM in START:STOP:NUM must be a whole number, got {parts[2]!r}") from None
+        if num < 1:
+            raise argparse.ArgumentTypeError(f"NUM in START:STOP:NUM must be >= 1, got {num}")
+        _limited("NUM in START:STOP:NUM", num, "max_grid_points")
         return [start + (stop - start) * i / max(num - 1, 1) for i in range(num)]
     return [float(v) for v in text.split(",") if v.strip()]
 
@@ -141,7 +187,8 @@ def _axis(text: str) -> tuple[str, list[float]]:
 def _bifurcation_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-order", type=int, required=True, help="search orders 1..K")
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same result)")
-    p.add_argument("--out", default=None, help="figure file (e.g. .png, .pdf)")
+    p.add_argument("--out", default=None, help="figure file (e.g. .png, .pdf); an interrupted run (Ctrl-C) "
+                                               "still writes its partial result to every output given")
     p.add_argument("--netcdf", default=None, help="write the labelled result as netCDF (.nc; needs xarray, netCDF4)")
     p.add_argument("--npz", default=None, help="write the result arrays as .npz")
     p.add_argument("--scheduler", default=None, help="address of a dask.distributed scheduler to fan out to")
@@ -151,9 +198,37 @@ def _bifurcation_outputs(p: argparse.ArgumentParser) -> None:
 def _client(address: str | None):
     if address is None:
         return None
-    from distributed import Client
-
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError("--scheduler needs dask.distributed: pip install 'plrnn-explorer[dask]'") from None
     return Client(address)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse bad output paths before any computing (suffix, existing folder)."""
+    from ._atomic import check_output_path
+
+    if args.netcdf:
+        check_output_path("--netcdf", args.netcdf, (".nc", ".nc4", ".netcdf"))
+    if args.npz:
+        check_output_path("--npz", args.npz, (".npz",))
+    if args.out:
+        from matplotlib.figure import Figure
+
+        formats = tuple(f".{k}" for k in Figure().canvas.get_supported_filetypes())
+        check_output_path("--out", args.out, formats)
+
+
+def _finish(result, args: argparse.Namespace) -> int:
+    """Save the outputs; exit 130 with a message if the run was interrupted (the partial result is saved)."""
+    _save_outputs(result, args)
+    if result.complete:
+        return 0
+    saved = [f for f in (args.out, args.netcdf, args.npz) if f]
+    where = f"; partial result saved to {', '.join(saved)}" if saved else "; no output file given, nothing saved"
+    print(f"plrnn-explorer {args.command}: interrupted{where}", file=sys.stderr)
+    return 130
 
 
 def _save_outputs(result, args: argparse.Namespace) -> None:
@@ -169,7 +244,10 @@ def _save_outputs(result, args: argparse.Namespace) -> None:
 
         fig, ax = plt.subplots(figsize=(7, 5))
         result.plot(ax=ax)
-        fig.savefig(args.out, dpi=150, bbox_inches="tight")
+        from ._atomic import atomic_path
+
+        with atomic_path(args.out, "--out") as tmp:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight")
         plt.close(fig)
 
 
@@ -177,20 +255,22 @@ def _save_outputs(result, args: argparse.Namespace) -> None:
 def _configure_sweep(p: argparse.ArgumentParser) -> Runner:
     p.add_argument("model_file", metavar="MODEL_FILE", help="model saved with plrnn_explorer.save_model")
     p.add_argument("--param", required=True, help="parameter path, e.g. 'W[0,0]'")
-    p.add_argument("--values", type=_values, required=True, help="START:STOP:NUM or a comma list")
+    p.add_argument("--values", type=_values, required=True,
+                   help="START:STOP:NUM (NUM values, inclusive) or a comma list; negative numbers are fine: "
+                        "--values -2.2:1.3:71 or --values=-2.2:1.3:71")
     _bifurcation_outputs(p)
 
     def run(args: argparse.Namespace) -> int:
         from . import load_model, sweep
 
+        _check_outputs(args)
         sw = sweep(load_model(args.model_file), args.param, args.values, args.max_order, seed=args.seed,
                    client=_client(args.scheduler), progress=args.progress)
         print(f"{sw!r}")
         for ev in sw.events:
             print(f"{ev.kind:<26} {args.param} = {ev.value:.10g}  order {ev.order}"
                   f"{'' if ev.refined else '  (not refined)'}")
-        _save_outputs(sw, args)
-        return 0
+        return _finish(sw, args)
 
     return run
 
@@ -207,6 +287,7 @@ def _configure_map(p: argparse.ArgumentParser) -> Runner:
     def run(args: argparse.Namespace) -> int:
         from . import bifurcation_map, load_model
 
+        _check_outputs(args)
         bm = bifurcation_map(load_model(args.model_file), args.x, args.y, args.max_order,
                              seed=args.seed, client=_client(args.scheduler), refine=not args.no_refine,
                              progress=args.progress)
@@ -216,16 +297,27 @@ def _configure_map(p: argparse.ArgumentParser) -> Runner:
             kinds[s.kind] = kinds.get(s.kind, 0) + 1
         for kind, n in sorted(kinds.items()):
             print(f"{kind:<26} {n} segment(s)")
-        _save_outputs(bm, args)
-        return 0
+        return _finish(bm, args)
 
     return run
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("plrnn-explorer")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        from . import __version__
+
+        return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="plrnn-explorer",
                      description="Fixed points, cycles and bifurcations of ReLU-based RNNs (SCYFI).")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (help_text, configure) in COMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
         sp.set_defaults(_run=configure(sp))
@@ -261,11 +353,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["cycles", path + ".missing", "--max-order", "2"])    # error message goes to stderr
     2
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `plrnn-explorer`: list the sub-commands
+        parser.print_help()
+        return 0
     try:
         return args._run(args)
-    except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
-        print(f"plrnn-explorer {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, FileNotFoundError, OSError, ImportError, MemoryError) as exc:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"plrnn-explorer {args.command}: error: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"plrnn-explorer {args.command}: interrupted", file=sys.stderr)

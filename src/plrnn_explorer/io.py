@@ -94,18 +94,17 @@ def load_model(path: str | PathLike) -> Model:
         return _from_description(p, d)
     try:
         with np.load(p, allow_pickle=False) as z:
-            if "__type__" not in z.files:
-                raise ValueError(f"model file {str(p)!r} has no '__type__' entry: not a plrnn_explorer model")
-            params: dict[str, Any] = {}
-            for k in z.files:
-                if not k.startswith("__"):
-                    a = z[k]
-                    params[k] = int(a) if a.ndim == 0 and np.issubdtype(a.dtype, np.integer) else a
-            d = {"type": str(z["__type__"]), "params": params}
-    except (zipfile.BadZipFile, OSError, EOFError, TypeError, KeyError) as exc:
+            arrays = {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, OSError, EOFError, TypeError, KeyError, ValueError, AttributeError) as exc:
         raise ValueError(f"model file {str(p)!r} is not a valid NPZ archive of a model "
                          f"(as written by save_model): {type(exc).__name__}: {exc}") from None
-    return _from_description(p, d)
+    if not isinstance(arrays, dict) or "__type__" not in arrays:
+        raise ValueError(f"model file {str(p)!r} has no '__type__' entry: not a plrnn_explorer model")
+    params: dict[str, Any] = {}
+    for k, a in arrays.items():
+        if not k.startswith("__"):
+            params[k] = int(a) if a.ndim == 0 and np.issubdtype(a.dtype, np.integer) else a
+    return _from_description(p, {"type": str(arrays["__type__"]), "params": params})
 
 
 def _from_description(p: Path, d: dict[str, Any]) -> Model:
@@ -157,7 +156,8 @@ def _read_mat(path: Any) -> dict[str, np.ndarray]:
 
     try:
         return {k: v for k, v in loadmat(path).items() if not k.startswith("__")}
-    except (ValueError, OSError, NotImplementedError, MatReadError, TypeError, KeyError, EOFError) as exc:
+    except (ValueError, OSError, NotImplementedError, MatReadError, TypeError, KeyError, EOFError, IndexError,
+            AttributeError, AssertionError, OverflowError, MemoryError) as exc:  # scipy's parser on garbage bytes
         raise ValueError(f"{str(path)!r} is not a readable MATLAB .mat file: {exc}") from None
 
 

@@ -15,6 +15,7 @@ One set of kernels on this form serves every model class here.
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -390,6 +391,8 @@ class Model:
         -2.0
         """
         name, idx, arr = self._resolve(path)
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+            raise TypeError(f"value (for {path!r}) must be a real number, got {type(value).__name__} {value!r}")
         arr = arr.copy()
         if name in self._square_params and arr.ndim == 1:
             i, j = idx

@@ -38,7 +38,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import _kernels
-from ._validation import as_int, as_orders, as_region_pool_args, as_seed, check_limit, search_work
+from ._validation import (as_gate_patterns, as_int, as_itinerary_list, as_orders, as_region_pool_args, as_seed,
+                          check_limit, search_work)
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .exhaustive import n_lyndon_words, search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
@@ -258,10 +259,9 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     if pool is None:
         pool_arr = region_pool(model, seed=0 if seed is None else seed)
     else:
-        pool_arr = np.ascontiguousarray(as_itinerary(pool, G), dtype=np.uint8) if len(pool) else \
-            np.zeros((0, G), np.uint8)
+        pool_arr = as_gate_patterns("pool", pool, G)
     preload: dict[int, list[np.ndarray]] = {}
-    for it in initial_itineraries or ():
+    for it in as_itinerary_list("initial_itineraries", initial_itineraries, G):
         w = as_itinerary(it, G).astype(np.uint8)
         k = w.shape[0]
         if k in order_list and _kernels._is_primitive(w, k, G):

@@ -35,7 +35,7 @@ import numpy as np
 from ..exhaustive import n_lyndon_words
 from ..itineraries import SINGULAR_RTOL
 from .._slices import check_cancel, run_in_slices
-from .._validation import as_int
+from .._validation import as_int, check_limit, search_work
 from ..scyfi import default_budgets
 from . import _batch
 
@@ -187,8 +187,13 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
     N = arrays[0].shape[0]
     orders = list(orders)
     cancel = check_cancel(cancel)
+    if client is not None and not callable(getattr(client, "submit", None)):
+        raise TypeError(f"client must be None or a dask.distributed.Client (pip install 'plrnn-explorer[dask]'), "
+                        f"got {type(client).__name__}")
     if chunk_size is not None:
         chunk_size = as_int("chunk_size", chunk_size, minimum=1)
+    check_limit(f"estimated work of the search phase over {N} points (flops)",
+                N * sum(search_work(arrays[0].shape[1], [k], *budgets[k]) for k in orders), "max_work")
     update, close = _progress_callback(progress, N, desc)
     computed = np.zeros(N, bool)
     tables: dict[int, dict[bytes, int]] = {k: {} for k in orders}
@@ -250,7 +255,10 @@ def _run_dask(client: Any, chunks: list[np.ndarray], arrays: tuple[np.ndarray, .
               budgets: dict[int, tuple[int, int]], pool: np.ndarray, base_seed: int,
               absorb: Callable, cancel: CancelArg) -> bool:
     """Fan the search phase out over a dask.distributed Client; True if cancelled."""
-    from distributed import as_completed
+    try:
+        from distributed import as_completed
+    except ImportError:
+        raise ValueError("client= needs dask.distributed: pip install 'plrnn-explorer[dask]'") from None
 
     futures = {}
     for idx in chunks:

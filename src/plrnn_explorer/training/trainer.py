@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validation import as_float, as_int, as_seed
+from .._validation import as_float, as_int, as_seed, check_limit
 from ..models import Model
 from .objective import Objective
 from .optim import make_optimizer
@@ -140,6 +140,8 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     if steps_per_epoch is None:
         steps_per_epoch = max(1, (T // L) // batch_size)
     steps_per_epoch = as_int("steps_per_epoch", steps_per_epoch, minimum=1)
+    check_limit("memory of one batch (batch_size * seq_len * (M + G) * 24 bytes)",
+                24.0 * batch_size * L * (obj.layout.M + obj.layout.G) / 2**30, "max_memory_gib", " GiB")
     settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": L, "lr": lr,
                 "batch_size": batch_size, "steps_per_epoch": steps_per_epoch, "optimizer": optimizer,
                 "loss": loss, "clip_grad_norm": clip_grad_norm, "checkpoint_every": checkpoint_every,
