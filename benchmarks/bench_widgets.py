@@ -55,7 +55,7 @@ def slider_latency(values: np.ndarray, budget) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"total": [], "search": []}
     for v in values:
         t0 = time.perf_counter()
-        panel.sliders["A[0,0]"].value = float(v)
+        panel.sliders["A[0,0]"].value = panel.rows["A[0,0]"].index_of(float(v))
         render(portrait.figure)
         out["total"].append(time.perf_counter() - t0)
         out["search"].append(state.cycles.stats["seconds"])

@@ -141,38 +141,107 @@ def test_jobs_hand_results_back_to_the_event_loop():
 def test_parameter_panel_slider_box_reset_and_errors(gt16):
     panel = widgets.ParameterPanel(gt16, ["A[0,0]", "W[1,0]"], max_order=16, debounce=0)
     st = panel.state
-    panel.sliders["A[0,0]"].value = 0.5
-    assert st.model.get_param("A[0,0]") == 0.5 and panel.boxes["A[0,0]"].value == 0.5
+    row = panel.rows["A[0,0]"]
+    panel.sliders["A[0,0]"].value = row.index_of(0.5)            # a real slider move: the grid value
+    assert st.model.get_param("A[0,0]") == row.value_at(row.index_of(0.5))
+    assert panel.boxes["A[0,0]"].value == repr(st.model.get_param("A[0,0]"))
     assert st.cycles.stable[0].order == 1                      # the 16-cycle is gone: a stable fixed point
-    panel.boxes["W[1,0]"].value = 9.0                         # beyond the slider range: widens it
-    assert panel.sliders["W[1,0]"].max >= 9.0 and st.model.get_param("W[1,0]") == 9.0
+    panel.boxes["W[1,0]"].value = "9"                          # beyond the slider range: widens it
+    assert panel.rows["W[1,0]"].hi == 9.0 and st.model.get_param("W[1,0]") == 9.0
+    assert panel.sliders["W[1,0]"].value == panel.sliders["W[1,0]"].max
+    ranges = {p: (r.lo, r.hi, r.n) for p, r in panel.rows.items()}
     panel.reset_button.click()
-    assert st.model == gt16 and panel.sliders["A[0,0]"].value == pytest.approx(GT16["A"][0])
+    assert st.model is gt16 and panel.boxes["A[0,0]"].value == repr(GT16["A"][0])
+    assert ranges["W[1,0]"] != (panel.rows["W[1,0]"].lo, panel.rows["W[1,0]"].hi, panel.rows["W[1,0]"].n)
+    assert [(r.lo, r.hi, r.n) for r in panel.rows.values()] == [r.initial_range for r in panel.rows.values()]
     assert [c.order for c in st.cycles.stable] == [16]
-    # invalid input: a message, and the model stays
-    panel.boxes["A[0,0]"].value = float("nan")
-    assert "A[0,0] must be a finite number" in st.message
-    assert st.model == gt16 and panel.boxes["A[0,0]"].value == pytest.approx(GT16["A"][0])
-    msg = next(c for c in panel.children if isinstance(c, widgets._ui.MessageBar))
-    assert "finite number" in msg.value
-    # an outside model change moves the sliders
+    # invalid input: a message next to the box, and the model stays
+    for text, words in (("nan", "finite number"), ("abc", "is not a number"), ("1e308", "too large"),
+                        ("-inf", "finite number")):
+        panel.boxes["A[0,0]"].value = text
+        assert words in row.message.value, text
+        assert st.model is gt16 and panel.boxes["A[0,0]"].value == repr(GT16["A"][0])
+    # an outside model change moves the sliders and boxes, exactly
     st.model = gt16.set_param("W[1,0]", 0.1)
-    assert panel.sliders["W[1,0]"].value == 0.1
+    assert panel.boxes["W[1,0]"].value == "0.1" and panel.rows["W[1,0]"].value == 0.1
     with pytest.raises(ValueError, match="no parameter 'Q'"):
         widgets.ParameterPanel(gt16, ["Q[0]"])
     with pytest.raises(TypeError, match="sequence of parameter paths"):
         widgets.ParameterPanel(gt16, "A[0,0]")
 
 
+@pytest.mark.parametrize("typed", ["0.5", "0.9", "-5", "0.49905308", "1e-17", "123456.789"])
+def test_parameter_panel_values_reach_the_model_bit_for_bit(gt16, typed):
+    """A typed value reaches the model exactly; the browser's echo of the slider never changes it."""
+    panel = widgets.ParameterPanel(gt16, ["A[0,0]"], max_order=16, debounce=0)
+    row = panel.rows["A[0,0]"]
+    panel.boxes["A[0,0]"].value = typed
+    v = float(typed)
+    assert panel.state.model.get_param("A[0,0]") == v and row.message.value == ""
+    assert row.lo <= v <= row.hi                                   # the range grew to show it
+    before = panel.state.model
+    # the front end's echo: the slider sent back at the grid point nearest to the value
+    panel.sliders["A[0,0]"].value = row.index_of(v)
+    assert panel.state.model is before
+    # the old float slider's echo (value rounded to its step) is also no move
+    step = (row.hi - row.lo) / row.n
+    rounded = row.lo + round((v - row.lo) / step) * step
+    panel.sliders["A[0,0]"].value = row.index_of(rounded)
+    assert panel.state.model is before and panel.boxes["A[0,0]"].value == repr(v)
+
+
+def test_parameter_panel_code_checkpoint_and_reset_are_exact(gt16):
+    ex = widgets.Explorer(gt16, max_order=4, params=["A[0,0]", "W[1,0]"], ranges={"A[0,0]": (0.0, 1.0)},
+                          debounce=0, run=type("Run", (), {"checkpoints": [gt16.set_param("A[0,0]", 0.6), gt16],
+                                                           "losses": [2.0, 1.0], "epochs": [0, 1]})())
+    row = ex.parameters.rows["A[0,0]"]
+    for v in (0.9, 0.123456789012345, -5.0, 0.8997689):
+        ex.model = gt16.set_param("A[0,0]", v)
+        ex.parameters.sliders["A[0,0]"].value = row.index_of(v)  # echo
+        assert ex.model.get_param("A[0,0]") == v and ex.parameters.boxes["A[0,0]"].value == repr(v)
+    ex.training.epoch.value = 0
+    assert ex.model.get_param("A[0,0]") == 0.6 and ex.parameters.boxes["A[0,0]"].value == "0.6"
+    ex.parameters.reset()
+    assert ex.model is gt16 and (row.lo, row.hi) == (0.0, 1.0)
+
+
+def test_parameter_panel_picker_ranges_and_steps(gt16):
+    sh = pe.ShallowPLRNN(np.full(2, 0.5), np.zeros((2, 10)), np.zeros((10, 2)), np.zeros(2), np.zeros(10))
+    panel = widgets.ParameterPanel(sh, max_order=2, debounce=0)
+    assert any(p.startswith("h2[") for p in panel.params) and any(p.startswith("h1[") for p in panel.params)
+    assert "W2[3,1]" in panel.picker.options
+    panel.picker.value = "W2[3,1]"                                # picking an entry adds its slider
+    assert "W2[3,1]" in panel.params and "W2[3,1]" not in panel.picker.options
+    assert panel.state.params == panel.params
+    panel.boxes["W2[3,1]"].value = "0.25"
+    assert panel.state.model.get_param("W2[3,1]") == 0.25
+    panel.rows["W2[3,1]"].remove_button.click()
+    assert "W2[3,1]" not in panel.params and "W2[3,1]" in panel.picker.options
+    panel.picker.value = "Q[9]"
+    panel.add_button.click()
+    assert "no parameter 'Q'" in panel.state.message
+    # per-slider range and step
+    p2 = widgets.ParameterPanel(gt16, ["h[0]"], ranges={"h[0]": (-2.0, 2.0)}, steps={"h[0]": 0.5}, debounce=0)
+    row = p2.rows["h[0]"]
+    assert (row.lo, row.hi, row.n) == (-2.0, 2.0, 8)
+    row.step.value = "0.01"
+    assert row.n == 400
+    row.low.value = "5"                                            # low >= high: refused with a message
+    assert "low &lt; high" in row.message.value and row.lo == -2.0
+    p2.sliders["h[0]"].value = 200
+    assert p2.state.model.get_param("h[0]") == 0.0
+
+
 def test_parameter_panel_debounces_drags(gt16):
     panel = widgets.ParameterPanel(gt16, ["h[0]"], debounce=10.0)
     searches = []
     panel.state.observe(lambda ch: searches.append(ch["new"]), names="cycles")
-    for v in np.linspace(0.3, 0.4, 12):                       # a drag
-        panel.sliders["h[0]"].value = float(v)
+    row = panel.rows["h[0]"]
+    for i in range(row.index_of(0.3), row.index_of(0.4) + 1):   # a drag
+        panel.sliders["h[0]"].value = i
     assert searches == [] and panel.state.model == gt16
     panel.flush()
-    assert len(searches) == 1 and panel.state.model.get_param("h[0]") == pytest.approx(0.4)
+    assert len(searches) == 1 and panel.state.model.get_param("h[0]") == row.value_at(row.index_of(0.4))
 
 
 # -- phase portrait ---------------------------------------------------------------------------
@@ -213,6 +282,34 @@ def test_phase_portrait_click_starts_trajectory_and_picks_cycles(gt16):
     assert "1-cycle" in pp.info.value and "saddle" in pp.info.value or "unstable" in pp.info.value
     pp.clear_button.click()
     assert lines(pp.ax, "trajectory") == []
+
+
+def test_phase_portrait_info_line_follows_the_model(gt16):
+    pp = widgets.PhasePortrait(gt16, max_order=16)
+    c = pp.state.cycles.stable[0]
+    click(pp.figure, pp.ax, *c.points[0])
+    assert pp.selected is c and "16-cycle" in pp.info.value
+    old = pp.info.value
+    pp.state.model = gt16.set_param("h[0]", GT16["h"][0] + 1e-3)     # the cycle moves a little
+    assert pp.selected is not None and pp.selected is not c
+    assert pp.info.value == widgets.phase_portrait.cycle_info(pp.selected) != old
+    pp.state.model = gt16.set_param("A[0,0]", 0.5)                   # the 16-cycle is gone
+    assert pp.selected is None and "no longer exists" in pp.info.value
+
+
+def test_explorer_changes_dimension(gt16):
+    ex = widgets.Explorer(gt16, max_order=4, params=["A[0,0]", "A[1,1]"], debounce=0)
+    ex.portrait.add_trajectory([0.1, 0.2])
+    m3 = pe.PLRNN([0.5, 0.4, 0.3], np.zeros((3, 3)), [1.0, 0.0, -1.0])
+    ex.model = m3
+    assert ex.portrait.trajectories == [] and ex.portrait.notice.value == ""
+    assert lines(ex.portrait.ax, "cycle") and ex.cycles[1][0].points.shape == (1, 3)
+    ex.portrait.add_trajectory([0.0, 0.0, 0.0])                     # clicks work at once in 3-D
+    assert len(lines(ex.portrait.ax, "trajectory")) == 1
+    ex.parameters.boxes["A[0,0]"].value = "0.25"
+    assert ex.model.get_param("A[0,0]") == 0.25 and ex.model.dim == 3
+    ex.model = gt16
+    assert ex.model is gt16 and ex.portrait.trajectories == []
 
 
 def test_phase_portrait_reports_diverging_trajectory():
@@ -332,19 +429,19 @@ def test_explorer_composes_panels_through_one_state(gt16):
     assert ex.parameters.state is ex.portrait.state is ex.bifurcation_map.state is ex.training.state is ex.state
     seen = []
     ex.observe(lambda ch: seen.append(ch["new"]), names="cycles")
-    ex.parameters.sliders["A[0,0]"].value = 0.5
+    ex.parameters.boxes["A[0,0]"].value = "0.5"
     assert ex.model.get_param("A[0,0]") == 0.5 and len(seen) == 1 and ex.cycles is seen[0]
     ex.model = gt16                                                  # setting the trait recomputes
     assert [c.order for c in ex.cycles.stable] == [16]
-    assert ex.parameters.sliders["A[0,0]"].value == pytest.approx(GT16["A"][0])
+    assert ex.parameters.boxes["A[0,0]"].value == repr(GT16["A"][0])
     ex.training.epoch.value = 0
-    assert ex.model == ckpts[0] and ex.parameters.sliders["A[0,0]"].value == pytest.approx(0.3)
+    assert ex.model == ckpts[0] and ex.parameters.boxes["A[0,0]"].value == "0.3"
     with pytest.raises(TraitError):
         ex.cycles = None
     with pytest.raises(TraitError):
         ex.model = "not a model"
-    ex.parameters.boxes["A[1,1]"].value = float("inf")
-    assert "finite" in ex.children[0].value and ex.model == ckpts[0]
+    ex.parameters.boxes["A[1,1]"].value = "inf"
+    assert "finite" in ex.parameters.rows["A[1,1]"].message.value and ex.model == ckpts[0]
 
 
 def test_panels_leave_pyplots_backend_alone():

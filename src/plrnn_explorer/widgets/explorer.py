@@ -34,6 +34,8 @@ class Explorer(W.VBox):
         :func:`~plrnn_explorer.widgets.parameter_panel.default_params`).
     ranges
         Slider ranges ``{path: (low, high)}``.
+    steps
+        Slider steps ``{path: step}`` (default range / 1000).
     run
         Optional training run (``.checkpoints``, ``.losses``, ``.epochs``,
         e.g. from :func:`plrnn_explorer.train`): adds a :class:`TrainingPanel`.
@@ -69,11 +71,12 @@ class Explorer(W.VBox):
     cycles = Instance(CycleSet, allow_none=True, read_only=True)
 
     def __init__(self, model: Model, max_order: int = 10, *, params: Sequence[str] | None = None,
-                 ranges: Mapping[str, tuple[float, float]] | None = None, run: Any = None,
+                 ranges: Mapping[str, tuple[float, float]] | None = None,
+                 steps: Mapping[str, float] | None = None, run: Any = None,
                  map_params: Sequence[str] | None = None, budget: tuple[int, int] | None = INTERACTIVE_BUDGET,
                  debounce: float = 0.08) -> None:
         self.state = ExplorerState(model, max_order, budget=budget)
-        self.parameters = ParameterPanel(self.state, params, ranges=ranges, debounce=debounce, show_message=False)
+        self.parameters = ParameterPanel(self.state, params, ranges=ranges, steps=steps, debounce=debounce, show_message=False)
         self.portrait = PhasePortrait(self.state, show_message=False)
         mp = list(map_params) if map_params is not None else self.parameters.params[:2]
         self.bifurcation_map = BifurcationMapPanel(self.state, mp, show_message=False) if len(mp) == 2 else None

@@ -27,19 +27,21 @@ DIVERGED = 1e6
 
 
 def cycle_summary(cycles: CycleSet | None) -> str:
-    """One line: how many cycles, how many stable, of which orders.
+    """One line: how many cycles, how many stable, of which orders, and whether the list is complete.
 
     Examples
     --------
     >>> import plrnn_explorer as pe
-    >>> cycle_summary(pe.find_cycles(pe.PLRNN([0.2], [[-1.7]], [1.0]), 2, seed=0))
+    >>> cycle_summary(pe.find_cycles(pe.PLRNN([0.2], [[-1.7]], [1.0]), 2, seed=0)).split(" (")[0]
     '2 cycle(s) up to order 2; stable: order 2'
     """
     if cycles is None:
         return "no cycles computed"
     st = sorted({c.order for c in cycles.stable})
     stable = "stable: order " + ", ".join(map(str, st)) if st else "none stable"
-    return f"{len(cycles)} cycle(s) up to order {max(cycles.orders)}; {stable}"
+    complete = getattr(cycles, "complete", None)  # set by searches that can prove completeness
+    note = {True: " (complete)", False: " (heuristic: may be incomplete)"}.get(complete, "")
+    return f"{len(cycles)} cycle(s) up to order {max(cycles.orders)}; {stable}{note}"
 
 
 def _fmt_lambda(lam: np.ndarray, n: int = 4) -> str:
@@ -170,6 +172,12 @@ class PhasePortrait(W.VBox):
         model, cycles = self.state.model, self.state.cycles
         ax = self.ax
         self._sync_view_controls(model.dim)
+        if any(z.shape != (model.dim,) for z in self.trajectories):  # the model changed dimension
+            self.trajectories = [z for z in self.trajectories if z.shape == (model.dim,)]
+            self.projection = None
+        if self.selected is not None and self.selected.points.shape[1] != model.dim:
+            self.selected = None
+            self.info.value = "click a cycle for details, or empty space for a trajectory"
         if model.dim < 2:
             self.notice.value = "a phase portrait needs a model with at least 2 latent units"
             return
@@ -189,11 +197,18 @@ class PhasePortrait(W.VBox):
         else:
             self.notice.value = self._divergence_notice(model)
         if self.selected is not None and cycles is not None:
-            self.selected = cycles.find(self.selected)
+            previous, self.selected = self.selected, cycles.find(self.selected)
             if self.selected is not None:
                 xy = self.projection.to_plane(self.selected.points)
                 (hl,) = ax.plot(xy[:, 0], xy[:, 1], "o", ms=12, mfc="none", mec="k", mew=1.5, zorder=5)
                 hl.set_gid("selected")
+                self.info.value = cycle_info(self.selected)  # the info line describes the current model
+            else:
+                self.info.value = (f"the selected {previous.order}-cycle no longer exists at these parameters")
+        elif self.selected is not None:
+            self.selected = None
+            self.info.value = "no cycles computed"
+        self._hovered = None
         self.summary.value = cycle_summary(cycles)
         self.table.value = cycle_table_html(cycles)
         self.canvas.draw_idle()
