@@ -134,7 +134,107 @@ def test_jobs_hand_results_back_to_the_event_loop():
 
     jc = asyncio.run(main())
     assert where["result"] == 42 and where["done"] == threading.get_ident() != where["work"]
-    assert jc.status.value == "done" and not jc.run_button.disabled
+    assert jc.status.value.startswith("done") and not jc.run_button.disabled
+
+
+def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second():
+    import threading
+    import time
+
+    from plrnn_explorer.widgets._jobs import NUMBA_LOCK, JobControls
+
+    inside, overlap = [], []
+
+    def work(progress, cancelled):
+        for i in range(30):
+            if cancelled():
+                return i
+            inside.append(threading.get_ident())
+            if len(set(inside[-2:])) > 1:
+                overlap.append(i)
+            time.sleep(0.01)                                  # a "chunk" under the lock
+            progress(i + 1, 30)
+        return 30
+
+    results = []
+    a = JobControls("A", work, lambda r, c: results.append(r))
+    b = JobControls("B", work, lambda r, c: results.append(r))
+    a.start(); b.start()
+    assert a.wait(20) and b.wait(20)
+    assert sorted(results) == [30, 30] and overlap              # both finished, chunks interleaved
+    assert NUMBA_LOCK.waiting() == 0
+
+    def stubborn(progress, cancelled):                          # one chunk that takes 5 s
+        time.sleep(5)
+        return "late"
+
+    late = []
+    c = JobControls("C", stubborn, lambda r, cancelled: late.append(r))
+    c.start()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    c.cancel()
+    assert time.monotonic() - t0 < 1.5 and not c.running and not c.run_button.disabled
+    assert "cancelled" in c.status.value
+    c.job.join(10)
+    assert late == []                                           # the late result is dropped
+
+
+WORKQUEUE_SCRIPT = """
+import numpy as np, plrnn_explorer as pe
+from plrnn_explorer import widgets
+gt16 = pe.PLRNN([0.8377689, 0.96461297], [[0, -0.64375], [0.52505308, 0]], [0.37298253, -0.97931491])
+ckpts = [gt16.set_param("A[0,0]", a) for a in np.linspace(0.3, 0.84, 8)]
+run = type("Run", (), {"checkpoints": ckpts, "losses": np.ones(8), "epochs": np.arange(8)})()
+ex = widgets.Explorer(gt16, max_order=4, debounce=0, run=run)
+ex.bifurcation_map.n.value = 30
+ex.bifurcation_map.compute(); ex.training.analyze(); ex.portrait.basins_box.value = True
+ok = ex.bifurcation_map.jobs.wait(600), ex.training.jobs.wait(600), ex.portrait.wait_for_basins(600)
+import numba
+print(numba.threading_layer(), all(ok), ex.bifurcation_map.jobs.status.value.split()[0],
+      ex.training.jobs.status.value.split()[0])
+"""
+
+
+def test_three_jobs_at_once_are_safe_under_numbas_workqueue_layer():
+    """workqueue aborts the process on concurrent parallel launches (without the lock this script dies)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    out = subprocess.run([sys.executable, "-c", WORKQUEUE_SCRIPT], capture_output=True, text=True, timeout=900,
+                         env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["workqueue", "True", "done", "done"]
+
+
+def test_basins_coarse_to_fine_levels_equal_basins_and_stop_on_budget_or_cancel(gt16):
+    from plrnn_explorer.attraction import basins_coarse_to_fine
+
+    cyc = pe.find_cycles(gt16, 16, seed=0)
+    levels = list(basins_coarse_to_fine(gt16, cyc, (-2, 2), (-3, 1), (8, 16), budget=None, rows_per_call=3))
+    assert [lv.shape for lv in levels] == [(8, 8), (16, 16)]
+    for lv in levels:
+        assert np.array_equal(lv, pe.basins(gt16, cyc, (-2, 2), (-3, 1), lv.shape[0]))
+    assert (levels[-1] == 0).any()                              # the 16-cycle attracts something
+    assert len(list(basins_coarse_to_fine(gt16, cyc, (-2, 2), (-3, 1), (8, 16, 32), budget=0.0))) == 1
+    calls = []
+    assert list(basins_coarse_to_fine(gt16, cyc, (-2, 2), (-3, 1), (8,), cancelled=lambda: calls.append(1) or True)) == []
+
+
+def test_phase_portrait_basins_are_superseded_by_a_model_change(gt16):
+    pp = widgets.PhasePortrait(gt16, max_order=16, basins=True)
+    first = pp.basins_job
+    pp.state.model = gt16.set_param("h[0]", 0.3)
+    assert first is None or first._abandoned
+    assert pp.wait_for_basins(600) and pp.basin_labels is not None
+
+
+def test_panels_share_one_colour_table_for_event_kinds():
+    from plrnn_explorer.plotting.bifurcation import EVENT_STYLE
+
+    assert widgets.training_panel.EVENT_COLOURS == {k: c for k, (c, _) in EVENT_STYLE.items()}
 
 
 # -- parameter panel --------------------------------------------------------------------------
@@ -257,8 +357,12 @@ def test_phase_portrait_follows_the_model(gt16):
     assert len(new) != len(old) or any(not np.allclose(a, b) for a, b in zip(old, new))
     assert "stable" in pp.summary.value and "<table" in pp.table.value
     assert len(pp.ax.collections[0].get_segments()) == len(old_borders)
-    pp.basins_box.value = True
+    pp.basins_box.value = True                                 # no stable cycle here: nothing to shade
+    assert pp.wait_for_basins(600) and len(pp.ax.images) == 0 and "no stable cycle" in pp.basins_status.value
+    pp.state.model = gt16
+    assert pp.wait_for_basins(600)
     assert [im.get_gid() for im in pp.ax.images] == ["basins"]
+    assert pp.basin_labels is not None and "basins on a" in pp.basins_status.value
     pp.borders_box.value = False
     assert not [c for c in pp.ax.collections if c.get_gid() == "borders"]
 
@@ -363,7 +467,7 @@ def test_bifurcation_map_computes_in_background_and_cancels(gt16):
     bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=5, max_order=3)
     bp.compute()
     assert bp.jobs.wait(600)                # generous: on a fresh machine the first call compiles the kernels
-    assert bp.jobs.status.value == "done" and bp.result is not None
+    assert bp.jobs.status.value.startswith("done") and bp.result is not None
     assert bp.jobs.progress.value == bp.jobs.progress.max
     assert np.asarray(bp.result.counts).shape[:2] == (5, 5)
     assert len(bp.ax.get_children()) > 12 and bp.marker in bp.ax.lines
@@ -372,7 +476,7 @@ def test_bifurcation_map_computes_in_background_and_cancels(gt16):
     bp.compute()
     bp.jobs.cancel()
     assert bp.jobs.wait(600)
-    assert bp.jobs.status.value.startswith("cancelled") or bp.jobs.status.value == "done"
+    assert bp.jobs.status.value.startswith("cancelled") or bp.jobs.status.value.startswith("done")
 
 
 def test_bifurcation_map_failure_shows_message(gt16):
@@ -413,7 +517,7 @@ def test_training_panel_marks_events(gt16):
     ckpts, losses, epochs = _fake_run(gt16)
     tp = widgets.TrainingPanel(ckpts, losses=losses, epochs=epochs, max_order=16)
     tp.analyze()
-    assert tp.jobs.wait(600) and tp.jobs.status.value == "done"
+    assert tp.jobs.wait(600) and tp.jobs.status.value.startswith("done")
     assert tp.events                                               # the 16-cycle appears along the way
     marks = lines(tp.ax, "event")
     assert len(marks) == len(tp.events)
