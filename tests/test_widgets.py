@@ -479,6 +479,32 @@ def test_bifurcation_map_computes_in_background_and_cancels(gt16):
     assert bp.jobs.status.value.startswith("cancelled") or bp.jobs.status.value.startswith("done")
 
 
+def test_bifurcation_map_parameters_chosen_in_the_panel_and_coloured_by_attractors(gt16):
+    bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=6, max_order=4)
+    assert "h[1]" in bp.x_param.options and "W[0,1]" in bp.y_param.options
+    bp.set_params("h[0]", "W[1,0]", ranges={"h[0]": (-1.0, 1.0), "W[1,0]": (0.0, 1.0)})
+    assert bp.params == ["h[0]", "W[1,0]"] and (bp.x_low.value, bp.x_high.value) == (-1.0, 1.0)
+    bp.compute()
+    assert bp.jobs.wait(600) and bp.jobs.status.value.startswith("done")
+    assert (bp.result.param_x, bp.result.param_y) == ("h[0]", "W[1,0]")
+    from plrnn_explorer.plotting.bifurcation import _attractor_name, attractor_classes
+
+    codes, names = attractor_classes(bp.result)
+    assert codes.shape == (6, 6) and names and codes.min() >= 0
+    # each class is what the cycles at that cell say
+    for i, j in [(0, 0), (5, 5), (2, 3)]:
+        orders = sorted({c.order for c in bp.result.cycles_at(i, j).stable})
+        assert names[codes[i, j]] == _attractor_name(tuple(orders))
+    legend = bp.ax.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().x0 > bp.ax.get_window_extent().x1   # beside the axes
+    assert bp.move_to(0.5, 0.2) and bp.state.model.get_param("h[0]") == 0.5
+    assert np.allclose(bp.marker.get_xydata(), [[0.5, 0.2]])
+    bp.y_param.value = "h[1]"                                           # a new choice clears the map
+    assert bp.result is None and bp.y_low.value == pytest.approx(GT16["h"][1] - 0.5)
+    with pytest.raises(ValueError, match="two different parameters"):
+        bp.set_params("h[0]", "h[0]")
+
+
 def test_bifurcation_map_failure_shows_message(gt16):
     bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=5)
     bp.x_low.value = 5.0                                           # low > high
@@ -486,6 +512,56 @@ def test_bifurcation_map_failure_shows_message(gt16):
     assert bp.jobs.wait(600)
     assert "failed" in bp.jobs.status.value and "low &lt; high" in bp.jobs.status.value
     assert not bp.jobs.run_button.disabled
+
+
+def test_diagram_panel_draws_the_sweep_and_moves_the_shared_model():
+    from plrnn_explorer.widgets.diagram_panel import orbit_diagram
+
+    tent = pe.PLRNN([0.2], [[0.0]], [1.0])                      # skew tent map: a_l = 0.2, a_r = 0.2 + W
+    values = np.linspace(-2.0, 0.5, 26)
+    st = widgets.ExplorerState(tent, max_order=2)
+    dp = widgets.BifurcationDiagramPanel(st, "W[0,0]", values, orbits=True)
+    dp.compute()
+    assert dp.jobs.wait(600) and dp.jobs.status.value.startswith("done")
+    sw = pe.sweep(tent, "W[0,0]", values, 2, seed=st.seed)
+    assert [(e.kind, e.order) for e in dp.result.events] == [(e.kind, e.order) for e in sw.events]
+    solid = {c.get_gid(): c for c in dp.ax.collections}
+    # the stable 2-cycle exists while a_r = 0.2 + W < -1 (analytic): W < -1.2
+    two = [v for v, cs in zip(values, sw.cycles) if any(c.stable and c.order == 2 for c in cs)]
+    assert two and min(two) == values[0] and max(two) <= -1.2 + 1e-9
+    # a solid segment per point of every cycle stable at both ends of a step, a dashed one otherwise
+    want = {True: 0, False: 0}
+    for a, b in zip(sw.cycles[:-1], sw.cycles[1:]):
+        for c in b:
+            old = a.find(c)
+            if old is not None:
+                want[bool(old.stable and c.stable)] += c.order
+    assert len(solid["stable"].get_segments()) == want[True] > 0
+    assert len(solid["unstable"].get_segments()) == want[False] > 0
+    assert [ln for ln in dp.ax.lines if ln.get_gid() == "event"]
+    x, y = dp.orbit_points
+    assert x.size and set(np.unique(x)) <= set(values)
+    # orbit diagram against a plain NumPy iteration for one value
+    v = values[3]
+    z = np.random.default_rng(0).normal(0.0, 2.0, size=(8, 1))
+    for _ in range(299):
+        z = 0.2 * z + (v * np.maximum(z, 0.0)) + 1.0
+    want = []
+    for _ in range(60):
+        z = 0.2 * z + (v * np.maximum(z, 0.0)) + 1.0
+        want.append(z[:, 0].copy())
+    got = np.sort(orbit_diagram(tent, "W[0,0]", [v])[1])
+    assert np.allclose(got, np.sort(np.concatenate(want)))
+    assert dp.move_to(-1.49) and st.model.get_param("W[0,0]") == values[np.argmin(np.abs(values + 1.49))]
+    assert dp.marker.get_xdata()[0] == st.model.get_param("W[0,0]")
+
+
+def test_explorer_has_a_linked_diagram_tab(gt16):
+    ex = widgets.Explorer(gt16, max_order=4, params=["A[0,0]"], ranges={"A[0,0]": (0.5, 1.0)}, debounce=0)
+    assert ex.diagram.state is ex.state and ex.diagram.param == "A[0,0]"
+    assert ex.diagram.values[0] == 0.5 and ex.diagram.values[-1] == 1.0
+    ex.diagram.move_to(0.7)
+    assert ex.model.get_param("A[0,0]") == 0.7 and ex.parameters.boxes["A[0,0]"].value == "0.7"
 
 
 # -- training ----------------------------------------------------------------------------------
