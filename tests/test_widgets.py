@@ -301,8 +301,10 @@ def test_parameter_panel_code_checkpoint_and_reset_are_exact(gt16):
         assert ex.model.get_param("A[0,0]") == v and ex.parameters.boxes["A[0,0]"].value == repr(v)
     ex.training.epoch.value = 0
     assert ex.model.get_param("A[0,0]") == 0.6 and ex.parameters.boxes["A[0,0]"].value == "0.6"
+    assert ex.state.epoch == 0 and "epoch 0" in ex.portrait.ax.get_title() and "A[0,0]=0.6" in ex.portrait.ax.get_title()
     ex.parameters.reset()
     assert ex.model is gt16 and (row.lo, row.hi) == (0.0, 1.0)
+    assert ex.state.epoch is None and "epoch" not in ex.portrait.ax.get_title()
 
 
 def test_parameter_panel_picker_ranges_and_steps(gt16):

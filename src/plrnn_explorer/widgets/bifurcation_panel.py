@@ -79,7 +79,7 @@ class BifurcationMapPanel(W.VBox):
         self.x_high = W.FloatText(value=lims[0][1], description="to", **box)
         self.y_low = W.FloatText(value=lims[1][0], description="from", **box)
         self.y_high = W.FloatText(value=lims[1][1], description="to", **box)
-        self.n = W.BoundedIntText(value=n, min=2, max=400, description="grid", **box)
+        self.n = W.BoundedIntText(value=n, min=2, max=400, description="grid", **box).add_class("plrnn-map-grid")
         self.x_param.observe(lambda ch: self._on_param(0, ch["new"]), names="value")
         self.y_param.observe(lambda ch: self._on_param(1, ch["new"]), names="value")
         self.jobs = JobControls("Compute", self._work, self._done, what="bifurcation map")

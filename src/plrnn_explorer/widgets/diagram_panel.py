@@ -60,7 +60,8 @@ class BifurcationDiagramPanel(W.VBox):
     """Cycles against one parameter, stable solid and unstable dashed, with events; linked to the model.
 
     "Compute" runs :func:`plrnn_explorer.sweep` on the current model (worker
-    thread, progress, Cancel) and draws each cycle's coordinate ``coord``
+    thread, progress, Cancel; the state's interactive SCYFI budgets, so a
+    101-value sweep to order 16 takes seconds, not minutes) and draws each cycle's coordinate ``coord``
     continued from value to value by its itinerary
     (:func:`~plrnn_explorer.plotting.bifurcation.plot_branches`); events are
     marked and labelled by kind. With "orbit diagram" the last iterates of
@@ -139,8 +140,8 @@ class BifurcationDiagramPanel(W.VBox):
 
         model = self.state.model
         max_order = self.max_order or self.state.max_order
-        sw = pe.sweep(model, self.param, self.values, max_order, seed=self.state.seed, progress=progress,
-                      cancel=cancelled)
+        sw = pe.sweep(model, self.param, self.values, max_order, seed=self.state.seed, budgets=self.state.budget,
+                      progress=progress, cancel=cancelled)
         orbit = None
         if self.orbits_box.value and not cancelled():
             orbit = orbit_diagram(model, self.param, self.values, self.coord, cancelled=cancelled)

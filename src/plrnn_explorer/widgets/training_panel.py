@@ -129,8 +129,7 @@ class TrainingPanel(W.VBox):
         i = int(np.searchsorted(self.epochs, e))
         self.epoch_line.set_xdata([e, e])
         self.canvas.draw_idle()
-        if self.state.apply(lambda _: self.checkpoints[i]):
-            self.state.epoch = e
+        self.state.apply(lambda _: self.checkpoints[i], epoch=e)
 
     def _on_state_epoch(self, change: Any) -> None:
         e = change["new"]
