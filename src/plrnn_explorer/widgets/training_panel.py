@@ -58,7 +58,9 @@ class TrainingPanel(W.VBox):
     analysis
         Result of :func:`plrnn_explorer.analyze_training` to show at once; else
         "Analyze" computes it on a worker thread (progress bar; Cancel keeps
-        the events found so far).
+        the events found so far) with the state's interactive SCYFI budgets
+        (seconds; pass ``analysis`` computed with the paper's budgets when
+        completeness matters more than speed).
     max_order
         Highest cycle order of the analysis.
     show_message
@@ -151,7 +153,8 @@ class TrainingPanel(W.VBox):
         import plrnn_explorer as pe
 
         ta = pe.analyze_training(self.checkpoints, self.max_order, losses=self.losses, epochs=self.epochs,
-                                 seed=self.state.seed, progress=progress, cancel=cancelled)
+                                 seed=self.state.seed, budgets=self.state.budget, progress=progress,
+                                 cancel=cancelled)
         return list(ta.events)
 
     def _done(self, events: list[Any], cancelled: bool) -> None:
