@@ -38,6 +38,9 @@ def test_mat_snapshots_open_with_the_training_panel():
     app = App(snaps[:5], max_order=2)
     assert app.explorer.training is not None and app.explorer.model == snaps[4]
     assert "5 snapshots" in app.source.value
+    app.explorer.training.analyze()                                   # snapshots without losses
+    assert app.explorer.training.jobs.wait(600)
+    assert app.explorer.training.jobs.status.value.startswith("done"), app.explorer.training.jobs.status.value
 
 
 def test_app_from_environment(tmp_path, monkeypatch):

@@ -152,7 +152,8 @@ class TrainingPanel(W.VBox):
     def _work(self, progress: Any, cancelled: Any) -> list[Any]:
         import plrnn_explorer as pe
 
-        ta = pe.analyze_training(self.checkpoints, self.max_order, losses=self.losses, epochs=self.epochs,
+        losses = self.losses if np.isfinite(self.losses).all() else None  # a run without (all) losses
+        ta = pe.analyze_training(self.checkpoints, self.max_order, losses=losses, epochs=self.epochs,
                                  seed=self.state.seed, budgets=self.state.budget, progress=progress,
                                  cancel=cancelled)
         return list(ta.events)
