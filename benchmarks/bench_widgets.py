@@ -24,6 +24,9 @@ Run: ``python benchmarks/bench_widgets.py [--repeats N] [--max-order K]``
    against a vectorised plain-NumPy implementation of the same iteration,
    and the panel's coarse-to-fine levels (time to the first picture).
 
+With ``--browser``: arrow-key slider steps in Voila, in headless Debian
+Chromium, timed from the key press to the new portrait frame on the canvas.
+
 Prints markdown tables of medians.
 """
 
@@ -191,6 +194,68 @@ def cancel_table() -> None:
     print()
 
 
+BROWSER_NOTEBOOK = {
+    "cells": [{"cell_type": "code", "execution_count": None, "id": "c0", "metadata": {}, "outputs": [],
+               "source": "import plrnn_explorer as pe\nfrom plrnn_explorer import widgets\n"
+                         "widgets.Explorer(pe.systems.gt16(), max_order=16, params=['A[0,0]'])"}],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5}
+
+
+def browser_latency(repeats: int) -> list[float]:
+    """Arrow-key slider steps in Voila (headless Debian Chromium): key press -> new portrait frame painted."""
+    import json
+    import socket
+    import subprocess
+    import tempfile
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as root, socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        with open(os.path.join(root, "bench.ipynb"), "w") as f:
+            json.dump(BROWSER_NOTEBOOK, f)
+        proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1",
+                                 f"--port={port}", "--Voila.port_retries=0", f"--Voila.root_dir={root}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(base + "/voila/static/voila.js", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.route("**/*", lambda r: r.abort() if not r.request.url.startswith(base) else r.continue_())
+                page.goto(base + "/voila/render/bench.ipynb")
+                canvas = page.locator(".plrnn-phase-portrait .jupyter-matplotlib canvas").first
+                canvas.wait_for(timeout=120_000)
+                page.wait_for_timeout(3000)
+                slider = page.locator(".plrnn-parameter-panel").get_by_role("slider").first
+                slider.focus()
+                out = []
+                for _ in range(repeats):
+                    old = canvas.evaluate("c => c.toDataURL()")
+                    t0 = time.perf_counter()
+                    slider.press("ArrowRight")
+                    page.wait_for_function("([c, old]) => c.toDataURL() !== old",
+                                           arg=[canvas.element_handle(), old], timeout=30_000, polling=5)
+                    out.append(time.perf_counter() - t0)
+                    page.wait_for_timeout(300)  # let the debounced redraw settle
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(15)
+    return out
+
+
 def ms(xs) -> str:
     return f"{1e3 * statistics.median(xs):.1f}"
 
@@ -199,7 +264,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=25, help="slider positions per configuration")
     ap.add_argument("--max-order", type=int, default=MAX_ORDER, help="highest cycle order searched")
+    ap.add_argument("--browser", action="store_true",
+                    help="also time slider steps in Voila in headless Chromium (needs voila, playwright, chromium)")
     args = ap.parse_args()
+    if args.browser:
+        lat = browser_latency(args.repeats)
+        print(f"## Browser: arrow-key slider step -> new portrait frame (Voila, GT16, orders <= 16), "
+              f"median of {len(lat)}: {ms(lat)} ms (min {1e3 * min(lat):.0f}, max {1e3 * max(lat):.0f})\n")
     globals()["MAX_ORDER"] = args.max_order
     row = widgets.ParameterPanel(GT16, ["A[0,0]"]).rows["A[0,0]"]
     start = row.index_of(GT16.get_param("A[0,0]"))
