@@ -570,6 +570,7 @@ def test_diagram_panel_draws_the_sweep_and_moves_the_shared_model():
 def test_explorer_has_a_linked_diagram_tab(gt16):
     ex = widgets.Explorer(gt16, max_order=4, params=["A[0,0]"], ranges={"A[0,0]": (0.5, 1.0)}, debounce=0)
     assert ex.diagram.state is ex.state and ex.diagram.param == "A[0,0]"
+    assert ex.bifurcation_map is not None and ex.bifurcation_map.params == ["A[0,0]", "A[1,1]"]
     assert ex.diagram.values[0] == 0.5 and ex.diagram.values[-1] == 1.0
     ex.diagram.move_to(0.7)
     assert ex.model.get_param("A[0,0]") == 0.7 and ex.parameters.boxes["A[0,0]"].value == "0.7"

@@ -83,7 +83,11 @@ class Explorer(W.VBox):
         self.state = ExplorerState(model, max_order, budget=budget)
         self.parameters = ParameterPanel(self.state, params, ranges=ranges, steps=steps, debounce=debounce, show_message=False)
         self.portrait = PhasePortrait(self.state, show_message=False)
-        mp = list(map_params) if map_params is not None else self.parameters.params[:2]
+        if map_params is not None:
+            mp = list(map_params)
+        else:  # the first two slider parameters, topped up with the model's other entries
+            sliders = self.parameters.params
+            mp = (sliders + [p for p in model.param_paths() if p not in sliders])[:2]
         self.bifurcation_map = BifurcationMapPanel(self.state, mp, show_message=False) if len(mp) == 2 else None
         self.training = TrainingPanel(run, state=self.state, show_message=False) if run is not None else None
         if diagram is None and self.parameters.params:
