@@ -82,11 +82,19 @@ def test_debouncer_coalesces_a_burst():
     d = Debouncer(lambda: calls.append(1), delay=0.05)
     for _ in range(10):
         d()
-    assert calls == [] and d.pending
+    assert calls == [1] and d.pending                         # the first at once, the rest wait
     import time
 
     time.sleep(0.3)
-    assert calls == [1] and not d.pending
+    assert calls == [1, 1] and not d.pending
+    time.sleep(0.1)
+    d()                                                        # after a quiet spell: at once again
+    assert calls == [1, 1, 1] and not d.pending
+    lazy = Debouncer(lambda: calls.append(2), delay=10.0, leading=False)
+    lazy()
+    assert calls[-1] == 1 and lazy.pending
+    lazy.flush()
+    assert calls[-1] == 2
     with pytest.raises(ValueError, match="delay"):
         Debouncer(lambda: None, -1)
 
@@ -106,7 +114,7 @@ def test_debouncer_uses_the_running_event_loop():
         await asyncio.sleep(0.1)
 
     asyncio.run(drag())
-    assert threads == [threading.get_ident()]
+    assert threads == [threading.get_ident()] * 2              # the leading call and the trailing one
 
 
 def test_jobs_hand_results_back_to_the_event_loop():
@@ -134,45 +142,217 @@ def test_jobs_hand_results_back_to_the_event_loop():
 
     jc = asyncio.run(main())
     assert where["result"] == 42 and where["done"] == threading.get_ident() != where["work"]
-    assert jc.status.value == "done" and not jc.run_button.disabled
+    assert jc.status.value.startswith("done") and not jc.run_button.disabled
+
+
+def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second():
+    import threading
+    import time
+
+    from plrnn_explorer.widgets._jobs import NUMBA_LOCK, JobControls
+
+    inside, overlap = [], []
+
+    def work(progress, cancelled):
+        for i in range(30):
+            if cancelled():
+                return i
+            inside.append(threading.get_ident())
+            if len(set(inside[-2:])) > 1:
+                overlap.append(i)
+            time.sleep(0.01)                                  # a "chunk" under the lock
+            progress(i + 1, 30)
+        return 30
+
+    results = []
+    a = JobControls("A", work, lambda r, c: results.append(r))
+    b = JobControls("B", work, lambda r, c: results.append(r))
+    a.start(); b.start()
+    assert a.wait(20) and b.wait(20)
+    assert sorted(results) == [30, 30] and overlap              # both finished, chunks interleaved
+    assert NUMBA_LOCK.waiting() == 0
+
+    def stubborn(progress, cancelled):                          # one chunk that takes 5 s
+        time.sleep(5)
+        return "late"
+
+    late = []
+    c = JobControls("C", stubborn, lambda r, cancelled: late.append(r))
+    c.start()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    c.cancel()
+    assert time.monotonic() - t0 < 1.5 and not c.running and not c.run_button.disabled
+    assert "cancelled" in c.status.value
+    c.job.join(10)
+    assert late == []                                           # the late result is dropped
+
+
+WORKQUEUE_SCRIPT = """
+import numpy as np, plrnn_explorer as pe
+from plrnn_explorer import widgets
+gt16 = pe.PLRNN([0.8377689, 0.96461297], [[0, -0.64375], [0.52505308, 0]], [0.37298253, -0.97931491])
+ckpts = [gt16.set_param("A[0,0]", a) for a in np.linspace(0.3, 0.84, 8)]
+run = type("Run", (), {"checkpoints": ckpts, "losses": np.ones(8), "epochs": np.arange(8)})()
+ex = widgets.Explorer(gt16, max_order=4, debounce=0, run=run)
+ex.bifurcation_map.n.value = 30
+ex.bifurcation_map.compute(); ex.training.analyze(); ex.portrait.basins_box.value = True
+ok = ex.bifurcation_map.jobs.wait(600), ex.training.jobs.wait(600), ex.portrait.wait_for_basins(600)
+import numba
+print(numba.threading_layer(), all(ok), ex.bifurcation_map.jobs.status.value.split()[0],
+      ex.training.jobs.status.value.split()[0])
+"""
+
+
+def test_three_jobs_at_once_are_safe_under_numbas_workqueue_layer():
+    """workqueue aborts the process on concurrent parallel launches (without the lock this script dies)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    out = subprocess.run([sys.executable, "-c", WORKQUEUE_SCRIPT], capture_output=True, text=True, timeout=900,
+                         env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["workqueue", "True", "done", "done"]
+
+
+def test_basins_coarse_to_fine_levels_equal_basins_and_stop_on_budget_or_cancel(gt16):
+    from plrnn_explorer.attraction import basins_coarse_to_fine
+
+    cyc = pe.find_cycles(gt16, 16, seed=0)
+    levels = list(basins_coarse_to_fine(gt16, cyc, (-2, 2), (-3, 1), (8, 16), budget=None, rows_per_call=3))
+    assert [lv.shape for lv in levels] == [(8, 8), (16, 16)]
+    for lv in levels:
+        assert np.array_equal(lv, pe.basins(gt16, cyc, (-2, 2), (-3, 1), lv.shape[0]))
+    assert (levels[-1] == 0).any()                              # the 16-cycle attracts something
+    assert len(list(basins_coarse_to_fine(gt16, cyc, (-2, 2), (-3, 1), (8, 16, 32), budget=0.0))) == 1
+    calls = []
+    assert list(basins_coarse_to_fine(gt16, cyc, (-2, 2), (-3, 1), (8,), cancelled=lambda: calls.append(1) or True)) == []
+
+
+def test_phase_portrait_basins_are_superseded_by_a_model_change(gt16):
+    pp = widgets.PhasePortrait(gt16, max_order=16, basins=True)
+    first = pp.basins_job
+    pp.state.model = gt16.set_param("h[0]", 0.3)
+    assert first is None or first._abandoned
+    assert pp.wait_for_basins(600) and pp.basin_labels is not None
+
+
+def test_panels_share_one_colour_table_for_event_kinds():
+    from plrnn_explorer.plotting.bifurcation import EVENT_STYLE
+
+    assert widgets.training_panel.EVENT_COLOURS == {k: c for k, (c, _) in EVENT_STYLE.items()}
 
 
 # -- parameter panel --------------------------------------------------------------------------
 def test_parameter_panel_slider_box_reset_and_errors(gt16):
     panel = widgets.ParameterPanel(gt16, ["A[0,0]", "W[1,0]"], max_order=16, debounce=0)
     st = panel.state
-    panel.sliders["A[0,0]"].value = 0.5
-    assert st.model.get_param("A[0,0]") == 0.5 and panel.boxes["A[0,0]"].value == 0.5
+    row = panel.rows["A[0,0]"]
+    panel.sliders["A[0,0]"].value = row.index_of(0.5)            # a real slider move: the grid value
+    assert st.model.get_param("A[0,0]") == row.value_at(row.index_of(0.5))
+    assert panel.boxes["A[0,0]"].value == repr(st.model.get_param("A[0,0]"))
     assert st.cycles.stable[0].order == 1                      # the 16-cycle is gone: a stable fixed point
-    panel.boxes["W[1,0]"].value = 9.0                         # beyond the slider range: widens it
-    assert panel.sliders["W[1,0]"].max >= 9.0 and st.model.get_param("W[1,0]") == 9.0
+    panel.boxes["W[1,0]"].value = "9"                          # beyond the slider range: widens it
+    assert panel.rows["W[1,0]"].hi == 9.0 and st.model.get_param("W[1,0]") == 9.0
+    assert panel.sliders["W[1,0]"].value == panel.sliders["W[1,0]"].max
+    ranges = {p: (r.lo, r.hi, r.n) for p, r in panel.rows.items()}
     panel.reset_button.click()
-    assert st.model == gt16 and panel.sliders["A[0,0]"].value == pytest.approx(GT16["A"][0])
+    assert st.model is gt16 and panel.boxes["A[0,0]"].value == repr(GT16["A"][0])
+    assert ranges["W[1,0]"] != (panel.rows["W[1,0]"].lo, panel.rows["W[1,0]"].hi, panel.rows["W[1,0]"].n)
+    assert [(r.lo, r.hi, r.n) for r in panel.rows.values()] == [r.initial_range for r in panel.rows.values()]
     assert [c.order for c in st.cycles.stable] == [16]
-    # invalid input: a message, and the model stays
-    panel.boxes["A[0,0]"].value = float("nan")
-    assert "A[0,0] must be a finite number" in st.message
-    assert st.model == gt16 and panel.boxes["A[0,0]"].value == pytest.approx(GT16["A"][0])
-    msg = next(c for c in panel.children if isinstance(c, widgets._ui.MessageBar))
-    assert "finite number" in msg.value
-    # an outside model change moves the sliders
+    # invalid input: a message next to the box, and the model stays
+    for text, words in (("nan", "finite number"), ("abc", "is not a number"), ("1e308", "too large"),
+                        ("-inf", "finite number")):
+        panel.boxes["A[0,0]"].value = text
+        assert words in row.message.value, text
+        assert st.model is gt16 and panel.boxes["A[0,0]"].value == repr(GT16["A"][0])
+    # an outside model change moves the sliders and boxes, exactly
     st.model = gt16.set_param("W[1,0]", 0.1)
-    assert panel.sliders["W[1,0]"].value == 0.1
+    assert panel.boxes["W[1,0]"].value == "0.1" and panel.rows["W[1,0]"].value == 0.1
     with pytest.raises(ValueError, match="no parameter 'Q'"):
         widgets.ParameterPanel(gt16, ["Q[0]"])
     with pytest.raises(TypeError, match="sequence of parameter paths"):
         widgets.ParameterPanel(gt16, "A[0,0]")
 
 
+@pytest.mark.parametrize("typed", ["0.5", "0.9", "-5", "0.49905308", "1e-17", "123456.789"])
+def test_parameter_panel_values_reach_the_model_bit_for_bit(gt16, typed):
+    """A typed value reaches the model exactly; the browser's echo of the slider never changes it."""
+    panel = widgets.ParameterPanel(gt16, ["A[0,0]"], max_order=16, debounce=0)
+    row = panel.rows["A[0,0]"]
+    panel.boxes["A[0,0]"].value = typed
+    v = float(typed)
+    assert panel.state.model.get_param("A[0,0]") == v and row.message.value == ""
+    assert row.lo <= v <= row.hi                                   # the range grew to show it
+    before = panel.state.model
+    # the front end's echo: the slider sent back at the grid point nearest to the value
+    panel.sliders["A[0,0]"].value = row.index_of(v)
+    assert panel.state.model is before
+    # the old float slider's echo (value rounded to its step) is also no move
+    step = (row.hi - row.lo) / row.n
+    rounded = row.lo + round((v - row.lo) / step) * step
+    panel.sliders["A[0,0]"].value = row.index_of(rounded)
+    assert panel.state.model is before and panel.boxes["A[0,0]"].value == repr(v)
+
+
+def test_parameter_panel_code_checkpoint_and_reset_are_exact(gt16):
+    ex = widgets.Explorer(gt16, max_order=4, params=["A[0,0]", "W[1,0]"], ranges={"A[0,0]": (0.0, 1.0)},
+                          debounce=0, run=type("Run", (), {"checkpoints": [gt16.set_param("A[0,0]", 0.6), gt16],
+                                                           "losses": [2.0, 1.0], "epochs": [0, 1]})())
+    row = ex.parameters.rows["A[0,0]"]
+    for v in (0.9, 0.123456789012345, -5.0, 0.8997689):
+        ex.model = gt16.set_param("A[0,0]", v)
+        ex.parameters.sliders["A[0,0]"].value = row.index_of(v)  # echo
+        assert ex.model.get_param("A[0,0]") == v and ex.parameters.boxes["A[0,0]"].value == repr(v)
+    ex.training.epoch.value = 0
+    assert ex.model.get_param("A[0,0]") == 0.6 and ex.parameters.boxes["A[0,0]"].value == "0.6"
+    assert ex.state.epoch == 0 and "epoch 0" in ex.portrait.ax.get_title() and "A[0,0]=0.6" in ex.portrait.ax.get_title()
+    ex.parameters.reset()
+    assert ex.model is gt16 and (row.lo, row.hi) == (0.0, 1.0)
+    assert ex.state.epoch is None and "epoch" not in ex.portrait.ax.get_title()
+
+
+def test_parameter_panel_picker_ranges_and_steps(gt16):
+    sh = pe.ShallowPLRNN(np.full(2, 0.5), np.zeros((2, 10)), np.zeros((10, 2)), np.zeros(2), np.zeros(10))
+    panel = widgets.ParameterPanel(sh, max_order=2, debounce=0)
+    assert any(p.startswith("h2[") for p in panel.params) and any(p.startswith("h1[") for p in panel.params)
+    assert "W2[3,1]" in panel.picker.options
+    panel.picker.value = "W2[3,1]"                                # picking an entry adds its slider
+    assert "W2[3,1]" in panel.params and "W2[3,1]" not in panel.picker.options
+    assert panel.state.params == panel.params
+    panel.boxes["W2[3,1]"].value = "0.25"
+    assert panel.state.model.get_param("W2[3,1]") == 0.25
+    panel.rows["W2[3,1]"].remove_button.click()
+    assert "W2[3,1]" not in panel.params and "W2[3,1]" in panel.picker.options
+    panel.picker.value = "Q[9]"
+    panel.add_button.click()
+    assert "no parameter 'Q'" in panel.state.message
+    # per-slider range and step
+    p2 = widgets.ParameterPanel(gt16, ["h[0]"], ranges={"h[0]": (-2.0, 2.0)}, steps={"h[0]": 0.5}, debounce=0)
+    row = p2.rows["h[0]"]
+    assert (row.lo, row.hi, row.n) == (-2.0, 2.0, 8)
+    row.step.value = "0.01"
+    assert row.n == 400
+    row.low.value = "5"                                            # low >= high: refused with a message
+    assert "low &lt; high" in row.message.value and row.lo == -2.0
+    p2.sliders["h[0]"].value = 200
+    assert p2.state.model.get_param("h[0]") == 0.0
+
+
 def test_parameter_panel_debounces_drags(gt16):
     panel = widgets.ParameterPanel(gt16, ["h[0]"], debounce=10.0)
     searches = []
     panel.state.observe(lambda ch: searches.append(ch["new"]), names="cycles")
-    for v in np.linspace(0.3, 0.4, 12):                       # a drag
-        panel.sliders["h[0]"].value = float(v)
-    assert searches == [] and panel.state.model == gt16
+    row = panel.rows["h[0]"]
+    for i in range(row.index_of(0.3), row.index_of(0.4) + 1):   # a drag
+        panel.sliders["h[0]"].value = i
+    assert len(searches) == 1                                     # its first step at once, the rest coalesced
+    assert panel.state.model.get_param("h[0]") == row.value_at(row.index_of(0.3))
     panel.flush()
-    assert len(searches) == 1 and panel.state.model.get_param("h[0]") == pytest.approx(0.4)
+    assert len(searches) == 2 and panel.state.model.get_param("h[0]") == row.value_at(row.index_of(0.4))
 
 
 # -- phase portrait ---------------------------------------------------------------------------
@@ -188,8 +368,12 @@ def test_phase_portrait_follows_the_model(gt16):
     assert len(new) != len(old) or any(not np.allclose(a, b) for a, b in zip(old, new))
     assert "stable" in pp.summary.value and "<table" in pp.table.value
     assert len(pp.ax.collections[0].get_segments()) == len(old_borders)
-    pp.basins_box.value = True
+    pp.basins_box.value = True                                 # no stable cycle here: nothing to shade
+    assert pp.wait_for_basins(600) and len(pp.ax.images) == 0 and "no stable cycle" in pp.basins_status.value
+    pp.state.model = gt16
+    assert pp.wait_for_basins(600)
     assert [im.get_gid() for im in pp.ax.images] == ["basins"]
+    assert pp.basin_labels is not None and "basins on a" in pp.basins_status.value
     pp.borders_box.value = False
     assert not [c for c in pp.ax.collections if c.get_gid() == "borders"]
 
@@ -213,6 +397,34 @@ def test_phase_portrait_click_starts_trajectory_and_picks_cycles(gt16):
     assert "1-cycle" in pp.info.value and "saddle" in pp.info.value or "unstable" in pp.info.value
     pp.clear_button.click()
     assert lines(pp.ax, "trajectory") == []
+
+
+def test_phase_portrait_info_line_follows_the_model(gt16):
+    pp = widgets.PhasePortrait(gt16, max_order=16)
+    c = pp.state.cycles.stable[0]
+    click(pp.figure, pp.ax, *c.points[0])
+    assert pp.selected is c and "16-cycle" in pp.info.value
+    old = pp.info.value
+    pp.state.model = gt16.set_param("h[0]", GT16["h"][0] + 1e-3)     # the cycle moves a little
+    assert pp.selected is not None and pp.selected is not c
+    assert pp.info.value == widgets.phase_portrait.cycle_info(pp.selected) != old
+    pp.state.model = gt16.set_param("A[0,0]", 0.5)                   # the 16-cycle is gone
+    assert pp.selected is None and "no longer exists" in pp.info.value
+
+
+def test_explorer_changes_dimension(gt16):
+    ex = widgets.Explorer(gt16, max_order=4, params=["A[0,0]", "A[1,1]"], debounce=0)
+    ex.portrait.add_trajectory([0.1, 0.2])
+    m3 = pe.PLRNN([0.5, 0.4, 0.3], np.zeros((3, 3)), [1.0, 0.0, -1.0])
+    ex.model = m3
+    assert ex.portrait.trajectories == [] and ex.portrait.notice.value == ""
+    assert lines(ex.portrait.ax, "cycle") and ex.cycles[1][0].points.shape == (1, 3)
+    ex.portrait.add_trajectory([0.0, 0.0, 0.0])                     # clicks work at once in 3-D
+    assert len(lines(ex.portrait.ax, "trajectory")) == 1
+    ex.parameters.boxes["A[0,0]"].value = "0.25"
+    assert ex.model.get_param("A[0,0]") == 0.25 and ex.model.dim == 3
+    ex.model = gt16
+    assert ex.model is gt16 and ex.portrait.trajectories == []
 
 
 def test_phase_portrait_reports_diverging_trajectory():
@@ -266,7 +478,7 @@ def test_bifurcation_map_computes_in_background_and_cancels(gt16):
     bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=5, max_order=3)
     bp.compute()
     assert bp.jobs.wait(600)                # generous: on a fresh machine the first call compiles the kernels
-    assert bp.jobs.status.value == "done" and bp.result is not None
+    assert bp.jobs.status.value.startswith("done") and bp.result is not None
     assert bp.jobs.progress.value == bp.jobs.progress.max
     assert np.asarray(bp.result.counts).shape[:2] == (5, 5)
     assert len(bp.ax.get_children()) > 12 and bp.marker in bp.ax.lines
@@ -275,7 +487,33 @@ def test_bifurcation_map_computes_in_background_and_cancels(gt16):
     bp.compute()
     bp.jobs.cancel()
     assert bp.jobs.wait(600)
-    assert bp.jobs.status.value.startswith("cancelled") or bp.jobs.status.value == "done"
+    assert bp.jobs.status.value.startswith("cancelled") or bp.jobs.status.value.startswith("done")
+
+
+def test_bifurcation_map_parameters_chosen_in_the_panel_and_coloured_by_attractors(gt16):
+    bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=6, max_order=4)
+    assert "h[1]" in bp.x_param.options and "W[0,1]" in bp.y_param.options
+    bp.set_params("h[0]", "W[1,0]", ranges={"h[0]": (-1.0, 1.0), "W[1,0]": (0.0, 1.0)})
+    assert bp.params == ["h[0]", "W[1,0]"] and (bp.x_low.value, bp.x_high.value) == (-1.0, 1.0)
+    bp.compute()
+    assert bp.jobs.wait(600) and bp.jobs.status.value.startswith("done")
+    assert (bp.result.param_x, bp.result.param_y) == ("h[0]", "W[1,0]")
+    from plrnn_explorer.plotting.bifurcation import _attractor_name, attractor_classes
+
+    codes, names = attractor_classes(bp.result)
+    assert codes.shape == (6, 6) and names and codes.min() >= 0
+    # each class is what the cycles at that cell say
+    for i, j in [(0, 0), (5, 5), (2, 3)]:
+        orders = sorted({c.order for c in bp.result.cycles_at(i, j).stable})
+        assert names[codes[i, j]] == _attractor_name(tuple(orders))
+    legend = bp.ax.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().x0 > bp.ax.get_window_extent().x1   # beside the axes
+    assert bp.move_to(0.5, 0.2) and bp.state.model.get_param("h[0]") == 0.5
+    assert np.allclose(bp.marker.get_xydata(), [[0.5, 0.2]])
+    bp.y_param.value = "h[1]"                                           # a new choice clears the map
+    assert bp.result is None and bp.y_low.value == pytest.approx(GT16["h"][1] - 0.5)
+    with pytest.raises(ValueError, match="two different parameters"):
+        bp.set_params("h[0]", "h[0]")
 
 
 def test_bifurcation_map_failure_shows_message(gt16):
@@ -285,6 +523,57 @@ def test_bifurcation_map_failure_shows_message(gt16):
     assert bp.jobs.wait(600)
     assert "failed" in bp.jobs.status.value and "low &lt; high" in bp.jobs.status.value
     assert not bp.jobs.run_button.disabled
+
+
+def test_diagram_panel_draws_the_sweep_and_moves_the_shared_model():
+    from plrnn_explorer.widgets.diagram_panel import orbit_diagram
+
+    tent = pe.PLRNN([0.2], [[0.0]], [1.0])                      # skew tent map: a_l = 0.2, a_r = 0.2 + W
+    values = np.linspace(-2.0, 0.5, 26)
+    st = widgets.ExplorerState(tent, max_order=2)
+    dp = widgets.BifurcationDiagramPanel(st, "W[0,0]", values, orbits=True)
+    dp.compute()
+    assert dp.jobs.wait(600) and dp.jobs.status.value.startswith("done")
+    sw = pe.sweep(tent, "W[0,0]", values, 2, seed=st.seed)
+    assert [(e.kind, e.order) for e in dp.result.events] == [(e.kind, e.order) for e in sw.events]
+    solid = {c.get_gid(): c for c in dp.ax.collections}
+    # the stable 2-cycle exists while a_r = 0.2 + W < -1 (analytic): W < -1.2
+    two = [v for v, cs in zip(values, sw.cycles) if any(c.stable and c.order == 2 for c in cs)]
+    assert two and min(two) == values[0] and max(two) <= -1.2 + 1e-9
+    # a solid segment per point of every cycle stable at both ends of a step, a dashed one otherwise
+    want = {True: 0, False: 0}
+    for a, b in zip(sw.cycles[:-1], sw.cycles[1:]):
+        for c in b:
+            old = a.find(c)
+            if old is not None:
+                want[bool(old.stable and c.stable)] += c.order
+    assert len(solid["stable"].get_segments()) == want[True] > 0
+    assert len(solid["unstable"].get_segments()) == want[False] > 0
+    assert [ln for ln in dp.ax.lines if ln.get_gid() == "event"]
+    x, y = dp.orbit_points
+    assert x.size and set(np.unique(x)) <= set(values)
+    # orbit diagram against a plain NumPy iteration for one value
+    v = values[3]
+    z = np.random.default_rng(0).normal(0.0, 2.0, size=(8, 1))
+    for _ in range(299):
+        z = 0.2 * z + (v * np.maximum(z, 0.0)) + 1.0
+    want = []
+    for _ in range(60):
+        z = 0.2 * z + (v * np.maximum(z, 0.0)) + 1.0
+        want.append(z[:, 0].copy())
+    got = np.sort(orbit_diagram(tent, "W[0,0]", [v])[1])
+    assert np.allclose(got, np.sort(np.concatenate(want)))
+    assert dp.move_to(-1.49) and st.model.get_param("W[0,0]") == values[np.argmin(np.abs(values + 1.49))]
+    assert dp.marker.get_xdata()[0] == st.model.get_param("W[0,0]")
+
+
+def test_explorer_has_a_linked_diagram_tab(gt16):
+    ex = widgets.Explorer(gt16, max_order=4, params=["A[0,0]"], ranges={"A[0,0]": (0.5, 1.0)}, debounce=0)
+    assert ex.diagram.state is ex.state and ex.diagram.param == "A[0,0]"
+    assert ex.bifurcation_map is not None and ex.bifurcation_map.params == ["A[0,0]", "A[1,1]"]
+    assert ex.diagram.values[0] == 0.5 and ex.diagram.values[-1] == 1.0
+    ex.diagram.move_to(0.7)
+    assert ex.model.get_param("A[0,0]") == 0.7 and ex.parameters.boxes["A[0,0]"].value == "0.7"
 
 
 # -- training ----------------------------------------------------------------------------------
@@ -316,7 +605,7 @@ def test_training_panel_marks_events(gt16):
     ckpts, losses, epochs = _fake_run(gt16)
     tp = widgets.TrainingPanel(ckpts, losses=losses, epochs=epochs, max_order=16)
     tp.analyze()
-    assert tp.jobs.wait(600) and tp.jobs.status.value == "done"
+    assert tp.jobs.wait(600) and tp.jobs.status.value.startswith("done")
     assert tp.events                                               # the 16-cycle appears along the way
     marks = lines(tp.ax, "event")
     assert len(marks) == len(tp.events)
@@ -332,19 +621,19 @@ def test_explorer_composes_panels_through_one_state(gt16):
     assert ex.parameters.state is ex.portrait.state is ex.bifurcation_map.state is ex.training.state is ex.state
     seen = []
     ex.observe(lambda ch: seen.append(ch["new"]), names="cycles")
-    ex.parameters.sliders["A[0,0]"].value = 0.5
+    ex.parameters.boxes["A[0,0]"].value = "0.5"
     assert ex.model.get_param("A[0,0]") == 0.5 and len(seen) == 1 and ex.cycles is seen[0]
     ex.model = gt16                                                  # setting the trait recomputes
     assert [c.order for c in ex.cycles.stable] == [16]
-    assert ex.parameters.sliders["A[0,0]"].value == pytest.approx(GT16["A"][0])
+    assert ex.parameters.boxes["A[0,0]"].value == repr(GT16["A"][0])
     ex.training.epoch.value = 0
-    assert ex.model == ckpts[0] and ex.parameters.sliders["A[0,0]"].value == pytest.approx(0.3)
+    assert ex.model == ckpts[0] and ex.parameters.boxes["A[0,0]"].value == "0.3"
     with pytest.raises(TraitError):
         ex.cycles = None
     with pytest.raises(TraitError):
         ex.model = "not a model"
-    ex.parameters.boxes["A[1,1]"].value = float("inf")
-    assert "finite" in ex.children[0].value and ex.model == ckpts[0]
+    ex.parameters.boxes["A[1,1]"].value = "inf"
+    assert "finite" in ex.parameters.rows["A[1,1]"].message.value and ex.model == ckpts[0]
 
 
 def test_panels_leave_pyplots_backend_alone():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,7 @@ from .cycles import CycleSet
 from .models import Model, check_model
 from .projection import Projection
 
-__all__ = ["basins", "grid_axes"]
+__all__ = ["basins", "basins_coarse_to_fine", "grid_axes"]
 
 
 def _limits(name: str, value: Any) -> tuple[float, float]:
@@ -87,6 +89,57 @@ def basins(model: Model, cycles: CycleSet, xlim: Any, ylim: Any, n: Any = 200, *
     >>> lab.shape, set(lab.ravel().tolist())
     ((5, 5), {0})
     """
+    kernel_args, starts, shape = _prepare(model, cycles, xlim, ylim, n, projection, max_steps, tol)
+    if kernel_args is None:
+        return np.full(shape, -1, dtype=np.int64)
+    return _label(kernel_args, starts).reshape(shape)
+
+
+def basins_coarse_to_fine(model: Model, cycles: CycleSet, xlim: Any, ylim: Any,
+                          sizes: Sequence[int] = (25, 50, 100, 200), *, projection: Projection | None = None,
+                          budget: float | None = 2.0, cancelled: Callable[[], bool] | None = None,
+                          max_steps: int = 5000, tol: float | None = None, rows_per_call: int = 10,
+                          ) -> Iterator[np.ndarray]:
+    """:func:`basins` on finer and finer grids: yields the (n, n) labels for each size in ``sizes``.
+
+    Interactive views draw each level as it arrives. A level is computed in
+    bands of ``rows_per_call`` rows, so ``cancelled()`` (checked between bands)
+    stops it quickly. A finer level is not started when its estimated time
+    (4x the last level's) would take the total beyond ``budget`` seconds.
+    Every level equals :func:`basins` on that grid.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> m1 = pe.PLRNN([0.5, 0.5], [[0, 0], [0, 0]], [1.0, -1.0])
+    >>> cyc = pe.find_cycles(m1, 1, seed=0)
+    >>> [lab.shape for lab in pe.attraction.basins_coarse_to_fine(m1, cyc, (-3, 3), (-3, 3), (4, 8))]
+    [(4, 4), (8, 8)]
+    """
+    sizes = [as_int("sizes[i]", k, minimum=2) for k in sizes]
+    rows_per_call = as_int("rows_per_call", rows_per_call, minimum=1)
+    t0 = time.perf_counter()
+    for n in sizes:
+        t_level = time.perf_counter()
+        kernel_args, starts, shape = _prepare(model, cycles, xlim, ylim, n, projection, max_steps, tol)
+        if kernel_args is None:
+            yield np.full(shape, -1, dtype=np.int64)
+            continue
+        out = np.empty(starts.shape[0], np.int64)
+        step = rows_per_call * shape[1]
+        for i in range(0, starts.shape[0], step):
+            if cancelled is not None and cancelled():
+                return
+            out[i:i + step] = _label(kernel_args, starts[i:i + step])
+        yield out.reshape(shape)
+        spent, last = time.perf_counter() - t0, time.perf_counter() - t_level
+        if budget is not None and spent + 4.0 * last > budget:
+            return
+
+
+def _prepare(model: Model, cycles: CycleSet, xlim: Any, ylim: Any, n: Any, projection: Projection | None,
+             max_steps: Any, tol: Any) -> tuple[tuple | None, np.ndarray, tuple[int, int]]:
+    """Validate; return the kernel's other arguments (None: no attractor), the starts (N, M) and the grid shape."""
     check_model(model)
     if not isinstance(cycles, CycleSet):
         raise TypeError(f"cycles must be a CycleSet (from find_cycles), got {type(cycles).__name__}")
@@ -105,12 +158,16 @@ def basins(model: Model, cycles: CycleSet, xlim: Any, ylim: Any, n: Any = 200, *
     X, Y = np.meshgrid(xs, ys)
     plane = np.stack([X.ravel(), Y.ravel()], axis=1)
     starts = projection.lift(plane)
+    shape = (len(ys), len(xs))
     if not stable:
-        return np.full((len(ys), len(xs)), -1, dtype=np.int64)
+        return None, starts, shape
     targets = np.ascontiguousarray(np.concatenate([c.points for c in stable]))
     labels = np.concatenate([np.full(c.order, i, np.int64) for i, c in enumerate(stable)])
     scale = 1.0 + float(np.max(np.abs(targets)))
     tol = 1e-4 * scale if tol is None else as_float("tol", tol, minimum=0.0, strict_minimum=True)
-    out = _basins.basin_labels(*model.canonical.arrays, np.ascontiguousarray(starts), targets, labels,
-                               max_steps, tol, 1e8 * scale)
-    return out.reshape(len(ys), len(xs))
+    return (model.canonical.arrays, targets, labels, max_steps, tol, 1e8 * scale), np.ascontiguousarray(starts), shape
+
+
+def _label(kernel_args: tuple, starts: np.ndarray) -> np.ndarray:
+    arrays, targets, labels, max_steps, tol, escape = kernel_args
+    return _basins.basin_labels(*arrays, np.ascontiguousarray(starts), targets, labels, max_steps, tol, escape)

@@ -313,6 +313,48 @@ def _version() -> str:
         return __version__
 
 
+#: Voila options of the app: idle kernels of closed pages are shut down (culled) after 10 minutes
+APP_VOILA_OPTIONS = ["--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=600",
+                     "--MappingKernelManager.cull_connected=False", "--Voila.ip=127.0.0.1"]
+
+
+@command("app", "open the interactive explorer as a web app (Voila) on a model file or the built-in example")
+def _configure_app(p: argparse.ArgumentParser) -> Runner:
+    p.add_argument("model_file", metavar="MODEL_FILE", nargs="?", default=None,
+                   help="model file (.json/.npz from save_model, .mat in the SCYFI-speedup layout, .pt/.pth)")
+    p.add_argument("--port", type=int, default=None, help="port of the Voila server (default: Voila's)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib.util
+        import os
+        import subprocess
+        import tempfile
+
+        from .widgets.app import MODEL_ENV, load_model_file, write_app_notebook
+
+        env = dict(os.environ)
+        if args.model_file is not None:
+            load_model_file(args.model_file)  # a clear error now, not in the browser
+            env[MODEL_ENV] = os.path.abspath(args.model_file)
+        else:
+            env.pop(MODEL_ENV, None)
+        if importlib.util.find_spec("voila") is None:
+            print("plrnn-explorer app: error: the app needs Voila, which is not installed: "
+                  "pip install 'plrnn-explorer[app]' (or pip install voila)", file=sys.stderr)
+            return 2
+        with tempfile.TemporaryDirectory(prefix="plrnn-explorer-app-") as tmp:
+            notebook = write_app_notebook(tmp)
+            cmd = [sys.executable, "-m", "voila", str(notebook), *APP_VOILA_OPTIONS]
+            if args.port is not None:
+                cmd.append(f"--port={args.port}")
+            if args.no_browser:
+                cmd.append("--no-browser")
+            return subprocess.call(cmd, env=env, cwd=tmp)
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="plrnn-explorer",
                      description="Fixed points, cycles and bifurcations of ReLU-based RNNs (SCYFI).")

@@ -31,7 +31,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 TOKEN = "plrnn-explorer-browser-test"
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "explorer.ipynb"
-ARTIFACTS = REPO / "test-artifacts"
 
 
 def _unavailable(reason: str) -> None:
@@ -91,10 +90,14 @@ def token() -> str:
 
 
 @pytest.fixture(scope="module")
-def artifacts() -> Path:
-    """Folder for screenshots (created on demand)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+def artifacts(tmp_path_factory) -> Path:
+    """Folder for screenshots: ``$PLRNN_TEST_ARTIFACTS`` (e.g. for CI uploads), else a temporary folder."""
+    where = os.environ.get("PLRNN_TEST_ARTIFACTS")
+    if not where:
+        return tmp_path_factory.mktemp("screenshots")
+    path = Path(where)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +111,58 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
+#: the probe notebook: an Explorer, a label showing the kernel's model exactly (repr of every entry) and a
+#: text box whose submitted text the kernel executes (so Lab and Voila tests can set ex.model from code)
+PROBE_CELLS = [
+    """import json
+import ipywidgets as W
+import numpy as np
+import plrnn_explorer as pe
+from plrnn_explorer import widgets
+
+gt16 = pe.PLRNN([0.8377689, 0.96461297], [[0, -0.64375], [0.52505308, 0]], [0.37298253, -0.97931491])
+ckpts = [gt16.set_param("A[0,0]", a) for a in (0.6, 0.7, 0.8377689)]
+run = type("Run", (), {"checkpoints": ckpts, "losses": [3.0, 2.0, 1.0], "epochs": [0, 10, 20]})()
+ex = widgets.Explorer(gt16, max_order=16, params=["A[0,0]", "W[1,0]"], run=run)
+probe = W.HTML().add_class("model-probe")
+runner = W.Text(continuous_update=False, placeholder="code").add_class("code-runner")
+ran = W.HTML().add_class("code-ran")
+
+
+def show(_=None):
+    m = ex.model
+    probe.value = json.dumps({"dim": m.dim, "params": {p: repr(m.get_param(p)) for p in m.param_paths()}})
+
+
+def run_code(change):
+    exec(change["new"], globals())
+    ran.value = change["new"]
+
+
+ex.observe(show, names="model")
+runner.observe(run_code, names="value")
+show()""",
+    "W.VBox([W.HBox([runner, ran]), probe, ex])",
+]
+
+
+def probe_notebook() -> dict:
+    cells = [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [],
+              "source": src} for i, src in enumerate(PROBE_CELLS)]
+    return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                                        "name": "python3"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
-    """A temporary server root holding a copy of the notebook (Lab writes checkpoints there)."""
+    """A temporary server root: the explorer notebook, the probe notebook and the app notebook."""
+    from plrnn_explorer.widgets.app import write_app_notebook
+
     r = tmp_path_factory.mktemp("nbroot")
     shutil.copy(NOTEBOOK, r / NOTEBOOK.name)
+    (r / "probe.ipynb").write_text(json.dumps(probe_notebook()))
+    write_app_notebook(r)
     return r
 
 

@@ -80,6 +80,10 @@ def default_projection(model: Model, cycles: CycleSet | None = None, *, pca: boo
     return Projection.coordinates(M, 0, 1, origin=origin)
 
 
+#: default limits never frame points farther out than this times the scale of a sample orbit's first step
+LIMIT_CAP = 100.0
+
+
 def _sample_orbit(model: Model, n_steps: int = 300) -> np.ndarray:
     traj = model.simulate(np.full(model.dim, 0.1), n_steps)
     traj = traj[np.all(np.isfinite(traj), axis=1)]
@@ -111,12 +115,22 @@ def default_limits(model: Model, cycles: CycleSet | None = None, projection: Pro
     """
     check_model(model)
     proj = _projection(projection, model.dim)
-    pts = np.concatenate([c.points for c in cycles]) if cycles is not None and len(cycles) else _sample_orbit(model)
-    xy = proj.to_plane(pts)
+    from_cycles = cycles is not None and len(cycles) > 0
+    pts = (np.concatenate([c.points for c in cycles]) if from_cycles
+           else model.simulate(np.full(model.dim, 0.1), 300))
+    with np.errstate(all="ignore"):
+        xy = proj.to_plane(pts)
     xy = xy[np.all(np.isfinite(xy), axis=1)]
     if not len(xy):
         return (-1.0, 1.0), (-1.0, 1.0)
-    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    if from_cycles:
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+    else:  # an orbit may diverge: frame its bulk within a cap, never its last (huge) points
+        cap = LIMIT_CAP * (1.0 + float(np.abs(xy[:2]).max()))
+        xy = xy[np.abs(xy).max(axis=1) <= cap]
+        if not len(xy):
+            return (-cap, cap), (-cap, cap)
+        lo, hi = np.percentile(xy, 2, axis=0), np.percentile(xy, 98, axis=0)
     pad = 0.2 * (hi - lo) + 0.5
     return (float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1]))
 
@@ -166,8 +180,16 @@ def plot_cycles(cycles: CycleSet | Iterable[Cycle], ax: Any = None, *, projectio
                               zorder=3, label=label)
         line.set_gid("cycle")
     if legend:
-        ax.legend(loc="best", fontsize="small", framealpha=0.8)
+        outside_legend(ax)
     return ax
+
+
+def outside_legend(ax: Any, **kwargs: Any) -> Any:
+    """A legend to the right of the axes, off the data (leave room with ``subplots_adjust(right=...)``)."""
+    style = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0, "fontsize": "small",
+             "frameon": False}
+    style.update(kwargs)
+    return ax.legend(**style)
 
 
 def plot_trajectory(model: Model, z0: Any, n_steps: int = 300, ax: Any = None, *,
@@ -195,6 +217,9 @@ def plot_trajectory(model: Model, z0: Any, n_steps: int = 300, ax: Any = None, *
     style.update(kwargs)
     (line,) = ax.plot(xy[:, 0], xy[:, 1], **style)
     line.set_gid("trajectory")
+    if len(xy):
+        ax.plot(xy[:1, 0], xy[:1, 1], marker="s", ms=5, color=line.get_color(), mfc="white", ls="none",
+                zorder=style["zorder"] + 0.5, gid="trajectory_start")
     return ax
 
 
@@ -261,11 +286,13 @@ def plot_borders(model: Model, ax: Any = None, *, projection: Projection | None 
 
 
 def plot_basins(model: Model, cycles: CycleSet, ax: Any = None, *, xlim: Any = None, ylim: Any = None,
-                n: Any = 150, projection: Projection | None = None, alpha: float = 0.25) -> Any:
+                n: Any = 150, projection: Projection | None = None, alpha: float = 0.25,
+                labels: np.ndarray | None = None) -> Any:
     """Shade the basins of attraction of the stable cycles (colours as in :func:`plot_cycles`).
 
-    Uses :func:`plrnn_explorer.basins`; starts that diverge or do not converge
-    stay white. Drawn with ``imshow`` (``gid="basins"``).
+    Uses :func:`plrnn_explorer.basins` (or ``labels`` computed by it on the
+    same limits, e.g. by an interactive view); starts that diverge or do not
+    converge stay white. Drawn with ``imshow`` (``gid="basins"``).
 
     Examples
     --------
@@ -283,7 +310,11 @@ def plot_basins(model: Model, cycles: CycleSet, ax: Any = None, *, xlim: Any = N
     ax = _axes(ax)
     xl = ax.get_xlim() if xlim is None else xlim
     yl = ax.get_ylim() if ylim is None else ylim
-    labels = _basins_grid(model, cycles, xl, yl, n, projection=proj)
+    if labels is None:
+        labels = _basins_grid(model, cycles, xl, yl, n, projection=proj)
+    else:
+        labels = np.asarray(labels)
+        n = (labels.shape[1], labels.shape[0])
     colours = np.array([to_rgba(stable_colour(i), alpha) for i in range(max(1, len(cycles.stable)))])
     rgba = np.where(labels[..., None] >= 0, colours[np.maximum(labels, 0) % len(_STABLE_COLOURS)], 0.0)
     xs, ys = grid_axes(xl, yl, n)
@@ -327,7 +358,7 @@ def phase_portrait(model: Model, cycles: CycleSet | None = None, *, max_order: i
     ...              [0.37298253, -0.97931491])
     >>> ax = phase_portrait(m, max_order=16, trajectories=[[0.0, 0.0]])
     >>> sorted({a.get_gid() for a in ax.lines + ax.collections})
-    ['borders', 'cycle', 'trajectory']
+    ['borders', 'cycle', 'trajectory', 'trajectory_start']
     """
     check_model(model)
     if cycles is None:

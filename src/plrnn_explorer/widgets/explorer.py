@@ -6,12 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets as W
+import numpy as np
 from traitlets import Instance, link
 
 from ..cycles import CycleSet
 from ..models import Model
 from ._ui import MessageBar
 from .bifurcation_panel import BifurcationMapPanel
+from .diagram_panel import BifurcationDiagramPanel
 from .parameter_panel import ParameterPanel
 from .phase_portrait import PhasePortrait
 from .state import INTERACTIVE_BUDGET, ExplorerState
@@ -34,12 +36,17 @@ class Explorer(W.VBox):
         :func:`~plrnn_explorer.widgets.parameter_panel.default_params`).
     ranges
         Slider ranges ``{path: (low, high)}``.
+    steps
+        Slider steps ``{path: step}`` (default range / 1000).
     run
         Optional training run (``.checkpoints``, ``.losses``, ``.epochs``,
         e.g. from :func:`plrnn_explorer.train`): adds a :class:`TrainingPanel`.
     map_params
         Two parameter paths for the bifurcation map (default: the first two
         slider parameters).
+    diagram
+        ``(path, values)`` of the one-parameter bifurcation diagram (default:
+        the first slider parameter over its slider range, 101 values).
     budget
         Interactive SCYFI budgets ``(N_out, N_in)``, or None for the paper's.
     debounce
@@ -53,7 +60,7 @@ class Explorer(W.VBox):
         Trait (read-only): the current model's :class:`~plrnn_explorer.CycleSet`.
     state
         The shared :class:`ExplorerState`.
-    parameters, portrait, bifurcation_map, training
+    parameters, portrait, bifurcation_map, diagram, training
         The panels (``training`` is None without ``run``).
 
     Examples
@@ -69,21 +76,33 @@ class Explorer(W.VBox):
     cycles = Instance(CycleSet, allow_none=True, read_only=True)
 
     def __init__(self, model: Model, max_order: int = 10, *, params: Sequence[str] | None = None,
-                 ranges: Mapping[str, tuple[float, float]] | None = None, run: Any = None,
-                 map_params: Sequence[str] | None = None, budget: tuple[int, int] | None = INTERACTIVE_BUDGET,
+                 ranges: Mapping[str, tuple[float, float]] | None = None,
+                 steps: Mapping[str, float] | None = None, run: Any = None,
+                 map_params: Sequence[str] | None = None, diagram: tuple[str, Sequence[float]] | None = None, budget: tuple[int, int] | None = INTERACTIVE_BUDGET,
                  debounce: float = 0.08) -> None:
         self.state = ExplorerState(model, max_order, budget=budget)
-        self.parameters = ParameterPanel(self.state, params, ranges=ranges, debounce=debounce, show_message=False)
+        self.parameters = ParameterPanel(self.state, params, ranges=ranges, steps=steps, debounce=debounce, show_message=False)
         self.portrait = PhasePortrait(self.state, show_message=False)
-        mp = list(map_params) if map_params is not None else self.parameters.params[:2]
+        if map_params is not None:
+            mp = list(map_params)
+        else:  # the first two slider parameters, topped up with the model's other entries
+            sliders = self.parameters.params
+            mp = (sliders + [p for p in model.param_paths() if p not in sliders])[:2]
         self.bifurcation_map = BifurcationMapPanel(self.state, mp, show_message=False) if len(mp) == 2 else None
         self.training = TrainingPanel(run, state=self.state, show_message=False) if run is not None else None
-        tabs = [(p, t) for p, t in ((self.bifurcation_map, "bifurcation map"), (self.training, "training"))
-                if p is not None]
-        top = W.HBox([self.parameters, self.portrait], layout=W.Layout(align_items="flex-start"))
-        children: list[W.Widget] = [MessageBar(self.state), top]
+        if diagram is None and self.parameters.params:
+            row = self.parameters.rows[self.parameters.params[0]]
+            diagram = (row.path, np.linspace(row.lo, row.hi, 101))
+        self.diagram = (BifurcationDiagramPanel(self.state, diagram[0], diagram[1], show_message=False)
+                        if diagram is not None else None)
+        tabs = [(p, t) for p, t in ((self.bifurcation_map, "bifurcation map"), (self.diagram, "bifurcation diagram"),
+                                    (self.training, "training")) if p is not None]
+        views: list[W.Widget] = [self.portrait]
         if tabs:
-            children.append(W.Tab([p for p, _ in tabs], titles=tuple(t for _, t in tabs)))
+            views.append(W.Tab([p for p, _ in tabs], titles=tuple(t for _, t in tabs)))
+        # parameters, portrait and the map side by side; they wrap below each other on a narrow page
+        top = W.HBox([self.parameters, *views], layout=W.Layout(align_items="flex-start", flex_flow="row wrap"))
+        children: list[W.Widget] = [MessageBar(self.state), top]
         super().__init__(children, model=self.state.model)
         self.add_class("plrnn-explorer")
         self.set_trait("cycles", self.state.cycles)

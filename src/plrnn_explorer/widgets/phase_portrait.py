@@ -10,8 +10,10 @@ import numpy as np
 
 from ..cycles import Cycle, CycleSet
 from ..models import Model
-from ..plotting.phase import default_limits, default_projection, phase_portrait
+from ..attraction import basins_coarse_to_fine
+from ..plotting.phase import default_limits, default_projection, phase_portrait, plot_basins
 from ..projection import Projection
+from ._jobs import Job
 from ._ui import MessageBar, canvas_figure, clear_axes
 from .parameter_panel import _state
 from .state import ExplorerState
@@ -20,26 +22,30 @@ __all__ = ["PhasePortrait", "cycle_summary"]
 
 #: a click or hover within this many pixels of a cycle point picks the cycle
 PICK_RADIUS_PX = 8.0
-#: grid points per axis of the basins shown (100 x 100 keeps a redraw near 0.1 s)
-BASIN_GRID = 100
+#: basin grids, coarse to fine: each level is drawn as it arrives, on a worker thread
+BASIN_SIZES = (25, 50, 100, 200)
+#: seconds of basin computation per view before refining stops
+BASIN_BUDGET = 2.0
 #: an orbit ending farther than this times the scale of its start and of the cycles counts as diverging
 DIVERGED = 1e6
 
 
 def cycle_summary(cycles: CycleSet | None) -> str:
-    """One line: how many cycles, how many stable, of which orders.
+    """One line: how many cycles, how many stable, of which orders, and whether the list is complete.
 
     Examples
     --------
     >>> import plrnn_explorer as pe
-    >>> cycle_summary(pe.find_cycles(pe.PLRNN([0.2], [[-1.7]], [1.0]), 2, seed=0))
+    >>> cycle_summary(pe.find_cycles(pe.PLRNN([0.2], [[-1.7]], [1.0]), 2, seed=0)).split(" (")[0]
     '2 cycle(s) up to order 2; stable: order 2'
     """
     if cycles is None:
         return "no cycles computed"
     st = sorted({c.order for c in cycles.stable})
     stable = "stable: order " + ", ".join(map(str, st)) if st else "none stable"
-    return f"{len(cycles)} cycle(s) up to order {max(cycles.orders)}; {stable}"
+    complete = getattr(cycles, "complete", None)  # set by searches that can prove completeness
+    note = {True: " (complete)", False: " (heuristic: may be incomplete)"}.get(complete, "")
+    return f"{len(cycles)} cycle(s) up to order {max(cycles.orders)}; {stable}{note}"
 
 
 def _fmt_lambda(lam: np.ndarray, n: int = 4) -> str:
@@ -97,11 +103,11 @@ class PhasePortrait(W.VBox):
     >>> [line.get_gid() for line in pp.ax.lines]
     ['cycle']
     >>> pp.add_trajectory([0.0, 0.0]); [line.get_gid() for line in pp.ax.lines]
-    ['trajectory', 'cycle']
+    ['trajectory', 'trajectory_start', 'cycle']
     """
 
     def __init__(self, model: Model | ExplorerState, *, max_order: int = 10, basins: bool = False,
-                 borders: bool = True, n_steps: int = 300, figsize: tuple[float, float] = (5.5, 4.5),
+                 borders: bool = True, n_steps: int = 300, figsize: tuple[float, float] = (7.2, 4.5),
                  show_message: bool = True) -> None:
         self.state = _state(model, max_order)
         self.n_steps = int(n_steps)
@@ -110,7 +116,11 @@ class PhasePortrait(W.VBox):
         self._hovered: Cycle | None = None
         self.projection: Projection | None = None
         self.figure = canvas_figure(figsize)
+        self.figure.subplots_adjust(left=0.11, right=0.64, top=0.9)  # the legend sits right of the axes
         self.ax = self.figure.add_subplot()
+        self.basins_job: Job | None = None
+        self.basins_status = W.HTML().add_class("plrnn-basins-status")
+        self.basin_labels: np.ndarray | None = None
         self.canvas = self.figure.canvas
         self.basins_box = W.Checkbox(value=basins, description="basins", indent=False, layout=W.Layout(width="80px"))
         self.borders_box = W.Checkbox(value=borders, description="borders", indent=False,
@@ -137,7 +147,8 @@ class PhasePortrait(W.VBox):
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.state.observe(lambda _: self.redraw(), names="cycles")
         controls = W.HBox([self.borders_box, self.basins_box, self.autoscale_box, self.clear_button])
-        children: list[W.Widget] = [controls, self.view_controls, self.canvas, self.summary, self.info, self.notice]
+        children: list[W.Widget] = [controls, self.view_controls, self.canvas, self.summary, self.info,
+                                    self.basins_status, self.notice]
         if show_message:
             children.append(MessageBar(self.state))
         children.append(W.Accordion([self.table], titles=("cycle table",)))
@@ -170,6 +181,12 @@ class PhasePortrait(W.VBox):
         model, cycles = self.state.model, self.state.cycles
         ax = self.ax
         self._sync_view_controls(model.dim)
+        if any(z.shape != (model.dim,) for z in self.trajectories):  # the model changed dimension
+            self.trajectories = [z for z in self.trajectories if z.shape == (model.dim,)]
+            self.projection = None
+        if self.selected is not None and self.selected.points.shape[1] != model.dim:
+            self.selected = None
+            self.info.value = "click a cycle for details, or empty space for a trajectory"
         if model.dim < 2:
             self.notice.value = "a phase portrait needs a model with at least 2 latent units"
             return
@@ -179,24 +196,103 @@ class PhasePortrait(W.VBox):
         if not keep:
             xlim, ylim = default_limits(model, cycles, self.projection)
         clear_axes(ax)
+        self._stop_basins()
         try:
             phase_portrait(model, cycles if cycles is not None else CycleSet([1], {}), ax=ax,
-                           projection=self.projection, xlim=xlim, ylim=ylim, basins=self.basins_box.value,
-                           borders=self.borders_box.value, trajectories=self.trajectories, n_steps=self.n_steps,
-                           basin_grid=BASIN_GRID)
+                           projection=self.projection, xlim=xlim, ylim=ylim, basins=False,
+                           borders=self.borders_box.value, trajectories=self.trajectories, n_steps=self.n_steps)
         except Exception as exc:  # noqa: BLE001 - never let a drawing failure kill the panel
             self.notice.value = f"could not draw the portrait: {html.escape(str(exc))}"
         else:
             self.notice.value = self._divergence_notice(model)
         if self.selected is not None and cycles is not None:
-            self.selected = cycles.find(self.selected)
+            previous, self.selected = self.selected, cycles.find(self.selected)
             if self.selected is not None:
                 xy = self.projection.to_plane(self.selected.points)
                 (hl,) = ax.plot(xy[:, 0], xy[:, 1], "o", ms=12, mfc="none", mec="k", mew=1.5, zorder=5)
                 hl.set_gid("selected")
+                self.info.value = cycle_info(self.selected)  # the info line describes the current model
+            else:
+                self.info.value = (f"the selected {previous.order}-cycle no longer exists at these parameters")
+        elif self.selected is not None:
+            self.selected = None
+            self.info.value = "no cycles computed"
+        self._hovered = None
+        ax.set_title(self.title(), fontsize="medium")
         self.summary.value = cycle_summary(cycles)
         self.table.value = cycle_table_html(cycles)
         self.canvas.draw_idle()
+        if self.basins_box.value and cycles is not None:
+            self._start_basins(model, cycles, self.projection, (xlim, ylim))
+
+    def title(self) -> str:
+        """Model class and size, training epoch, and the values of the explored parameters."""
+        m, st = self.state.model, self.state
+        parts = [f"{type(m).__name__} (M={m.dim})"]
+        if st.epoch is not None:
+            parts.append(f"epoch {st.epoch}")
+        vals = []
+        for p in st.params[:3]:
+            try:
+                vals.append(f"{p}={m.get_param(p):.6g}")
+            except ValueError:
+                continue
+        text = ", ".join(parts)
+        if vals:
+            text += "\n" + ", ".join(vals) + (", ..." if len(st.params) > 3 else "")
+        return text
+
+    # -- basins (coarse to fine, on a worker thread) --------------------------------
+    def _stop_basins(self) -> None:
+        if self.basins_job is not None:
+            self.basins_job.abandon()  # superseded: a new view or model
+            self.basins_job = None
+        self.basin_labels = None
+        self.basins_status.value = ""
+
+    def _start_basins(self, model: Model, cycles: CycleSet, projection: Projection, limits: Any) -> None:
+        if not cycles.stable:
+            self.basins_status.value = "basins: no stable cycle to attract orbits"
+            return
+        xlim, ylim = limits
+
+        def work(progress: Any, cancelled: Any) -> None:
+            for labels in basins_coarse_to_fine(model, cycles, xlim, ylim, BASIN_SIZES, projection=projection,
+                                                budget=BASIN_BUDGET, cancelled=cancelled):
+                progress(labels.shape[0], BASIN_SIZES[-1])
+                job._in_ui(self._draw_basins, job, labels, model, cycles, projection, limits)
+
+        def finish(result: Any, cancelled: bool, error: Exception | None) -> None:
+            if job is self.basins_job:
+                self.basins_job = None
+                if error is not None:
+                    self.basins_status.value = f"basins failed: {html.escape(str(error))}"
+                elif self.basin_labels is not None:
+                    n = self.basin_labels.shape[0]
+                    note = "" if n == BASIN_SIZES[-1] else f" (time budget {BASIN_BUDGET:g} s reached)"
+                    self.basins_status.value = f"basins on a {n}x{n} grid{note}"
+
+        job = Job(work, on_finish=finish)
+        self.basins_job = job
+        self.basins_status.value = "basins: computing (the first use compiles the kernel)..."
+        job.start()
+
+    def _draw_basins(self, job: Job, labels: np.ndarray, model: Model, cycles: CycleSet, projection: Projection,
+                     limits: Any) -> None:
+        if job is not self.basins_job:
+            return  # superseded by a newer view
+        for im in [a for a in self.ax.images if a.get_gid() == "basins"]:
+            im.remove()
+        plot_basins(model, cycles, self.ax, xlim=limits[0], ylim=limits[1], projection=projection, labels=labels)
+        self.basin_labels = labels
+        n = labels.shape[0]
+        self.basins_status.value = f"basins: {n}x{n} grid drawn, refining..." if n < BASIN_SIZES[-1] else ""
+        self.canvas.draw_idle()
+
+    def wait_for_basins(self, timeout: float | None = None) -> bool:
+        """Block until the basins computation has finished (headless use and tests)."""
+        job = self.basins_job
+        return job is None or job.join(timeout)
 
     def _divergence_notice(self, model: Model) -> str:
         cycles = self.state.cycles

@@ -102,6 +102,8 @@ class ExplorerState(HasTraits):
 
     @observe("model", "max_order")
     def _on_model(self, change: Any) -> None:
+        if change["name"] == "model" and not getattr(self, "_keep_epoch", False):
+            self.epoch = None  # a model not taken from a checkpoint has no epoch
         if self._ready:
             self.recompute()
 
@@ -123,9 +125,10 @@ class ExplorerState(HasTraits):
             self.message = _warnings(cycles, self.max_order)
             self.set_trait("cycles", cycles)
 
-    def apply(self, change: Callable[[Model], Model]) -> bool:
+    def apply(self, change: Callable[[Model], Model], *, epoch: int | None = None) -> bool:
         """Replace the model by ``change(model)``; on any error set :attr:`message` and keep the model.
 
+        ``epoch``: the training epoch of the new model (a checkpoint), else None.
         Returns True if the model was replaced.
         """
         with self._lock:
@@ -136,7 +139,12 @@ class ExplorerState(HasTraits):
             except Exception as exc:  # noqa: BLE001 - invalid user input must never kill the panel
                 self.message = str(exc)
                 return False
-            self.model = new
+            self._keep_epoch = True
+            try:
+                self.epoch = epoch
+                self.model = new
+            finally:
+                self._keep_epoch = False
             return True
 
 

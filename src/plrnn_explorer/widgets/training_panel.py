@@ -9,18 +9,16 @@ import ipywidgets as W
 import numpy as np
 
 from ..models import Model
+from ..plotting.bifurcation import EVENT_STYLE
+from ..plotting.phase import outside_legend
 from ._jobs import JobControls
 from ._ui import MessageBar, canvas_figure
 from .state import ExplorerState
 
 __all__ = ["EVENT_COLOURS", "TrainingPanel"]
 
-#: colour of each bifurcation event kind on the loss curve
-EVENT_COLOURS = {
-    "border_collision": "tab:orange", "degenerate_transcritical": "tab:red", "degenerate_flip": "tab:purple",
-    "flip": "tab:pink", "neimark_sacker": "tab:green", "fold": "tab:brown", "appearance": "tab:blue",
-    "disappearance": "tab:gray",
-}
+#: colour of each bifurcation event kind: the one table of :data:`plrnn_explorer.plotting.bifurcation.EVENT_STYLE`
+EVENT_COLOURS = {kind: colour for kind, (colour, _) in EVENT_STYLE.items()}
 
 
 def _as_run(run: Any, losses: Any, epochs: Any) -> tuple[list[Model], np.ndarray, np.ndarray]:
@@ -60,7 +58,9 @@ class TrainingPanel(W.VBox):
     analysis
         Result of :func:`plrnn_explorer.analyze_training` to show at once; else
         "Analyze" computes it on a worker thread (progress bar; Cancel keeps
-        the events found so far).
+        the events found so far) with the state's interactive SCYFI budgets
+        (seconds; pass ``analysis`` computed with the paper's budgets when
+        completeness matters more than speed).
     max_order
         Highest cycle order of the analysis.
     show_message
@@ -78,7 +78,7 @@ class TrainingPanel(W.VBox):
 
     def __init__(self, run: Any, *, losses: Sequence[float] | None = None, epochs: Sequence[int] | None = None,
                  state: ExplorerState | None = None, analysis: Any = None, max_order: int = 10,
-                 figsize: tuple[float, float] = (5.5, 3.2), show_message: bool = True) -> None:
+                 figsize: tuple[float, float] = (7.2, 3.2), show_message: bool = True) -> None:
         self.checkpoints, self.losses, self.epochs = _as_run(run, losses, epochs)
         if state is not None and not isinstance(state, ExplorerState):
             raise TypeError(f"state must be an ExplorerState or None, got {type(state).__name__}")
@@ -86,7 +86,7 @@ class TrainingPanel(W.VBox):
         self.max_order = max_order
         self.events: list[Any] = list(analysis.events) if analysis is not None else []
         self.figure = canvas_figure(figsize)
-        self.figure.subplots_adjust(bottom=0.2)  # room for the epoch label in a short figure
+        self.figure.subplots_adjust(bottom=0.2, right=0.68)  # room for the epoch label and the legend
         self.ax = self.figure.add_subplot()
         self.canvas = self.figure.canvas
         self.canvas.mpl_connect("button_press_event", self._on_press)
@@ -115,14 +115,14 @@ class TrainingPanel(W.VBox):
         seen: set[str] = set()
         for ev in self.events:
             kind = str(getattr(ev, "kind", "event"))
-            ax.axvline(float(ev.epoch), color=EVENT_COLOURS.get(kind, "tab:olive"), lw=1.2, alpha=0.8, ls="--",
+            ax.axvline(float(ev.epoch), color=EVENT_COLOURS.get(kind, "k"), lw=1.2, alpha=0.8, ls="--",
                        label=None if kind in seen else kind.replace("_", " "), gid="event")
             seen.add(kind)
         self.epoch_line = ax.axvline(float(self.epoch.value) if hasattr(self, "epoch") else self.epochs[-1],
                                      color="tab:blue", lw=2, gid="epoch")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        ax.legend(loc="best", fontsize="small")
+        outside_legend(ax)
         self.canvas.draw_idle()
 
     # -- epoch selection ----------------------------------------------------------
@@ -131,8 +131,7 @@ class TrainingPanel(W.VBox):
         i = int(np.searchsorted(self.epochs, e))
         self.epoch_line.set_xdata([e, e])
         self.canvas.draw_idle()
-        if self.state.apply(lambda _: self.checkpoints[i]):
-            self.state.epoch = e
+        self.state.apply(lambda _: self.checkpoints[i], epoch=e)
 
     def _on_state_epoch(self, change: Any) -> None:
         e = change["new"]
@@ -153,8 +152,10 @@ class TrainingPanel(W.VBox):
     def _work(self, progress: Any, cancelled: Any) -> list[Any]:
         import plrnn_explorer as pe
 
-        ta = pe.analyze_training(self.checkpoints, self.max_order, losses=self.losses, epochs=self.epochs,
-                                 seed=self.state.seed, progress=progress, cancel=cancelled)
+        losses = self.losses if np.isfinite(self.losses).all() else None  # a run without (all) losses
+        ta = pe.analyze_training(self.checkpoints, self.max_order, losses=losses, epochs=self.epochs,
+                                 seed=self.state.seed, budgets=self.state.budget, progress=progress,
+                                 cancel=cancelled)
         return list(ta.events)
 
     def _done(self, events: list[Any], cancelled: bool) -> None:
