@@ -187,8 +187,13 @@ def analyze_training(checkpoints: Sequence[Model], max_order: int, *, losses: Se
         (a diverged epoch) is data and is accepted.
     epochs
         Strictly increasing epoch per checkpoint (default 0, 1, 2, ...).
-    seed, client, budgets, progress, cancel
-        As for :func:`~plrnn_explorer.sweep`.
+    seed, client, budgets, cancel
+        As for :func:`~plrnn_explorer.sweep` (``seed`` may be a
+        ``numpy.random.Generator``; the int used is in ``stats["seed"]``).
+    progress
+        True for a tqdm progress bar, False or None for none, or a callable
+        ``progress(done, total)`` called as work completes (e.g. a widget's
+        progress bar); here after every slice of checkpoints, counting checkpoints.
 
     Returns
     -------

@@ -117,7 +117,8 @@ class TrainingRun:
         of the checkpoints as ``param_k`` over (checkpoint, ``k_dim0``, ...).
         Attributes: the settings of :func:`~plrnn_explorer.train` (as JSON in
         ``settings`` and, where not None, one attribute each), status, message,
-        model type and fixed settings (JSON), package version, creation date.
+        model type and fixed settings (JSON), package version and the date
+        the dataset was made (UTC).
 
         Examples
         --------
