@@ -193,7 +193,8 @@ def test_landscape_matches_direct_evaluation(gt16, gt_data):
             assert ls.grad_x[i, j] == pytest.approx(g["A"][0], rel=1e-9, abs=1e-12)
             assert ls.grad_y[i, j] == pytest.approx(g["W"][0, 1], rel=1e-9, abs=1e-12)
     ds = ls.to_xarray()
-    assert ds["loss"].dims == ("y", "x")
+    assert ds["loss"].dims == ("W_0_1", "A_0_0")
+    assert ds["A_0_0"].attrs["path"] == "A[0,0]" and np.array_equal(ds["loss"].values, ls.loss, equal_nan=True)
 
 
 def test_landscape_absolute_axes_and_shallow_model():

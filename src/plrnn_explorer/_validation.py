@@ -147,10 +147,46 @@ def search_work(dim: int, orders: Any, n_out: int, n_in: int) -> float:
 
 
 def as_seed(value: Any) -> int | None:
-    """Validate a random seed: ``None`` or a non-negative integer."""
+    """Validate a random seed: ``None``, a non-negative integer or a ``numpy.random.Generator``.
+
+    The one validator of every ``seed=`` argument. From a Generator one
+    63-bit integer is drawn (advancing it), so a result depends only on the
+    Generator's state: two Generators in the same state give the same result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_seed(7), as_seed(None)
+    (7, None)
+    >>> as_seed(np.random.default_rng(0)) == as_seed(np.random.default_rng(0))
+    True
+    >>> as_seed(1.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be None, a non-negative integer or a numpy.random.Generator, got float 1.5
+    """
     if value is None:
         return None
+    if isinstance(value, np.random.Generator):
+        return int(value.integers(0, 2**63, dtype=np.int64))
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"seed must be None, a non-negative integer or a numpy.random.Generator, "
+                        f"got {type(value).__name__} {value!r}")
     return as_int("seed", value, minimum=0)
+
+
+def resolve_seed(value: Any) -> int:
+    """:func:`as_seed`, with None replaced by fresh entropy: the int a run records to be reproducible.
+
+    Examples
+    --------
+    >>> resolve_seed(3), 0 <= resolve_seed(None) < 2**63
+    (3, True)
+    """
+    seed = as_seed(value)
+    if seed is None:
+        seed = int(np.random.default_rng().integers(0, 2**63, dtype=np.int64))
+    return seed
 
 
 def as_orders(max_order: Any, orders: Any) -> list[int]:

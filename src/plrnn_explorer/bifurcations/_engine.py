@@ -24,7 +24,6 @@ the points searched so far are kept and marked in ``computed``.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -34,12 +33,12 @@ import numpy as np
 
 from ..exhaustive import n_lyndon_words
 from ..itineraries import SINGULAR_RTOL
+from .._progress import Progress, ProgressArg
 from .._slices import check_cancel, run_in_slices
 from .._validation import as_int, check_limit, search_work
 from ..scyfi import default_budgets
 from . import _batch
 
-ProgressArg = bool | Callable[[int, int], Any] | None
 CancelArg = Callable[[], bool] | None
 
 #: initial number of word slots per point and order (grown on overflow)
@@ -145,28 +144,6 @@ def search_chunk(arrays: tuple[np.ndarray, ...], seed_ids: np.ndarray, orders: S
     return out
 
 
-def _progress_callback(progress: ProgressArg, total: int, desc: str) -> tuple[Callable[[int, int], Any], Callable]:
-    """Turn ``progress`` (True / False / callable) into (update(done, total), close())."""
-    if progress is None or progress is False:
-        return (lambda done, tot: None), (lambda: None)
-    if callable(progress):
-        return progress, (lambda: None)
-    if progress is not True:
-        raise TypeError("progress must be True, False or a callable progress(done, total)")
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is optional
-        def update(done: int, tot: int) -> None:
-            print(f"\r{desc}: {done}/{tot} points", end="", file=sys.stderr)
-        return update, (lambda: print(file=sys.stderr))
-    bar = tqdm(total=total, desc=desc, unit="pt")
-
-    def update(done: int, tot: int) -> None:
-        bar.update(done - bar.n)
-
-    return update, bar.close
-
-
 def _chunks(n: int, chunk_size: int | None) -> list[np.ndarray]:
     """Fixed chunks of the Dask path (the local path adapts its slices to a time target)."""
     if chunk_size is None:
@@ -194,7 +171,7 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
         chunk_size = as_int("chunk_size", chunk_size, minimum=1)
     check_limit(f"estimated work of the search phase over {N} points (flops)",
                 N * sum(search_work(arrays[0].shape[1], [k], *budgets[k]) for k in orders), "max_work")
-    update, close = _progress_callback(progress, N, desc)
+    update = Progress(progress, N, desc, "pt")
     computed = np.zeros(N, bool)
     tables: dict[int, dict[bytes, int]] = {k: {} for k in orders}
     word_lists: dict[int, list[np.ndarray]] = {k: [] for k in orders}
@@ -226,7 +203,7 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        close()
+        update.close()
     t_search = time.perf_counter() - t0
 
     G = arrays[2].shape[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from dataclasses import dataclass
 from os import PathLike
@@ -10,9 +11,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path, check_output_path
+from .._atomic import atomic_path, check_output_path, json_dumps_strict, json_restore
+from .._labelled import (MISSING_COUNT_ENCODING, dim_name, int_with_missing, model_from_attrs, nan_where_missing,
+                         parameter_coord_attrs, provenance_attrs, utc_now)
 from .._slices import check_cancel, run_in_slices
-from .._validation import as_int
+from .._validation import as_int, resolve_seed
 from ..cycles import CycleSet
 from ..models import Model, check_model
 from ._common import base_seed, check_grid_size, cycle_set, map_budgets, orders_upto, shared_pool
@@ -21,6 +24,9 @@ from .events import BifurcationEvent, detect_events
 from .family import Family, check_values, stack_canonical
 
 __all__ = ["BifurcationMap", "BoundarySegment", "bifurcation_map", "load_bifurcation_map"]
+
+#: dimension names a map uses besides its two parameters
+_MAP_DIMS = frozenset({"order", "segment", "xy", "end", "yx"})
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,7 @@ class BifurcationMap:
     def model_at(self, iy: int, ix: int) -> Model:
         """The model of cell ``(iy, ix)`` (row ``iy`` of ``ys``, column ``ix`` of ``xs``)."""
         if self.model is None:
-            raise ValueError("this map was loaded from a file and has no model")
+            raise ValueError("this map has no model (it was loaded from a file written without one)")
         iy, ix = self._cell(iy, ix)
         return self.model.set_param(self.param_x, float(self.xs[ix])).set_param(self.param_y, float(self.ys[iy]))
 
@@ -173,22 +179,91 @@ class BifurcationMap:
                 "boundary_axis": np.array([s.axis for s in b], dtype=str),
                 "boundary_cells": np.array([s.cells for s in b], np.int64).reshape(-1, 2, 2)}
 
+    def _attrs(self) -> dict[str, Any]:
+        """Provenance: model (JSON), seed, budgets, max_order, package version, creation date (UTC)."""
+        budgets = self.stats.get("budgets")
+        return provenance_attrs(
+            "bifurcation_map", self.model, self.stats.get("seed"), self.stats.get("created"),
+            title=f"bifurcation map over {self.param_x} x {self.param_y}",
+            description="plrnn_explorer bifurcation map: cycles per order on a 2-D parameter grid",
+            param_x=self.param_x, param_y=self.param_y, max_order=int(self.counts.shape[2]),
+            budgets=None if budgets is None else {str(k): list(v) for k, v in budgets.items()},
+            complete=self.complete)
+
     def to_xarray(self):
-        """``xarray.Dataset`` with counts/stable_counts over (y, x, order) and boundaries along ``segment``."""
+        """Labelled ``xarray.Dataset`` of the map (needs xarray).
+
+        Dimensions are named after the parameters (``"A[0,0]"`` becomes
+        ``A_0_0``, whose coordinate carries ``path`` and ``long_name``), so
+        ``ds.counts.sel(order=1).plot()`` labels its axes with them. ``counts``
+        and ``stable_counts`` are float with NaN where a cell was not computed
+        (written to netCDF as int32 with ``_FillValue = -1``); boundaries run
+        along ``segment``. The attributes hold the model (JSON), seed, budgets,
+        max_order, package version and creation date; :meth:`to_netcdf` writes
+        it and :func:`load_bifurcation_map` reads it back.
+
+        Examples
+        --------
+        >>> import plrnn_explorer as pe
+        >>> tent = pe.PLRNN([0.2], [[0.0]], [1.0])
+        >>> ds = pe.bifurcation_map(tent, ("A[0,0]", [0.1, 0.3]), ("W[0,0]", [-2.0, -1.0]), 2, seed=0).to_xarray()
+        >>> ds.counts.dims, ds["A_0_0"].attrs["long_name"], ds.counts.attrs["long_name"]
+        (('W_0_0', 'A_0_0', 'order'), 'A[0,0]', 'number of cycles')
+        >>> ds.attrs["seed"], ds.attrs["max_order"], ds.attrs["model_type"]
+        (0, 2, 'PLRNN')
+        """
         import xarray as xr
 
         d = self._arrays()
-        seg = "segment"
-        return xr.Dataset(
-            {"counts": (("y", "x", "order"), d["counts"]), "stable_counts": (("y", "x", "order"), d["stable_counts"]),
-             "computed": (("y", "x"), d["computed"]),
-             "boundary_start": ((seg, "xy"), d["boundary_start"]), "boundary_end": ((seg, "xy"), d["boundary_end"]),
-             "boundary_kind": ((seg,), d["boundary_kind"]), "boundary_order": ((seg,), d["boundary_order"]),
-             "boundary_value": ((seg,), d["boundary_value"]), "boundary_axis": ((seg,), d["boundary_axis"]),
-             "boundary_cells": ((seg, "end", "yx"), d["boundary_cells"])},
-            coords={"x": d["xs"], "y": d["ys"], "order": d["orders"]},
-            attrs={"param_x": self.param_x, "param_y": self.param_y,
-                   "description": "plrnn_explorer bifurcation map: cycles per order on a 2-D parameter grid"})
+        xd = dim_name(self.param_x, _MAP_DIMS)
+        yd = dim_name(self.param_y, _MAP_DIMS | {xd})
+        seg, cell = "segment", (yd, xd)
+        missing = "; NaN where the cell was not computed (cancelled or interrupted run)"
+        ds = xr.Dataset(
+            {"counts": (cell + ("order",), nan_where_missing(d["counts"]), {
+                "long_name": "number of cycles",
+                "description": "number of distinct cycles of each order (period) in the cell" + missing}),
+             "stable_counts": (cell + ("order",), nan_where_missing(d["stable_counts"]), {
+                 "long_name": "number of stable cycles",
+                 "description": "number of cycles of each order whose multipliers all lie inside the unit "
+                                "circle" + missing}),
+             "computed": (cell, d["computed"], {
+                 "long_name": "cell computed", "flag_values": np.array([0, 1], np.int8),
+                 "flag_meanings": "not_computed computed",
+                 "description": "1 where the cycle search of the cell finished, 0 where the run was cancelled "
+                                "or interrupted first"}),
+             "boundary_start": ((seg, "xy"), d["boundary_start"], {
+                 "long_name": "boundary segment start",
+                 "description": f"(x, y) = ({self.param_x}, {self.param_y}) of the segment's start"}),
+             "boundary_end": ((seg, "xy"), d["boundary_end"], {
+                 "long_name": "boundary segment end",
+                 "description": f"(x, y) = ({self.param_x}, {self.param_y}) of the segment's end"}),
+             "boundary_kind": ((seg,), d["boundary_kind"], {
+                 "long_name": "bifurcation kind",
+                 "description": "event kind (see plrnn_explorer.bifurcations.EVENT_KINDS)"}),
+             "boundary_order": ((seg,), d["boundary_order"], {
+                 "long_name": "cycle order", "description": "period of the cycle concerned"}),
+             "boundary_value": ((seg,), d["boundary_value"], {
+                 "long_name": "event parameter value",
+                 "description": "value of the parameter varying along the edge (x or y, see boundary_axis) "
+                                "where the event was located"}),
+             "boundary_axis": ((seg,), d["boundary_axis"], {
+                 "long_name": "edge direction",
+                 "description": "'x' if the segment separates horizontal neighbours, 'y' vertical ones"}),
+             "boundary_cells": ((seg, "end", "yx"), d["boundary_cells"], {
+                 "long_name": "neighbouring cells",
+                 "description": f"(row, column) = ({yd} index, {xd} index) of the two cells the segment "
+                                f"separates"})},
+            coords={xd: (xd, d["xs"], parameter_coord_attrs(self.param_x)),
+                    yd: (yd, d["ys"], parameter_coord_attrs(self.param_y)),
+                    "order": ("order", d["orders"], {"long_name": "cycle order",
+                                                     "description": "period k of the cycles counted"}),
+                    "xy": ("xy", np.array([self.param_x, self.param_y]),
+                           {"long_name": "parameter", "description": "the two map parameters (x, y)"})},
+            attrs={**self._attrs(), "x_dim": xd, "y_dim": yd})
+        for key in ("counts", "stable_counts"):
+            ds[key].encoding.update(MISSING_COUNT_ENCODING)
+        return ds
 
     def to_dataframe(self):
         """One row per cell and order: x, y, order, count, stable_count (needs pandas)."""
@@ -201,15 +276,20 @@ class BifurcationMap:
                              "stable_count": self.stable_counts.ravel()})
 
     def to_netcdf(self, path: str | PathLike) -> None:
-        """Write :meth:`to_xarray` as netCDF (needs xarray and netCDF4)."""
+        """Write :meth:`to_xarray` as netCDF (needs netCDF4); plain ``xarray.open_dataset`` reads it."""
         ds = self.to_xarray()
         with atomic_path(path) as tmp:
             ds.to_netcdf(tmp)
 
     def to_npz(self, path: str | PathLike) -> None:
-        """Write all arrays to an ``.npz`` file (no pickle); read back with :func:`load_bifurcation_map`."""
+        """Write all arrays and the attributes of :meth:`to_xarray` to an ``.npz`` file (no pickle).
+
+        Read back with :func:`load_bifurcation_map`.
+        """
+        attrs = self._attrs()
         with atomic_path(check_output_path("path", path, (".npz",))) as tmp:
-            np.savez(tmp, param_x=np.asarray(self.param_x), param_y=np.asarray(self.param_y), **self._arrays())
+            np.savez(tmp, attrs_json=np.asarray(json_dumps_strict(attrs)), param_x=np.asarray(self.param_x),
+                     param_y=np.asarray(self.param_y), **self._arrays())
 
     def __repr__(self) -> str:
         done = "" if self.complete else f", {int(self.computed.sum())}/{self.computed.size} cells computed"
@@ -220,7 +300,10 @@ class BifurcationMap:
 def load_bifurcation_map(path: str | PathLike) -> BifurcationMap:
     """Read a map written by :meth:`BifurcationMap.to_npz` or :meth:`BifurcationMap.to_netcdf`.
 
-    The loaded map has counts and boundaries but no model or cycles.
+    The loaded map has the counts, boundaries, seed and budgets, and the model
+    (files written by this version), so :meth:`BifurcationMap.model_at` works;
+    its cycles are not saved (:meth:`BifurcationMap.cycles_at` needs a rerun).
+    Files written by earlier versions (no model) are read too.
 
     Examples
     --------
@@ -229,8 +312,9 @@ def load_bifurcation_map(path: str | PathLike) -> BifurcationMap:
     >>> bm = pe.bifurcation_map(m, ("A[0,0]", [0.1, 0.3]), ("W[0,0]", [-1.9, -1.0]), 2, seed=0)
     >>> path = os.path.join(tempfile.mkdtemp(), "map.npz")
     >>> bm.to_npz(path)
-    >>> np.array_equal(load_bifurcation_map(path).counts, bm.counts)
-    True
+    >>> back = load_bifurcation_map(path)
+    >>> np.array_equal(back.counts, bm.counts), back.model_at(1, 0).get_param("W[0,0]")
+    (True, -1.0)
     """
     if not isinstance(path, (str, PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
@@ -251,13 +335,15 @@ def _read_map(p: Path) -> BifurcationMap:
     if p.suffix.lower() == ".npz":
         with np.load(p, allow_pickle=False) as f:
             d = {k: f[k] for k in f.files}
+        attrs = json_restore(json.loads(str(d["attrs_json"]))) if "attrs_json" in d else {}  # absent: format 1
     else:
         import xarray as xr
 
         with xr.open_dataset(p) as ds:
+            attrs = dict(ds.attrs)
             d = {k: ds[k].values for k in ds.data_vars}
-            d.update(xs=ds["x"].values, ys=ds["y"].values, param_x=np.asarray(ds.attrs["param_x"]),
-                     param_y=np.asarray(ds.attrs["param_y"]))
+            d.update(xs=ds[attrs.get("x_dim", "x")].values, ys=ds[attrs.get("y_dim", "y")].values,
+                     param_x=np.asarray(attrs["param_x"]), param_y=np.asarray(attrs["param_y"]))
     ny, nx = np.size(d["ys"]), np.size(d["xs"])
     for key in ("counts", "stable_counts", "computed"):
         if np.shape(d[key])[:2] != (ny, nx):
@@ -267,9 +353,16 @@ def _read_map(p: Path) -> BifurcationMap:
             for s, e, k, o, v, a, c in zip(d["boundary_start"], d["boundary_end"], d["boundary_kind"],
                                            d["boundary_order"], d["boundary_value"], d["boundary_axis"],
                                            d["boundary_cells"])]
+    stats: dict[str, Any] = {key: attrs[key] for key in ("seed", "created") if key in attrs}
+    if "seed" in stats:
+        stats["seed"] = int(stats["seed"])
+    if "budgets" in attrs:
+        stats["budgets"] = {int(k): tuple(v) for k, v in json.loads(str(attrs["budgets"])).items()}
+    if "complete" in attrs:
+        stats["interrupted"] = not bool(int(attrs["complete"]))
     return BifurcationMap(np.asarray(d["xs"], float), np.asarray(d["ys"], float), str(d["param_x"]),
-                          str(d["param_y"]), np.asarray(d["counts"], np.int64),
-                          np.asarray(d["stable_counts"], np.int64), segs, np.asarray(d["computed"]).astype(bool), {})
+                          str(d["param_y"]), int_with_missing(d["counts"]), int_with_missing(d["stable_counts"]),
+                          segs, np.asarray(d["computed"]).astype(bool), stats, model_from_attrs(attrs))
 
 
 def _axis_arg(name: str, arg: Any, model: Model) -> tuple[str, np.ndarray]:
@@ -340,7 +433,8 @@ def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycl
 
 
 def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, Sequence[float]], max_order: int,
-                    *, seed: int | None = None, client: Any = None, budgets: Any = None, refine: bool = True,
+                    *, seed: int | np.random.Generator | None = None, client: Any = None, budgets: Any = None,
+                    refine: bool = True,
                     boundaries: bool = True, progress: ProgressArg = False, cancel: CancelArg = None,
                     chunk_size: int | None = None) -> BifurcationMap:
     """Existence and stability regions of all cycles up to ``max_order`` over a 2-D parameter grid.
@@ -360,7 +454,10 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     max_order
         Orders 1..max_order.
     seed
-        Random seed of the search phase.
+        Random seed of the search phase: a non-negative int, a
+        ``numpy.random.Generator`` (one 63-bit int is drawn from it) or None
+        (fresh entropy). The int used is recorded in ``stats["seed"]`` and in
+        the saved file, so the map can be recomputed.
     client
         A ``dask.distributed.Client``: the search phase is fanned out in chunks.
     budgets
@@ -372,8 +469,9 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     boundaries
         Compute :attr:`BifurcationMap.boundaries` (False: counts only).
     progress
-        True for a progress bar (tqdm), or a callable ``progress(done, total)``
-        called after every chunk of cells (e.g. a widget's progress bar).
+        True for a tqdm progress bar, False or None for none, or a callable
+        ``progress(done, total)`` called as work completes (e.g. a widget's
+        progress bar); here after every slice of cells, counting cells.
     cancel
         Callable returning True to stop after the current slice. A cancelled
         or interrupted (Ctrl-C) run returns what is done, with ``complete``
@@ -404,6 +502,8 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     """
     check_model(model)
     check_cancel(cancel)
+    created = utc_now()
+    seed = resolve_seed(seed)
     _, xs = _axis_arg("x", x, model)
     _, ys = _axis_arg("y", y, model)
     px, py = model.distinct_paths(x=x[0], y=y[0])
@@ -412,7 +512,7 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     ny, nx = len(ys), len(xs)
     models = [model.set_param(px, float(xv)).set_param(py, float(yv)) for yv in ys for xv in xs]
     corners = [models[0], models[nx - 1], models[-nx], models[-1], models[len(models) // 2]]
-    pool = shared_pool(corners, None if seed is None else int(seed))
+    pool = shared_pool(corners, seed)
     grid = search_grid(stack_canonical(models), grid_neighbours((ny, nx)), orders,
                        resolve_budgets(orders, budgets, map_budgets), pool, base_seed(seed), progress=progress,
                        cancel=cancel, client=client, chunk_size=chunk_size, desc="bifurcation map")
@@ -423,6 +523,7 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
         grid.stats["interrupted"] = not done
     elif boundaries:
         grid.stats["boundaries_complete"] = False
+    grid.stats.update(seed=seed, created=created)
     K = len(orders)
     return BifurcationMap(xs, ys, px, py, grid.counts().reshape(ny, nx, K),
                           grid.counts(stable_only=True).reshape(ny, nx, K), segs, grid.computed.reshape(ny, nx),

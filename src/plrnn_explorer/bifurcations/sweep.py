@@ -7,8 +7,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path, check_output_path
+from .._atomic import atomic_path, check_output_path, json_dumps_strict
+from .._labelled import (MISSING_COUNT_ENCODING, dim_name, nan_where_missing, parameter_coord_attrs, provenance_attrs,
+                         utc_now)
 from .._slices import check_cancel, run_in_slices
+from .._validation import resolve_seed
 from ..cycles import CycleSet
 from ..models import Model
 from ._common import base_seed, check_grid_size, cycle_set, orders_upto, shared_pool
@@ -35,7 +38,9 @@ class Sweep:
     computed
         (n,) bool: False where an interrupted run did not get to (empty CycleSet).
     stats
-        Work done (seconds, solves, budgets, ...).
+        Work done (seconds, solves, budgets, the seed used, ...).
+    model
+        The model the sweep started from (None if not known).
 
     Examples
     --------
@@ -57,7 +62,8 @@ class Sweep:
     """
 
     def __init__(self, values: np.ndarray, param: str, orders: list[int], cycles: list[CycleSet],
-                 events: list[BifurcationEvent], computed: np.ndarray, stats: dict[str, Any]) -> None:
+                 events: list[BifurcationEvent], computed: np.ndarray, stats: dict[str, Any],
+                 model: Model | None = None) -> None:
         self.values = values
         self.param = param
         self.orders = orders
@@ -65,6 +71,7 @@ class Sweep:
         self.events = events
         self.computed = computed
         self.stats = stats
+        self.model = model
 
     @property
     def counts(self) -> np.ndarray:
@@ -113,29 +120,82 @@ class Sweep:
                 "stable_counts": self.stable_counts, "computed": self.computed.astype(np.int8),
                 **{f"event_{c}": np.asarray([r[c] for r in ev], dtype=t) for c, t in _EVENT_COLUMNS.items()}}
 
+    def _attrs(self) -> dict[str, Any]:
+        budgets = self.stats.get("budgets")
+        return provenance_attrs(
+            "sweep", self.model, self.stats.get("seed"), self.stats.get("created"),
+            title=f"sweep over {self.param}",
+            description="plrnn_explorer sweep: cycles per order along a parameter",
+            param=self.param, max_order=int(self.orders[-1]),
+            budgets=None if budgets is None else {str(k): list(v) for k, v in budgets.items()},
+            complete=self.complete)
+
     def to_xarray(self):
-        """``xarray.Dataset``: counts and stable_counts over (value, order), events along ``event``. Needs xarray."""
+        """Labelled ``xarray.Dataset``: counts over (parameter, order), events along ``event``. Needs xarray.
+
+        The parameter dimension is named after the parameter (``"W[0,0]"``
+        becomes ``W_0_0``, its coordinate carries ``path`` and ``long_name``);
+        counts are NaN where a value was not computed (int32 with
+        ``_FillValue = -1`` in netCDF). Attributes: the base model (JSON),
+        seed, budgets, max_order, package version, creation date.
+
+        Examples
+        --------
+        >>> import numpy as np, plrnn_explorer as pe
+        >>> tent = pe.PLRNN([0.2], [[0.0]], [1.0])
+        >>> ds = pe.sweep(tent, "W[0,0]", np.linspace(-2.0, 1.0, 7), max_order=2, seed=0).to_xarray()
+        >>> ds.counts.dims, ds["W_0_0"].attrs["path"], ds.event_kind.values.tolist()[:1]
+        (('W_0_0', 'order'), 'W[0,0]', ['degenerate_flip'])
+        >>> ds.attrs["seed"], ds.attrs["max_order"]
+        (0, 2)
+        """
         import xarray as xr
 
         d = self._arrays()
+        vd = dim_name(self.param, {"order", "event"})
+        missing = "; NaN where the value was not computed (cancelled or interrupted run)"
+        event_attrs = {
+            "kind": ("bifurcation kind", "event kind (see plrnn_explorer.bifurcations.EVENT_KINDS)"),
+            "value": (f"event value of {self.param}", "parameter value where the event was located"),
+            "order": ("cycle order", "period of the cycle concerned"),
+            "refined": ("located by root finding", "1 if the value was refined by root finding, 0 if it is the "
+                                                   "midpoint between grid values"),
+            "stable_before": ("stable before", "1/0: the cycle was stable/unstable before the event; -1: absent"),
+            "stable_after": ("stable after", "1/0: the cycle is stable/unstable after the event; -1: absent")}
         ds = xr.Dataset(
-            {"counts": (("value", "order"), d["counts"]), "stable_counts": (("value", "order"), d["stable_counts"]),
-             "computed": (("value",), d["computed"]),
-             **{k: (("event",), d[k]) for k in d if k.startswith("event_")}},
-            coords={"value": d["values"], "order": d["orders"]},
-            attrs={"param": self.param, "description": "plrnn_explorer sweep: cycles per order along a parameter"})
+            {"counts": ((vd, "order"), nan_where_missing(d["counts"]), {
+                "long_name": "number of cycles",
+                "description": "number of distinct cycles of each order (period) at the value" + missing}),
+             "stable_counts": ((vd, "order"), nan_where_missing(d["stable_counts"]), {
+                 "long_name": "number of stable cycles",
+                 "description": "number of cycles of each order whose multipliers all lie inside the unit "
+                                "circle" + missing}),
+             "computed": ((vd,), d["computed"], {
+                 "long_name": "value computed", "flag_values": np.array([0, 1], np.int8),
+                 "flag_meanings": "not_computed computed",
+                 "description": "1 where the cycle search finished, 0 where the run was cancelled or "
+                                "interrupted first"}),
+             **{f"event_{c}": (("event",), d[f"event_{c}"], {"long_name": ln, "description": de})
+                for c, (ln, de) in event_attrs.items()}},
+            coords={vd: (vd, d["values"], parameter_coord_attrs(self.param)),
+                    "order": ("order", d["orders"], {"long_name": "cycle order",
+                                                     "description": "period k of the cycles counted"})},
+            attrs={**self._attrs(), "param_dim": vd})
+        for key in ("counts", "stable_counts"):
+            ds[key].encoding.update(MISSING_COUNT_ENCODING)
         return ds
 
     def to_netcdf(self, path: str | PathLike) -> None:
-        """Write :meth:`to_xarray` as netCDF (needs xarray and netCDF4)."""
+        """Write :meth:`to_xarray` as netCDF (needs netCDF4); plain ``xarray.open_dataset`` reads it."""
         ds = self.to_xarray()
         with atomic_path(path) as tmp:
             ds.to_netcdf(tmp)
 
     def to_npz(self, path: str | PathLike) -> None:
-        """Write the arrays of :meth:`to_xarray` to an ``.npz`` file (no pickle)."""
+        """Write the arrays and attributes of :meth:`to_xarray` to an ``.npz`` file (no pickle)."""
         with atomic_path(check_output_path("path", path, (".npz",))) as tmp:
-            np.savez(tmp, param=np.asarray(self.param), **self._arrays())
+            np.savez(tmp, attrs_json=np.asarray(json_dumps_strict(self._attrs())), param=np.asarray(self.param),
+                     **self._arrays())
 
     @property
     def complete(self) -> bool:
@@ -161,9 +221,14 @@ def _event_rows(events: Sequence[BifurcationEvent]) -> list[dict[str, Any]]:
 def run_path(family: Family, values: np.ndarray, models: list[Model], orders: list[int], *, seed: Any,
              budgets: Any, refine: bool, client: Any, progress: ProgressArg, cancel: CancelArg
              ) -> tuple[list[CycleSet], list[BifurcationEvent], np.ndarray, dict[str, Any]]:
-    """Cycles at every model along a path and the events between consecutive ones."""
+    """Cycles at every model along a path and the events between consecutive ones.
+
+    ``stats`` records the seed used (``seed`` resolved by :func:`resolve_seed`) and the creation date.
+    """
+    created = utc_now()
+    seed = resolve_seed(seed)
     n = len(values)
-    pool = shared_pool([models[0], models[n // 2], models[-1]], None if seed is None else int(seed))
+    pool = shared_pool([models[0], models[n // 2], models[-1]], seed)
     grid = search_grid(stack_canonical(models), grid_neighbours((n,)), orders, resolve_budgets(orders, budgets),
                        pool, base_seed(seed), progress=progress, cancel=cancel, client=client, desc="sweep")
     cycles = [cycle_set(grid, i, models[i]) if grid.computed[i] else CycleSet(list(orders), {}) for i in range(n)]
@@ -181,12 +246,13 @@ def run_path(family: Family, values: np.ndarray, models: list[Model], orders: li
         grid.stats["interrupted"] = not done
     else:
         grid.stats["events_complete"] = False
+    grid.stats.update(seed=seed, created=created)
     return cycles, [e for evs in found for e in evs], grid.computed, grid.stats
 
 
 def sweep(model: Model, param: str | Callable[[Model, float], Model], values: Sequence[float], max_order: int, *,
-          seed: int | None = None, client: Any = None, budgets: Any = None, refine: bool = True,
-          progress: ProgressArg = False, cancel: CancelArg = None) -> Sweep:
+          seed: int | np.random.Generator | None = None, client: Any = None, budgets: Any = None,
+          refine: bool = True, progress: ProgressArg = False, cancel: CancelArg = None) -> Sweep:
     """Cycles up to ``max_order`` at every value of one parameter, and the bifurcations between.
 
     Parameters
@@ -201,7 +267,9 @@ def sweep(model: Model, param: str | Callable[[Model, float], Model], values: Se
     max_order
         Search orders 1..max_order.
     seed
-        Same seed, same result (also with ``client``).
+        A non-negative int, a ``numpy.random.Generator`` (one 63-bit int is
+        drawn from it) or None (fresh entropy); the int used is recorded in
+        ``stats["seed"]``. Same seed, same result (also with ``client``).
     client
         A ``dask.distributed.Client``: the search is fanned out in chunks.
     budgets
@@ -211,7 +279,9 @@ def sweep(model: Model, param: str | Callable[[Model, float], Model], values: Se
         Locate events by root finding (True) or only classify them between
         grid values (False; ``value`` is the midpoint).
     progress
-        True for a progress bar, or a callable ``progress(done, total)``.
+        True for a tqdm progress bar, False or None for none, or a callable
+        ``progress(done, total)`` called as work completes (e.g. a widget's
+        progress bar); here after every slice of values, counting values.
     cancel
         Callable returning True to stop early. A cancelled or interrupted
         (Ctrl-C) sweep returns what is done with ``complete`` False: the values
@@ -240,4 +310,4 @@ def sweep(model: Model, param: str | Callable[[Model, float], Model], values: Se
     models = [family.model(v) for v in vals]
     cycles, events, computed, stats = run_path(family, vals, models, orders, seed=seed, budgets=budgets,
                                                refine=refine, client=client, progress=progress, cancel=cancel)
-    return Sweep(vals, family.label, orders, cycles, events, computed, stats)
+    return Sweep(vals, family.label, orders, cycles, events, computed, stats, model)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._labelled import provenance_attrs
 from .._validation import as_real_array
 from ..cycles import CycleSet
 from ..models import Model, check_model
@@ -14,7 +15,7 @@ from ._common import orders_upto
 from ._engine import CancelArg, ProgressArg
 from .events import BifurcationEvent
 from .family import Family, line_family
-from .sweep import run_path
+from .sweep import _event_rows, run_path
 
 __all__ = ["TrainingAnalysis", "analyze_training"]
 
@@ -74,6 +75,77 @@ class TrainingAnalysis:
                              for e in self.events], columns=["epoch", "kind", "order", "refined", "stable_before",
                                                              "stable_after"])
 
+    def to_xarray(self):
+        """Labelled ``xarray.Dataset``: per checkpoint (dimension ``epoch``) the loss (if given) and the
+        cycle counts per order, and the events as a table along ``event``. Needs xarray.
+
+        Event variables: ``event_epoch`` (fractional epoch), ``event_kind``,
+        ``event_order``, ``event_value`` (the same fractional epoch: the
+        parameter of the path between checkpoints), ``event_refined``,
+        ``event_stable_before`` / ``event_stable_after`` (1/0, -1 for no cycle).
+        Attributes: seed, budgets, max_order, package version, creation date.
+
+        Examples
+        --------
+        >>> import plrnn_explorer as pe
+        >>> ckpts = [pe.PLRNN([0.2], [[w]], [1.0]) for w in (-1.0, -1.1, -1.3)]
+        >>> ta = pe.analyze_training(ckpts, 2, losses=[3.0, 2.0, 1.0], epochs=[0, 10, 20], seed=0)
+        >>> ds = ta.to_xarray()
+        >>> ds.loss.values.tolist(), ds.event_kind.values.tolist(), ds.event_epoch.values.round(6).tolist()
+        ([3.0, 2.0, 1.0], ['degenerate_flip', 'border_collision'], [15.0, 15.0])
+        >>> ds.counts.sel(order=2).values.tolist(), ds.attrs["seed"]
+        ([0.0, 0.0, 1.0], 0)
+        """
+        import xarray as xr
+
+        rows = _event_rows(self.events)
+        orders = list(self.cycles[0].orders) if self.cycles else []
+        counts = np.array([[len(cs[k]) for k in orders] for cs in self.cycles], float).reshape(-1, len(orders))
+        stable = np.array([[sum(c.stable for c in cs[k]) for k in orders] for cs in self.cycles],
+                          float).reshape(-1, len(orders))
+        budgets = self.stats.get("budgets")
+        data = {
+            "counts": (("epoch", "order"), counts, {"long_name": "number of cycles",
+                                                   "description": "number of distinct cycles of each order at "
+                                                                  "the checkpoint"}),
+            "stable_counts": (("epoch", "order"), stable, {"long_name": "number of stable cycles",
+                                                          "description": "number of cycles of each order whose "
+                                                                         "multipliers lie inside the unit circle"}),
+            "event_epoch": (("event",), np.array([e.epoch for e in self.events], float), {
+                "long_name": "epoch of the event", "units": "epochs",
+                "description": "fractional epoch where the event was located on the straight line between the "
+                               "parameters of two consecutive checkpoints"}),
+            "event_kind": (("event",), np.array([r["kind"] for r in rows], dtype=str), {
+                "long_name": "bifurcation kind",
+                "description": "event kind (see plrnn_explorer.bifurcations.EVENT_KINDS)"}),
+            "event_order": (("event",), np.array([r["order"] for r in rows], np.int64), {
+                "long_name": "cycle order", "description": "period of the cycle concerned"}),
+            "event_value": (("event",), np.array([r["value"] for r in rows], float), {
+                "long_name": "event value", "units": "epochs",
+                "description": "value of the path parameter (the fractional epoch) where the event was located"}),
+            "event_refined": (("event",), np.array([r["refined"] for r in rows], np.int8), {
+                "long_name": "located by root finding",
+                "description": "1 if the epoch was refined by root finding, 0 if it is a midpoint"}),
+            "event_stable_before": (("event",), np.array([r["stable_before"] for r in rows], np.int8), {
+                "long_name": "stable before", "description": "1/0: cycle stable/unstable before; -1: absent"}),
+            "event_stable_after": (("event",), np.array([r["stable_after"] for r in rows], np.int8), {
+                "long_name": "stable after", "description": "1/0: cycle stable/unstable after; -1: absent"})}
+        if self.losses is not None:
+            data["loss"] = (("epoch",), self.losses, {"long_name": "loss",
+                                                      "description": "training loss of each checkpoint"})
+        return xr.Dataset(
+            data, coords={"epoch": ("epoch", self.epochs, {"long_name": "epoch", "units": "epochs",
+                                                           "description": "epoch of each checkpoint"}),
+                          "order": ("order", np.asarray(orders, np.int64), {"long_name": "cycle order"})},
+            attrs=provenance_attrs(
+                "training_analysis", None, self.stats.get("seed"), self.stats.get("created"),
+                title="bifurcations along a training run",
+                description="plrnn_explorer training analysis: cycles per checkpoint and the bifurcations "
+                            "between consecutive checkpoints",
+                max_order=int(orders[-1]) if orders else None,
+                budgets=None if budgets is None else {str(k): list(v) for k, v in budgets.items()},
+                complete=not self.stats.get("interrupted", False)))
+
     def __repr__(self) -> str:
         return f"<TrainingAnalysis {len(self.epochs)} checkpoints, {len(self.events)} event(s)>"
 
@@ -93,7 +165,8 @@ class _PiecewiseLine(Family):
 
 
 def analyze_training(checkpoints: Sequence[Model], max_order: int, *, losses: Sequence[float] | None = None,
-                     epochs: Sequence[float] | None = None, seed: int | None = None, client: Any = None,
+                     epochs: Sequence[float] | None = None, seed: int | np.random.Generator | None = None,
+                     client: Any = None,
                      budgets: Any = None, progress: ProgressArg = False,
                      cancel: CancelArg = None) -> TrainingAnalysis:
     """Bifurcations between consecutive checkpoints of a training run.
@@ -114,8 +187,13 @@ def analyze_training(checkpoints: Sequence[Model], max_order: int, *, losses: Se
         (a diverged epoch) is data and is accepted.
     epochs
         Strictly increasing epoch per checkpoint (default 0, 1, 2, ...).
-    seed, client, budgets, progress, cancel
-        As for :func:`~plrnn_explorer.sweep`.
+    seed, client, budgets, cancel
+        As for :func:`~plrnn_explorer.sweep` (``seed`` may be a
+        ``numpy.random.Generator``; the int used is in ``stats["seed"]``).
+    progress
+        True for a tqdm progress bar, False or None for none, or a callable
+        ``progress(done, total)`` called as work completes (e.g. a widget's
+        progress bar); here after every slice of checkpoints, counting checkpoints.
 
     Returns
     -------

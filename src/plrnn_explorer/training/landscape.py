@@ -7,6 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._labelled import dim_name, parameter_coord_attrs, provenance_attrs, utc_now
 from .._slices import check_cancel, run_in_slices
 from .._validation import as_real_array, check_limit
 from ..models import Model
@@ -41,6 +42,8 @@ class LossLandscape:
     computed : ndarray of bool
         (len(ys),) rows finished; an interrupted run leaves NaN in the others
         and ``complete`` False.
+    created : str
+        UTC date and time (ISO 8601) of the computation.
 
     Examples
     --------
@@ -71,6 +74,7 @@ class LossLandscape:
     model: Model
     settings: dict[str, Any] = field(default_factory=dict)
     computed: np.ndarray | None = None
+    created: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -85,16 +89,46 @@ class LossLandscape:
         return plot_landscape(self, ax=ax, quantity=quantity, **kwargs)
 
     def to_xarray(self) -> Any:
-        """An ``xarray.Dataset`` with variables loss, grad_norm, grad_x, grad_y on (y, x)."""
+        """Labelled ``xarray.Dataset``: loss, grad_norm, grad_x, grad_y over the two parameters. Needs xarray.
+
+        Dimensions are named after the parameters (``"A[0,0]"`` becomes
+        ``A_0_0``; the coordinate carries ``path`` and ``long_name``, ``Δ``-prefixed
+        if ``relative``). Rows not computed (cancelled run) are NaN. The
+        attributes hold the model (JSON), the loss settings (JSON), package
+        version and creation date.
+
+        Examples
+        --------
+        >>> import plrnn_explorer as pe
+        >>> gt = pe.systems.gt16()
+        >>> ls = pe.loss_landscape(gt, gt.simulate([0.5, -1.0], 50), ("A[0,0]", [-0.1, 0.1]),
+        ...                        ("A[1,1]", [0.0, 0.05]), relative=True)
+        >>> ds = ls.to_xarray()
+        >>> ds.loss.dims, ds["A_0_0"].attrs["long_name"], ds.loss.attrs["long_name"]
+        (('A_1_1', 'A_0_0'), 'ΔA[0,0]', 'loss')
+        >>> ds.attrs["model_type"], ds.attrs["relative"]
+        ('PLRNN', 1)
+        """
         import xarray as xr
 
-        dims = ("y", "x")
+        xd = dim_name(self.param_x)
+        yd = dim_name(self.param_y, {xd})
+        loss = self.settings.get("loss", "mse")
+        missing = "; NaN where not computed (cancelled run) or where the forward pass diverged"
+        about = {
+            "loss": ("loss", f"full-data {loss} loss of the model with the two parameters set"),
+            "grad_norm": ("gradient norm", "Euclidean norm of the loss gradient w.r.t. all trained parameters"),
+            "grad_x": (f"∂loss/∂{self.param_x}", f"partial derivative of the loss along {self.param_x}"),
+            "grad_y": (f"∂loss/∂{self.param_y}", f"partial derivative of the loss along {self.param_y}")}
         return xr.Dataset(
-            {k: (dims, getattr(self, k)) for k in ("loss", "grad_norm", "grad_x", "grad_y")},
-            coords={"x": self.xs, "y": self.ys},
-            attrs={"param_x": self.param_x, "param_y": self.param_y, "relative": int(self.relative),
-                   **{k: str(v) for k, v in self.settings.items()}},
-        )
+            {k: ((yd, xd), getattr(self, k), {"long_name": ln, "description": de + missing})
+             for k, (ln, de) in about.items()},
+            coords={xd: (xd, self.xs, parameter_coord_attrs(self.param_x, self.relative)),
+                    yd: (yd, self.ys, parameter_coord_attrs(self.param_y, self.relative))},
+            attrs=provenance_attrs("loss_landscape", self.model, None, self.created,
+                                   title=f"loss landscape over {self.param_x} x {self.param_y}",
+                                   param_x=self.param_x, param_y=self.param_y, x_dim=xd, y_dim=yd,
+                                   relative=self.relative, settings=self.settings, complete=self.complete))
 
 
 def _axis(name: str, axis: Any) -> tuple[str, np.ndarray]:
@@ -150,6 +184,7 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
     ((2, 3), 0.0)
     """
     check_cancel(cancel)
+    created = utc_now()
     px, xs = _axis("x_axis", x_axis)
     py, ys = _axis("y_axis", y_axis)
     check_limit("len(xs) * len(ys) (grid points)", xs.size * ys.size, "max_grid_points")
@@ -176,4 +211,5 @@ def loss_landscape(model: Model, data: Any, x_axis: tuple[str, Any], y_axis: tup
     done = run_in_slices(ny, rows, cancel=cancel).done
     settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": obj.seq_len, "loss": loss,
                 "state_clip": state_clip}
-    return LossLandscape(px, xs, py, ys, relative=relative, model=model, settings=settings, computed=done, **out)
+    return LossLandscape(px, xs, py, ys, relative=relative, model=model, settings=settings, computed=done,
+                         created=created, **out)

@@ -108,6 +108,69 @@ class TrainingRun:
 
         return plot_training(self, ax=ax, **kwargs)
 
+    def to_xarray(self) -> Any:
+        """Labelled ``xarray.Dataset`` of the run (needs xarray).
+
+        Dimension ``epoch`` (1..completed epochs): ``epoch_loss``,
+        ``epoch_grad_norm``. Dimension ``checkpoint`` (its coordinate is the
+        checkpoint's epoch): ``loss``, ``grad_norm`` and every parameter ``k``
+        of the checkpoints as ``param_k`` over (checkpoint, ``k_dim0``, ...).
+        Attributes: the settings of :func:`~plrnn_explorer.train` (as JSON in
+        ``settings`` and, where not None, one attribute each), status, message,
+        model type and fixed settings (JSON), package version and the date
+        the dataset was made (UTC).
+
+        Examples
+        --------
+        >>> import plrnn_explorer as pe
+        >>> truth = pe.PLRNN([0.5], [[0.0]], [0.5])
+        >>> run = pe.train(truth.replace(h=[0.0]), truth.simulate([0.0], 20), 4, lr=0.05, seed=0,
+        ...                params=["h"], checkpoint_every=2)
+        >>> ds = run.to_xarray()
+        >>> ds.checkpoint.values.tolist(), ds.epoch.values.tolist(), ds.param_h.dims
+        ([0, 2, 4], [1, 2, 3, 4], ('checkpoint', 'h_dim0'))
+        >>> bool((ds.loss.values == run.losses).all()), ds.attrs["seed"], ds.attrs["method"], ds.attrs["status"]
+        (True, 0, 'bptt', 'completed')
+        """
+        import xarray as xr
+
+        from .._labelled import provenance_attrs
+
+        forcing = self.settings.get("method", "bptt")
+        data: dict[str, Any] = {
+            "epoch_loss": (("epoch",), np.asarray(self.epoch_losses, float), {
+                "long_name": "mean mini-batch loss",
+                "description": "mean loss of the mini-batches of the epoch, each before its update (noisy curve)"}),
+            "epoch_grad_norm": (("epoch",), np.asarray(self.epoch_grad_norms, float), {
+                "long_name": "mean mini-batch gradient norm",
+                "description": "mean gradient norm of the mini-batches of the epoch, each before its update"}),
+            "loss": (("checkpoint",), np.asarray(self.losses, float), {
+                "long_name": "checkpoint loss",
+                "description": f"full-data loss of the checkpoint ({forcing}, consecutive seq_len windows)"}),
+            "grad_norm": (("checkpoint",), np.asarray(self.grad_norms, float), {
+                "long_name": "checkpoint gradient norm",
+                "description": "norm of the full-data loss gradient w.r.t. the trained parameters"})}
+        first = self.checkpoints[0]
+        for k in first.param_names:
+            stack = np.stack([np.asarray(m._params[k], float) for m in self.checkpoints])
+            dims = ("checkpoint",) + tuple(f"{k}_dim{i}" for i in range(stack.ndim - 1))
+            data[f"param_{k}"] = (dims, stack, {"long_name": f"parameter {k}",
+                                                "description": f"parameter {k} of each checkpoint model"})
+        attrs = provenance_attrs(
+            "training_run", None, self.settings.get("seed"), None,
+            title="training run", description="plrnn_explorer training run: loss history and checkpoints",
+            settings=self.settings, status=self.status, message=self.message or None,
+            model_type=type(first).__name__, model_settings=dict(first._settings),
+            **{k: v for k, v in self.settings.items() if k != "seed" and isinstance(v, (str, int, float))})
+        return xr.Dataset(
+            data,
+            coords={"epoch": ("epoch", np.arange(1, len(self.epoch_losses) + 1), {
+                        "long_name": "epoch", "units": "epochs", "description": "completed epoch"}),
+                    "checkpoint": ("checkpoint", np.asarray(self.epochs, np.int64), {
+                        "long_name": "checkpoint epoch", "units": "epochs",
+                        "description": "number of completed epochs when the checkpoint was taken"})},
+            attrs=attrs)
+
     # -- serialization -------------------------------------------------
     def _meta(self) -> dict[str, Any]:
         return {"format": _FORMAT, "version": 1, "settings": self.settings, "status": self.status,

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._progress import Progress, ProgressArg
 from .._validation import as_float, as_int, as_seed, check_limit
 from ..models import Model
 from .objective import Objective
@@ -14,19 +15,6 @@ from .optim import make_optimizer
 from .run import TrainingRun
 
 __all__ = ["train"]
-
-
-def _progress(enabled: bool, total: int) -> Any:
-    """A tqdm bar when asked for and installed, else None."""
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        warnings.warn("progress=True needs the 'tqdm' package; training without a progress bar",
-                      RuntimeWarning, stacklevel=3)
-        return None
-    return tqdm(total=total, desc="training", unit="epoch")
 
 
 def _look_ahead(obj: Objective, layout: Any, p: np.ndarray, p_new: np.ndarray, starts: np.ndarray,
@@ -45,7 +33,8 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
           tau: int | None = None, seq_len: int | None = None, lr: float = 1e-3, batch_size: int = 1,
           steps_per_epoch: int | None = None, optimizer: str = "adam", loss: str = "mse",
           clip_grad_norm: float | None = None, checkpoint_every: int = 1,
-          params: Sequence[str] | None = None, seed: int | None = None, progress: bool = False,
+          params: Sequence[str] | None = None, seed: int | np.random.Generator | None = None,
+          progress: ProgressArg = False,
           lookahead: int | None = None, state_clip: float | None = None) -> TrainingRun:
     """Train a model on observed data with BPTT, sparse or generalized teacher forcing.
 
@@ -88,9 +77,13 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     params
         Names of the parameters to train (default: all); the others stay fixed.
     seed
-        Seed of the window sampling.
+        Seed of the window sampling: None, a non-negative int or a
+        ``numpy.random.Generator`` (one 63-bit int is drawn from it; the int
+        is recorded in ``run.settings["seed"]``).
     progress
-        Show a tqdm progress bar.
+        True for a tqdm progress bar, False or None for none, or a callable
+        ``progress(done, total)`` called as work completes (e.g. a widget's
+        progress bar); here after every epoch with ``(epochs_done, n_epochs)``.
     lookahead
         Look-ahead step control (our definition of the "look-ahead" of the
         paper's Fig. S12, whose mechanism the paper does not document): for
@@ -168,9 +161,9 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
         ck_losses.append(value)
         ck_norms.append(float(np.linalg.norm(g)) if np.isfinite(value) else np.nan)
 
+    bar = Progress(progress, n_epochs, "training", "epoch")
     status, message = "completed", ""
     checkpoint(0)
-    bar = _progress(progress, n_epochs)
     epoch = 0
     try:
         while epoch < n_epochs:
@@ -199,17 +192,14 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
             ep_norms.append(float(np.mean(norms)))
             if epoch % checkpoint_every == 0 or epoch == n_epochs:
                 checkpoint(epoch)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{ep_losses[-1]:.4g}")
+            bar(epoch, n_epochs, loss=f"{ep_losses[-1]:.4g}")
     except KeyboardInterrupt:
         status, message = "interrupted", f"interrupted by the user after {epoch} epochs"
     except FloatingPointError as exc:
         status, message = "diverged", f"training stopped: {exc}"
         warnings.warn(message, RuntimeWarning, stacklevel=2)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     if status != "completed" and ck_epochs[-1] != epoch:
         checkpoint(epoch)  # p holds the last finite parameters
     return TrainingRun(checkpoints=checkpoints, epochs=np.asarray(ck_epochs, dtype=np.int64),
