@@ -138,8 +138,10 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     settings = {"method": method, "alpha": alpha, "tau": tau, "seq_len": L, "lr": lr,
                 "batch_size": batch_size, "steps_per_epoch": steps_per_epoch, "optimizer": optimizer,
                 "loss": loss, "clip_grad_norm": clip_grad_norm, "checkpoint_every": checkpoint_every,
-                "params": list(obj.layout.names), "seed": seed, "n_epochs": n_epochs,
-                "state_clip": state_clip}
+                "params": list(obj.layout.names), "seed": seed, "n_epochs": n_epochs}
+    # options off by default are recorded only when used, so runs saved before they existed compare equal
+    if state_clip is not None:
+        settings["state_clip"] = state_clip
     if lookahead:
         settings["lookahead"] = lookahead
 
