@@ -33,21 +33,19 @@ from __future__ import annotations
 import itertools
 import time
 from math import comb
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from . import _kernels
-from ._validation import as_int, as_orders, as_seed
+from ._validation import as_float, as_int, as_orders, as_seed
+from .certified import PrefixTree, plain_seconds, print_progress, search_costs, solve_candidates
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
-from .exhaustive import n_lyndon_words, search_order_exhaustively
+from .exhaustive import search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
 from .models import CanonicalForm, Model, check_model
 
-__all__ = ["find_cycles", "default_budgets", "adapted_budgets", "region_pool", "AUTO_EXHAUSTIVE_WORDS"]
-
-#: with strategy="auto", orders with at most this many candidate words are enumerated exactly
-AUTO_EXHAUSTIVE_WORDS = 2**14
+__all__ = ["find_cycles", "default_budgets", "adapted_budgets", "region_pool", "AUTO_MIN_SECONDS"]
 
 
 def default_budgets(order: int) -> tuple[int, int]:
@@ -193,8 +191,9 @@ def _search_order(cf: CanonicalForm, k: int, n_out: int, n_in: int, pool: np.nda
 def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[int] | None = None,
                 outer_loop_iterations: int | None = None, inner_loop_iterations: int | None = None,
                 seed: int | None = None, initial_itineraries: Iterable[Any] | None = None,
-                pool: np.ndarray | None = None, strategy: str = "auto") -> CycleSet:
-    """Find fixed points and k-cycles of ``model`` with SCYFI.
+                pool: np.ndarray | None = None, strategy: str = "auto", budget_seconds: float | None = None,
+                max_nodes: int | None = None, progress: bool | Callable[[dict], None] | None = None) -> CycleSet:
+    """Find fixed points and k-cycles of ``model``: exactly when affordable, else with SCYFI.
 
     Parameters
     ----------
@@ -206,36 +205,63 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     orders
         Explicit orders to search instead of 1..max_order.
     outer_loop_iterations, inner_loop_iterations
-        Budgets N_out and N_in for every order; default: the paper's
-        order-dependent budgets (:func:`default_budgets`), with N_out raised
-        for models with many regions (:func:`adapted_budgets`).
+        Budgets N_out and N_in of the heuristic for every order; default: the
+        paper's order-dependent budgets (:func:`default_budgets`), with N_out
+        raised for models with many regions (:func:`adapted_budgets`).
     seed
-        Makes the search reproducible.
+        Makes the heuristic reproducible.
     initial_itineraries
-        (k, G) region words to try first (e.g. itineraries of cycles found at a
-        nearby parameter value); each costs one solve.
+        (k, G) region words the heuristic tries first (e.g. itineraries of
+        cycles found at a nearby parameter value); each costs one solve.
     pool
-        (n, G) 0/1 gate patterns to draw random words from; default
-        :func:`region_pool` (empty = uniform bits when all patterns are realisable).
+        (n, G) 0/1 gate patterns the heuristic draws random words from;
+        default :func:`region_pool` (empty = uniform bits when all patterns
+        are realisable).
     strategy
-        ``"auto"`` (default): for each order, enumerate all region words exactly
-        when there are at most ``max(N_out * N_in, AUTO_EXHAUSTIVE_WORDS)`` of
-        them (Lyndon words over the 2^G patterns; N_out * N_in is the
-        heuristic's minimum work, and 2^14 words take milliseconds), and run
-        SCYFI otherwise. Small search spaces are thus covered exactly (recall
-        100 %) at little cost. ``"scyfi"``: always the randomised heuristic
-        (e.g. to study its scaling, as in the paper's Fig. 2).
+        ``"certified"``: a provably complete search of every order (see
+        :mod:`plrnn_explorer.certified`). Per order it takes the cheaper, by
+        estimated seconds, of plain enumeration of all Lyndon words over the
+        2^G patterns and the LP-pruned tree of realised words (one tree serves
+        all orders). ``budget_seconds`` / ``max_nodes`` bound it: when they run
+        out it stops with what it found and the unfinished orders are flagged
+        incomplete. An interrupt (Ctrl-C) does the same.
+
+        ``"scyfi"``: always the randomised heuristic of the paper (never
+        flagged complete), e.g. to study its scaling as in the paper's Fig. 2.
+
+        ``"auto"`` (default): per order, the cheapest complete method whose
+        estimated cost fits the order's budget, else the heuristic. The cost
+        of a method is its number of solves (words for plain enumeration; LPs
+        and solves for the tree) times the measured seconds of one solve (one
+        LP) at this model's M and G. The order's budget is ``budget_seconds``
+        (what is left of it) when given, otherwise
+        ``max(AUTO_MIN_SECONDS, 2 * N_out * N_in * t_solve(k))``: twice the
+        heuristic's minimum work, so auto never picks a complete method much
+        slower than the heuristic. A tree search that overruns four times its
+        estimate stops and the order falls back to the heuristic (flagged
+        incomplete).
+    budget_seconds
+        Time budget of the complete searches (None: unlimited for
+        ``"certified"``, per-order rule above for ``"auto"``).
+    max_nodes
+        Cap on the prefixes of the certified tree (None: unlimited).
+    progress
+        True prints progress of the certified tree to stderr; a callable
+        receives a dict (depth, prefixes per level, LPs, seconds).
 
     Returns
     -------
     CycleSet
         ``res[k]`` lists the cycles of minimal period k; ``res.degenerate`` the
-        words with singular cycle equations; ``res.stats`` the work done, with
-        ``res.stats["per_order"][k]`` holding, for SCYFI orders,
-        ``candidates_solved``, ``random_restarts``, ``singular_equations``,
-        ``solves_until_last_find`` (all solves, over all restarts, until the
-        last new cycle was found) and ``chain_length_at_last_find`` (solves of
-        the one chain, from its random draw, that found it).
+        words with singular cycle equations whose continuum of solutions meets
+        their own regions; ``res.complete`` says whether every order is proven
+        complete. ``res.stats["per_order"][k]`` holds ``strategy``
+        (``"exhaustive"``, ``"certified"`` or ``"scyfi"``), ``complete``,
+        ``found``, ``candidates_solved`` and, for SCYFI orders,
+        ``random_restarts``, ``singular_equations``, ``solves_until_last_find``
+        (all solves, over all restarts, until the last new cycle was found) and
+        ``chain_length_at_last_find`` (solves of the one chain, from its random
+        draw, that found it); for certified orders ``tree_nodes``, ``lps``.
 
     Examples
     --------
@@ -246,67 +272,240 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     >>> res = pe.find_cycles(m, max_order=16, seed=1)
     >>> [(c.order, c.stable) for c in res.stable]
     [(16, True)]
+    >>> res = pe.find_cycles(m, max_order=16, strategy="certified")
+    >>> res.complete, res.counts()[16]
+    (True, 2)
     """
     check_model(model)
     order_list = as_orders(max_order, orders)
     seed = as_seed(seed)
-    if strategy not in ("auto", "scyfi"):
-        raise ValueError(f"strategy must be 'auto' or 'scyfi', got {strategy!r}")
+    if strategy not in ("auto", "scyfi", "certified"):
+        raise ValueError(f"strategy must be 'auto', 'scyfi' or 'certified', got {strategy!r}")
+    if budget_seconds is not None:
+        budget_seconds = as_float("budget_seconds", budget_seconds, minimum=0.0, strict_minimum=True)
+    if max_nodes is not None:
+        max_nodes = as_int("max_nodes", max_nodes, minimum=1)
+    report = print_progress if progress is True else progress if callable(progress) else None
+    if progress not in (None, True, False) and not callable(progress):
+        raise TypeError("progress must be True, False, None or a callable receiving a dict")
     cf = model.canonical
     G = cf.n_gates
-    if pool is None:
-        pool_arr = region_pool(model, seed=0 if seed is None else seed)
-    else:
-        pool_arr = np.ascontiguousarray(as_itinerary(pool, G), dtype=np.uint8) if len(pool) else \
-            np.zeros((0, G), np.uint8)
-    preload: dict[int, list[np.ndarray]] = {}
-    for it in initial_itineraries or ():
-        w = as_itinerary(it, G).astype(np.uint8)
-        k = w.shape[0]
-        if k in order_list and _kernels._is_primitive(w, k, G):
-            cw = canonical_rotation(w)
-            cyc = build_cycle(cf, cw)
-            if cyc is not None and not cyc.on_border and _consistent(cf, cyc, cw):
-                if not any(np.array_equal(cw, p) for p in preload.get(k, [])):
-                    preload.setdefault(k, []).append(cw)
 
     t0 = time.perf_counter()
-    by_order: dict[int, list[Cycle]] = {}
-    degenerate: list[DegenerateItinerary] = []
-    per_order: dict[int, dict[str, int]] = {}
-    n_regions = len(pool_arr) if len(pool_arr) else 2 ** min(G, 30)
+    search = _Search(model, cf, order_list, seed, pool, initial_itineraries, outer_loop_iterations,
+                     inner_loop_iterations, budget_seconds, max_nodes, report, t0)
+    interrupted = False
+    try:
+        for k in order_list:
+            search.run_order(k, strategy)
+    except KeyboardInterrupt:
+        interrupted = True
+    per_order = search.per_order
     for k in order_list:
-        n_out_d, n_in_d = adapted_budgets(k, n_regions)
-        n_out = _budget("outer_loop_iterations", outer_loop_iterations, n_out_d)
-        n_in = _budget("inner_loop_iterations", inner_loop_iterations, n_in_d)
-        if strategy == "auto" and G * k <= 62 and n_lyndon_words(2 ** G, k) <= max(n_out * n_in, AUTO_EXHAUSTIVE_WORDS):
-            cycles, degen, n_tried = search_order_exhaustively(cf, k)
-            by_order[k] = cycles
-            degenerate += degen
-            per_order[k] = {"strategy": "exhaustive", "found": len(cycles), "candidates_solved": n_tried,
-                            "random_restarts": 0, "singular_equations": len(degen)}
-            continue
-        words, singular, st = _search_order(cf, k, n_out, n_in, pool_arr, seed, preload.get(k, []))
-        cycles = [c for c in (build_cycle(cf, w) for w in words) if c is not None]
-        by_order[k] = sorted(cycles, key=cycle_sort_key)
-        degenerate += [d for d in (build_degenerate(cf, w) for w in singular) if d is not None]
-        per_order[k] = {"strategy": "scyfi", "found": len(cycles), "candidates_solved": int(st[2]),
-                        "random_restarts": int(st[3]), "singular_equations": int(st[4]),
-                        "consistent_candidates": int(st[5]), "solves_until_last_find": int(st[6]),
-                        "chain_length_at_last_find": int(st[8]),
-                        "outer_loop_iterations": n_out, "inner_loop_iterations": n_in,
-                        "preloaded": len(preload.get(k, []))}
+        if k not in per_order:
+            per_order[k] = {"strategy": strategy, "complete": False, "found": 0, "candidates_solved": 0,
+                            "random_restarts": 0, "singular_equations": 0,
+                            "stopped": "interrupted" if interrupted else search.stop_reason or "not searched"}
+        search.by_order.setdefault(k, [])
     seconds = time.perf_counter() - t0
     stats: dict[str, Any] = {
         "candidates_solved": sum(s["candidates_solved"] for s in per_order.values()),
-        "random_restarts": sum(s["random_restarts"] for s in per_order.values()),
-        "singular_equations": sum(s["singular_equations"] for s in per_order.values()),
+        "random_restarts": sum(s.get("random_restarts", 0) for s in per_order.values()),
+        "singular_equations": sum(s.get("singular_equations", 0) for s in per_order.values()),
         "seconds": seconds,
-        "region_pool_size": int(len(pool_arr)) if len(pool_arr) else None,
+        "region_pool_size": search.pool_size,
         "seed": seed,
-        "per_order": per_order,
+        "strategy": strategy,
+        "complete": all(per_order[k]["complete"] for k in order_list),
+        "interrupted": interrupted,
+        "per_order": {k: per_order[k] for k in order_list},
     }
-    return CycleSet(order_list, by_order, stats, degenerate)
+    if search.tree is not None:
+        stats["certified_tree"] = search.tree.status()
+    if search.stop_reason:
+        stats["stopped"] = search.stop_reason
+    return CycleSet(order_list, search.by_order, stats, search.degenerate)
+
+
+#: with strategy="auto" and no budget_seconds, an order may always spend this long on a complete method
+AUTO_MIN_SECONDS = 0.05
+#: with strategy="certified", shallow trees are grown level by level while a level costs at most this
+PROBE_SECONDS = 0.5
+#: a tree search chosen by "auto" stops when it takes this many times its estimate
+AUTO_OVERRUN = 4.0
+
+
+class _Search:
+    """State of one find_cycles call: results so far, the pool, the certified tree and the costs."""
+
+    def __init__(self, model, cf, order_list, seed, pool, initial_itineraries, n_out, n_in, budget_seconds,
+                 max_nodes, report, t0):
+        self.model, self.cf, self.seed = model, cf, seed
+        self.G = cf.n_gates
+        self.n_out_arg, self.n_in_arg = n_out, n_in
+        self.budget_seconds, self.max_nodes, self.report, self.t0 = budget_seconds, max_nodes, report, t0
+        self.by_order: dict[int, list[Cycle]] = {}
+        self.degenerate: list[DegenerateItinerary] = []
+        self.per_order: dict[int, dict[str, Any]] = {}
+        self.tree: PrefixTree | None = None
+        self.tree_failed = False
+        self.stop_reason: str | None = None
+        self._pool_arg = pool
+        self._pool: np.ndarray | None = None
+        self._costs = None
+        self.preload = self._preload(initial_itineraries, order_list)
+
+    # -- lazily computed pieces ------------------------------------------------
+    @property
+    def pool(self) -> np.ndarray:
+        if self._pool is None:
+            G = self.G
+            if self._pool_arg is None:
+                self._pool = region_pool(self.model, seed=0 if self.seed is None else self.seed)
+            elif len(self._pool_arg):
+                self._pool = np.ascontiguousarray(as_itinerary(self._pool_arg, G), dtype=np.uint8)
+            else:
+                self._pool = np.zeros((0, G), np.uint8)
+        return self._pool
+
+    @property
+    def pool_size(self) -> int | None:
+        return int(len(self._pool)) if self._pool is not None and len(self._pool) else None
+
+    @property
+    def costs(self):
+        if self._costs is None:
+            self._costs = search_costs(self.cf)
+        return self._costs
+
+    def n_letters(self) -> float:
+        if self.G <= 20 or self.cf.gates_full_rank():
+            return float(2 ** min(self.G, 60))
+        return float(max(len(self.pool), 1))
+
+    def _preload(self, initial_itineraries, order_list) -> dict[int, list[np.ndarray]]:
+        cf, G = self.cf, self.G
+        preload: dict[int, list[np.ndarray]] = {}
+        for it in initial_itineraries or ():
+            w = as_itinerary(it, G).astype(np.uint8)
+            k = w.shape[0]
+            if k in order_list and _kernels._is_primitive(w, k, G):
+                cw = canonical_rotation(w)
+                cyc = build_cycle(cf, cw)
+                if cyc is not None and not cyc.on_border and _consistent(cf, cyc, cw):
+                    if not any(np.array_equal(cw, p) for p in preload.get(k, [])):
+                        preload.setdefault(k, []).append(cw)
+        return preload
+
+    def remaining(self) -> float | None:
+        if self.budget_seconds is None:
+            return None
+        return self.budget_seconds - (time.perf_counter() - self.t0)
+
+    # -- one order ------------------------------------------------------------
+    def run_order(self, k: int, strategy: str) -> None:
+        if strategy == "scyfi":
+            self._heuristic(k)
+            return
+        if self.stop_reason is not None and strategy == "certified":
+            return  # budget gone: the order stays unsearched and incomplete
+        t_k = time.perf_counter()
+        if strategy == "certified":
+            self._probe(k, PROBE_SECONDS)
+            plain = plain_seconds(self.cf, k, self.costs)
+            pruned = self._tree_estimate(k)
+            if plain <= pruned:
+                self._exhaustive(k, t_k, plain)
+            elif not self._tree_order(k, self.remaining(), t_k, pruned):
+                self.stop_reason = self.tree.stop_reason if self.tree is not None else "budget exhausted"
+            return
+        # auto
+        heur = 2.0 * self._budgets(k)[0] * self._budgets(k)[1] * self.costs.solve(k)
+        allowance = max(AUTO_MIN_SECONDS, heur) if self.budget_seconds is None else max(self.remaining(), 0.0)
+        plain = plain_seconds(self.cf, k, self.costs)
+        if not self.tree_failed:
+            self._probe(k, min(PROBE_SECONDS, allowance / 4))
+        pruned = float("inf") if self.tree_failed else self._tree_estimate(k)
+        if min(plain, pruned) <= allowance:
+            if plain <= pruned:
+                self._exhaustive(k, t_k, plain)
+                return
+            limit = max(AUTO_OVERRUN * pruned, AUTO_MIN_SECONDS)
+            if self.budget_seconds is not None:
+                limit = min(limit, max(self.remaining(), 0.0))
+            if self._tree_order(k, limit, t_k, pruned):
+                return
+            self.tree_failed = True
+        self._heuristic(k)
+
+    def _budgets(self, k: int) -> tuple[int, int]:
+        n_regions = len(self.pool) if len(self.pool) else 2 ** min(self.G, 30)
+        n_out_d, n_in_d = adapted_budgets(k, n_regions)
+        return (_budget("outer_loop_iterations", self.n_out_arg, n_out_d),
+                _budget("inner_loop_iterations", self.n_in_arg, n_in_d))
+
+    def _ensure_tree(self) -> PrefixTree:
+        if self.tree is None:
+            self.tree = PrefixTree(self.cf, max_nodes=self.max_nodes, progress=self.report)
+        return self.tree
+
+    def _tree_estimate(self, k: int) -> float:
+        return self._ensure_tree().estimated_seconds(k, self.costs, self.n_letters())
+
+    def _probe(self, k: int, seconds: float) -> None:
+        """Grow a shallow tree while its next level is cheap, so that its growth rate is known."""
+        tree = self._ensure_tree()
+        while tree.depth < min(k, 3) and tree.estimated_seconds(tree.depth + 1, self.costs,
+                                                                 self.n_letters()) <= seconds:
+            tree.deadline = time.perf_counter() + 4 * seconds
+            if not tree.grow_to(tree.depth + 1):
+                tree.stop_reason = None
+                tree.deadline = None
+                return
+        tree.deadline = None
+
+    def _exhaustive(self, k: int, t_k: float, estimate: float) -> None:
+        cycles, degen, n_tried = search_order_exhaustively(self.cf, k)
+        self.by_order[k] = cycles
+        self.degenerate += degen
+        self.per_order[k] = {"strategy": "exhaustive", "complete": True, "found": len(cycles),
+                             "candidates_solved": n_tried, "random_restarts": 0, "singular_equations": len(degen),
+                             "estimated_seconds": estimate, "seconds": time.perf_counter() - t_k}
+
+    def _tree_order(self, k: int, limit: float | None, t_k: float, estimate: float) -> bool:
+        tree = self._ensure_tree()
+        tree.deadline = None if limit is None else time.perf_counter() + limit
+        lps0, nodes0 = tree.n_lps, tree.n_nodes
+        ok = tree.grow_to(k)
+        tree.deadline = None
+        if not ok:
+            return False
+        lyndon, powers = tree.candidates(k)
+        cycles, degen, n_solved, n_singular = solve_candidates(self.cf, lyndon, powers)
+        self.by_order[k] = cycles
+        self.degenerate += degen
+        self.per_order[k] = {"strategy": "certified", "complete": True, "found": len(cycles),
+                             "candidates_solved": n_solved, "random_restarts": 0, "singular_equations": n_singular,
+                             "tree_nodes": tree.n_nodes - nodes0, "lps": tree.n_lps - lps0,
+                             "estimated_seconds": estimate, "seconds": time.perf_counter() - t_k}
+        return True
+
+    def _heuristic(self, k: int) -> None:
+        cf = self.cf
+        t_k = time.perf_counter()
+        n_out, n_in = self._budgets(k)
+        preloaded = self.preload.get(k, [])
+        words, singular, st = _search_order(cf, k, n_out, n_in, self.pool, self.seed, preloaded)
+        cycles = [c for c in (build_cycle(cf, w) for w in words) if c is not None]
+        self.by_order[k] = sorted(cycles, key=cycle_sort_key)
+        self.degenerate += [d for d in (build_degenerate(cf, w) for w in singular) if d is not None]
+        self.per_order[k] = {"strategy": "scyfi", "complete": False, "found": len(cycles),
+                             "candidates_solved": int(st[2]),
+                             "random_restarts": int(st[3]), "singular_equations": int(st[4]),
+                             "consistent_candidates": int(st[5]), "solves_until_last_find": int(st[6]),
+                             "chain_length_at_last_find": int(st[8]),
+                             "outer_loop_iterations": n_out, "inner_loop_iterations": n_in,
+                             "preloaded": len(preloaded), "seconds": time.perf_counter() - t_k}
 
 
 def _consistent(cf: CanonicalForm, cyc: Cycle, word: np.ndarray) -> bool:
