@@ -192,16 +192,17 @@ class DegenerateItinerary:
 
     A multiplier equals 1, so the word has either no cycle or a continuum of
     them (a line attractor, or the continuum of 2-cycles at a degenerate flip).
-    Only words whose equation has solutions are reported.
+    Only words whose continuum of solutions meets the word's own regions are
+    reported, each with a verified point inside.
 
     Attributes
     ----------
     order, itinerary, eigenvalues
         As for :class:`Cycle`.
     example_point
-        A solution of the equation (minimum norm) whose orbit visits exactly
-        this itinerary, or None if the minimum-norm solution leaves it (the
-        continuum may still intersect the region elsewhere).
+        A solution of the equation whose orbit visits exactly this itinerary
+        (strictly inside its regions), or None for records made by older
+        versions.
 
     Examples
     --------
@@ -214,10 +215,10 @@ class DegenerateItinerary:
     >>> d = res.degenerate[0]
     >>> d.order, d.itinerary.tolist(), d.eigenvalues.real.tolist()
     (1, [[False]], [1.0])
-    >>> d.verified, d.example_point.tolist()
-    (True, [0.0])
-    >>> res.degenerate[1].verified      # minimum-norm solution z = 0 is not in the region z > 0
-    False
+    >>> d.verified, bool(d.example_point[0] <= 0)
+    (True, True)
+    >>> res.degenerate[1].verified, bool(res.degenerate[1].example_point[0] > 0)
+    (True, True)
     """
 
     order: int
