@@ -94,6 +94,10 @@ def _seed_state(seed: int | None, order: int) -> np.ndarray:
     return ss.generate_state(1, dtype=np.uint64)
 
 
+#: at most this many probe points (vertices x 2^M corners) when probing the cells around vertices
+MAX_VERTEX_PROBES = 2**16
+
+
 def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n_box: int = 20000,
                 max_vertices: int = 4096, seed: int | None = 0) -> np.ndarray:
     """Realisable gate patterns to draw SCYFI's random words from.
@@ -105,10 +109,16 @@ def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n
 
     - every cell around each vertex of the arrangement (each intersection of M
       hyperplanes, probed at its 2^M neighbouring corners; at most
-      ``max_vertices`` vertices, chosen at random beyond that), which covers
-      every cell that has a vertex, however small or far out;
+      ``max_vertices`` vertices, chosen at random beyond that, and at most
+      ``MAX_VERTEX_PROBES`` probe points, so memory does not grow like 2^M),
+      which covers every cell that has a vertex, however small or far out;
     - random points in a box containing all those vertices;
     - trajectories from random initial states (the regions the dynamics visit).
+
+    The pool is a sample, not a proof: it may miss cells (the certified search
+    does not rely on it). It is computed once per model and argument set and
+    cached on the model's (immutable) canonical form; patterns are
+    de-duplicated as packed integers.
 
     Examples
     --------
@@ -122,6 +132,19 @@ def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n
     """
     check_model(model)
     cf = model.canonical
+    key = (as_int("n_trajectories", n_trajectories, minimum=0), as_int("n_steps", n_steps, minimum=0),
+           as_int("n_box", n_box, minimum=0), as_int("max_vertices", max_vertices, minimum=0), as_seed(seed))
+    cache = cf.__dict__.get("_region_pools")
+    if cache is None:
+        cache = {}
+        object.__setattr__(cf, "_region_pools", cache)   # the canonical form is immutable: cache lives with it
+    if key not in cache:
+        cache[key] = _compute_pool(cf, *key)
+    return cache[key].copy()
+
+
+def _compute_pool(cf: CanonicalForm, n_trajectories: int, n_steps: int, n_box: int, max_vertices: int,
+                  seed: int | None) -> np.ndarray:
     G = cf.n_gates
     if cf.gates_full_rank():
         return np.zeros((0, G), dtype=np.uint8)
@@ -133,13 +156,32 @@ def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n
     seed_state = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
     pats = _kernels.sample_regions(*cf.arrays, n_trajectories, n_steps, n_box, 2.0 * far, seed_state)
     allp = np.vstack([pats, vertex_patterns]) if len(vertex_patterns) else pats
-    return np.ascontiguousarray(np.unique(allp, axis=0), dtype=np.uint8)
+    return unique_patterns(allp)
+
+
+def unique_patterns(patterns: np.ndarray) -> np.ndarray:
+    """Distinct rows of a (n, G) 0/1 array, sorted, de-duplicated as packed integers (bytes).
+
+    Examples
+    --------
+    >>> unique_patterns(np.array([[1, 0], [0, 1], [1, 0]], np.uint8)).tolist()
+    [[0, 1], [1, 0]]
+    """
+    patterns = np.ascontiguousarray(patterns, dtype=np.uint8)
+    n, G = patterns.shape
+    if n == 0 or G == 0:
+        return patterns[: min(n, 1)].copy()
+    packed = np.ascontiguousarray(np.packbits(patterns, axis=1))       # gate 0 = most significant bit
+    view = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first = np.unique(view, return_index=True)                      # sorted like the integer codes
+    return np.ascontiguousarray(patterns[first])
 
 
 def _vertex_cells(cf: CanonicalForm, max_vertices: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Gate patterns of the cells around vertices of the hyperplane arrangement."""
     M, G = cf.dim, cf.n_gates
-    if G < M:
+    max_vertices = min(max_vertices, MAX_VERTEX_PROBES >> min(M, 62))
+    if G < M or max_vertices < 1:
         return np.zeros((0, G), np.uint8), np.zeros((0, M))
     n_combos = comb(G, M)
     if n_combos <= max_vertices:
