@@ -456,9 +456,10 @@ class _Search:
             self._probe(k, PROBE_SECONDS)
             plain = plain_seconds(self.cf, k, self.costs)
             pruned = self._tree_estimate(k)
-            if plain <= pruned:
+            left = self.remaining()
+            if plain <= pruned and (left is None or plain <= left):
                 self._exhaustive(k, t_k, plain)
-            elif not self._tree_order(k, self.remaining(), t_k, pruned):
+            elif not self._tree_order(k, None if left is None else max(left, 0.0), t_k, pruned):
                 self.stop_reason = self.tree.stop_reason if self.tree is not None else "budget exhausted"
             return
         # auto
