@@ -60,13 +60,31 @@ def test_certified_strategy_equals_exhaustive_and_is_complete(model, seed):
 def test_chaotic_six_dimensional_plrnn_order_three():
     """Full A, strongly expanding pieces: the case where the heuristic misses most 3-cycles."""
     rng = np.random.default_rng(11)
-    M = 6
-    m = pe.PLRNN(rng.normal(size=(M, M)) * 0.9, rng.normal(size=(M, M)) * 1.5, rng.normal(size=M))
-    exact = pe.exhaustive_cycles(m, orders=[3])
-    tree = pruned_cycles(m, 3, budget_seconds=120)
-    assert tree.complete and tree.keys() == exact.keys()
-    res = pe.find_cycles(m, orders=[3], strategy="certified")
-    assert res.complete and res.keys() == exact.keys()
+    for M in (6, 4):
+        m = pe.PLRNN(rng.normal(size=(M, M)) * 0.9, rng.normal(size=(M, M)) * 1.5, rng.normal(size=M))
+        exact = pe.exhaustive_cycles(m, orders=[1, 2, 3])
+        res = pe.find_cycles(m, 3, strategy="certified")
+        assert res.complete and res.keys() == exact.keys()
+    tree = pruned_cycles(m, 3, budget_seconds=120)          # the LP-pruned tree alone, 4-D
+    assert tree.complete and tree.keys() == exact.keys() and len(exact) > 0
+
+
+def test_direct_highs_call_agrees_with_linprog():
+    from scipy.optimize import linprog
+
+    from plrnn_explorer.certified import ROW_SLACK, lp_point
+
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        M, m = int(rng.integers(1, 7)), int(rng.integers(1, 30))
+        A = rng.normal(size=(m, M))
+        A /= np.linalg.norm(A, axis=1, keepdims=True)
+        b = rng.normal(size=m)
+        ok, x = lp_point(A, b)
+        ref = linprog(np.zeros(M), A_ub=A, b_ub=b + ROW_SLACK * (1 + abs(b)), bounds=(None, None), method="highs")
+        assert ok == (ref.status != 2)
+        if ok and x is not None:
+            assert np.max(A @ x - b) < 1e-6
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
