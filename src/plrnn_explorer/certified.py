@@ -197,10 +197,11 @@ def search_costs(cf) -> SearchCosts:
         rows = rng.normal(size=(4 * M + 4, M))
         rows /= np.linalg.norm(rows, axis=1, keepdims=True)
         rhs = rng.uniform(0.0, 1.0, len(rows))
+        lp_point(rows, rhs)                                     # set-up of the solver outside the timing
         t0 = time.perf_counter()
-        for _ in range(3):
+        for _ in range(10):
             lp_point(rows, rhs)
-        _LP_COST[M] = (time.perf_counter() - t0) / 3
+        _LP_COST[M] = (time.perf_counter() - t0) / 10
     base, step = _SOLVE_COST[(M, G)]
     return SearchCosts(base, step, _LP_COST[M])
 
@@ -263,6 +264,7 @@ class PrefixTree:
     progress: Callable[[dict], None] | None = None
     levels: list[list[_Prefix]] = field(default_factory=list)
     n_lps: int = 0
+    lp_seconds: float = 0.0
     n_nodes: int = 0
     seconds: float = 0.0
     stop_reason: str | None = None
@@ -379,8 +381,10 @@ class PrefixTree:
                 if not m.any() and not pts:
                     self._check_budget()
                     self.n_lps += 1
+                    t_lp = time.perf_counter()
                     ok, x = lp_point(np.vstack([node.rows, *extra_rows, row[None]]),
                                      np.concatenate([node.rhs, extra_rhs, [rhs]]))
+                    self.lp_seconds += time.perf_counter() - t_lp
                     if not ok:
                         continue
                     pts = [x] if x is not None else []
@@ -413,6 +417,8 @@ class PrefixTree:
         sizes = [len(lv) for lv in self.levels]
         if len(sizes) >= 3 and sizes[-2] > 0:
             return max(1.0, sizes[-1] / sizes[-2])
+        if len(sizes) == 2:
+            return max(1.0, float(sizes[1]))      # the realised letters bound the branching
         return max(1.0, float(n_letters))
 
     def estimated_seconds(self, k: int, costs: SearchCosts, n_letters: float) -> float:
@@ -420,6 +426,7 @@ class PrefixTree:
         d = self.depth
         n_d = len(self.levels[-1])
         lp_per_node = self.n_lps / self.n_nodes if self.n_nodes >= 8 else max(1.0, float(self.cf.n_gates))
+        lp = self.lp_seconds / self.n_lps if self.n_lps >= 50 else costs.lp   # this tree's own LP rate
         rho = self.growth(n_letters)
         # exponential extrapolation n_l = n_d rho^(l-d); once three levels are known, the geometric mean of
         # it and the polynomial one n_l = n_d (l/d)^a (low-entropy maps grow polynomially)
@@ -429,7 +436,7 @@ class PrefixTree:
             n_exp = n_d * rho ** (l - d)
             leaves = n_exp if a is None else float(np.sqrt(n_exp * n_d * (l / d) ** a))
             nodes += leaves
-        return nodes * lp_per_node * costs.lp + leaves * costs.solve(k)
+        return nodes * lp_per_node * lp + leaves * costs.solve(k)
 
     # -- candidate words --------------------------------------------------------
     def candidates(self, k: int) -> tuple[np.ndarray, np.ndarray]:

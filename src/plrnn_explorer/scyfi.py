@@ -453,8 +453,9 @@ class _Search:
             return  # budget gone: the order stays unsearched and incomplete
         t_k = time.perf_counter()
         if strategy == "certified":
-            self._probe(k, PROBE_SECONDS)
             plain = plain_seconds(self.cf, k, self.costs)
+            # learning the tree's growth is worth a quarter of what plain enumeration would cost
+            self._probe(k, max(PROBE_SECONDS, 0.25 * min(plain, 1e9)))
             pruned = self._tree_estimate(k)
             left = self.remaining()
             if plain <= pruned and (left is None or plain <= left):
@@ -498,8 +499,8 @@ class _Search:
     def _probe(self, k: int, seconds: float) -> None:
         """Grow a shallow tree while its next level is cheap, so that its growth rate is known."""
         tree = self._ensure_tree()
-        while tree.depth < min(k, 3) and tree.estimated_seconds(tree.depth + 1, self.costs,
-                                                                 self.n_letters()) <= seconds:
+        while tree.depth < min(k - 1, 3) and tree.estimated_seconds(tree.depth + 1, self.costs,
+                                                                     self.n_letters()) <= seconds:
             tree.deadline = time.perf_counter() + 4 * seconds
             if not tree.grow_to(tree.depth + 1):
                 tree.stop_reason = None
