@@ -57,16 +57,22 @@ def test_certified_strategy_equals_exhaustive_and_is_complete(model, seed):
         assert s["strategy"] in ("exhaustive", "certified")
 
 
-def test_chaotic_six_dimensional_plrnn_order_three():
-    """Full A, strongly expanding pieces: the case where the heuristic misses most 3-cycles."""
-    rng = np.random.default_rng(11)
-    for M in (6, 4):
-        m = pe.PLRNN(rng.normal(size=(M, M)) * 0.9, rng.normal(size=(M, M)) * 1.5, rng.normal(size=M))
-        exact = pe.exhaustive_cycles(m, orders=[1, 2, 3])
-        res = pe.find_cycles(m, 3, strategy="certified")
-        assert res.complete and res.keys() == exact.keys()
-    tree = pruned_cycles(m, 3, budget_seconds=120)          # the LP-pruned tree alone, 4-D
-    assert tree.complete and tree.keys() == exact.keys() and len(exact) > 0
+def coupled_skew_tents(M: int, seed: int) -> pe.PLRNN:
+    """M chaotic skew-tent units (slopes ~0.9 and ~-2.6) with weak full coupling: many unstable cycles."""
+    rng = np.random.default_rng(seed)
+    a_l, a_r = rng.uniform(0.85, 0.95, M), rng.uniform(-3.0, -2.3, M)
+    A = np.diag(a_l) + 0.05 * rng.normal(size=(M, M)) * (1 - np.eye(M))
+    return pe.PLRNN(A, np.diag(a_r - a_l), np.ones(M))
+
+
+def test_chaotic_coupled_tents_order_three():
+    """Full A, strongly expanding pieces, thousands of unstable 3-cycles: certified = exhaustive."""
+    m = coupled_skew_tents(4, 0)
+    exact = pe.exhaustive_cycles(m, 3)
+    res = pe.find_cycles(m, 3, strategy="certified")
+    assert res.complete and res.keys() == exact.keys() and len(exact[3]) > 100
+    tree = pruned_cycles(coupled_skew_tents(3, 1), 3, budget_seconds=120)    # the LP-pruned tree alone
+    assert tree.complete and tree.keys() == pe.exhaustive_cycles(coupled_skew_tents(3, 1), 3).keys()
 
 
 def test_direct_highs_call_agrees_with_linprog():

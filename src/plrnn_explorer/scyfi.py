@@ -1,6 +1,13 @@
-"""SCYFI: find all fixed points and k-cycles of a piecewise-linear RNN.
+"""find_cycles: all fixed points and k-cycles of a piecewise-linear RNN.
 
-The algorithm of Eisenmann et al. (NeurIPS 2023), run per order k = 1..K:
+Three strategies (see :func:`find_cycles`): ``"certified"`` is provably
+complete (plain enumeration or the LP-pruned tree of
+:mod:`plrnn_explorer.certified`, whichever is cheaper per order);
+``"scyfi"`` is the paper's randomised heuristic below; ``"auto"`` takes the
+cheapest complete method that fits a budget and otherwise the heuristic.
+Every result says per order whether it is complete.
+
+SCYFI, the algorithm of Eisenmann et al. (NeurIPS 2023), run per order k = 1..K:
 
 1. **Outer loop**: draw a random region word ``r_1..r_k``.
 2. **Inner loop**: solve the k-cycle equation ``(I - P) z_1 = v`` for the word.
