@@ -75,3 +75,10 @@ def test_singular_word_without_continuum_in_its_region_is_not_reported():
     m = pe.PLRNN([1.0], [[0.0]], [1.0])
     for search in SEARCHES.values():
         assert search(m, 2).degenerate == []
+
+
+def test_continuum_on_an_off_border_is_reported():
+    # z1' = z1, z2' = 0.5 z2: the line of fixed points z2 = 0 lies on gate 2's border, which counts as off
+    res = pe.exhaustive_cycles(pe.PLRNN([1.0, 0.5], [[0, 0], [0, 0]], [0.0, 0.0]), 2)
+    assert sorted(d.itinerary.tolist() for d in res.degenerate) == [[[False, False]], [[True, False]]]
+    assert all(d.verified and abs(d.example_point[1]) < 1e-12 for d in res.degenerate)

@@ -137,8 +137,11 @@ def _point_inside(cf: CanonicalForm, word: np.ndarray, z0: np.ndarray, null: np.
         for g in range(cf.n_gates):
             sign = 1.0 if r[g] else -1.0   # want sign * (a y + c) > 0
             if norms[g] <= 1e-12 * (1.0 + np.linalg.norm(cf.W_in[g]) * np.linalg.norm(Pn)):
-                if sign * gate_c[g] <= 0.0:
-                    return None            # the gate is constant on the continuum, with the wrong sign
+                # the gate is constant on the continuum: on needs it > 0; off holds for <= 0, and a
+                # continuum lying on an off-border (gate 0 up to rounding) is in the off region
+                tol = BORDER_RTOL * (np.abs(cf.W_in[g]) @ np.abs(Pz) + abs(cf.b_in[g]))
+                if (r[g] and gate_c[g] <= tol) or (not r[g] and gate_c[g] > tol):
+                    return None
                 continue
             # -sign (a y + c) / |a| + t <= 0
             rows.append(np.append(-sign * gate_a[g] / norms[g], 1.0))
@@ -162,9 +165,12 @@ def _point_inside(cf: CanonicalForm, word: np.ndarray, z0: np.ndarray, null: np.
         if again.status == 0 and again.x is not None:
             y = again.x[:d]
     z = z0 + null @ y
-    if _itinerary_from(cf, z, word.shape[0]).tolist() != word.tolist():
-        return None
-    return z
+    pts = _kernels.simulate(*cf.arrays, np.asarray(z, dtype=float), word.shape[0])
+    gates = _gate_values(cf, pts)
+    scale = np.abs(pts) @ np.abs(cf.W_in).T + np.abs(cf.b_in)
+    # the orbit must follow the word; a gate within rounding of 0 may only stand for "off"
+    ok = ((gates > 0) == word) | (~word & (np.abs(gates) <= BORDER_RTOL * np.maximum(scale, 1e-300)))
+    return z if bool(np.all(ok)) else None
 
 
 def _itinerary_from(cf: CanonicalForm, z1: np.ndarray, k: int) -> np.ndarray:
