@@ -92,6 +92,11 @@ def _configure_cycles(p: argparse.ArgumentParser) -> Runner:
     p.add_argument("--outer", type=int, default=None, help="outer loop budget N_out (default: the paper's)")
     p.add_argument("--inner", type=int, default=None, help="inner loop budget N_in (default: the paper's)")
     p.add_argument("--exhaustive", action="store_true", help="exact exhaustive search instead of SCYFI")
+    p.add_argument("--strategy", default="auto", choices=["auto", "scyfi", "certified"],
+                   help="search method of find_cycles (default: auto, the cheapest complete method that fits "
+                        "the budget, else the heuristic)")
+    p.add_argument("--budget-seconds", type=float, default=None,
+                   help="time budget of a certified search; when it runs out the result says it is incomplete")
     p.add_argument("--json", action="store_true",
                    help="print CycleSet.to_dict() as standard JSON (Inf/NaN as the strings "
                         "\"Infinity\", \"-Infinity\", \"NaN\")")
@@ -107,7 +112,8 @@ def _configure_cycles(p: argparse.ArgumentParser) -> Runner:
             res = exhaustive_cycles(model, args.max_order, orders=args.orders)
         else:
             res = find_cycles(model, args.max_order, orders=args.orders, seed=args.seed,
-                              outer_loop_iterations=args.outer, inner_loop_iterations=args.inner)
+                              outer_loop_iterations=args.outer, inner_loop_iterations=args.inner,
+                              strategy=args.strategy, budget_seconds=args.budget_seconds)
         if args.json:  # standard JSON: non-finite numbers as the strings "Infinity", "-Infinity", "NaN"
             sys.stdout.write(json_dumps_strict(res.to_dict()) + "\n")
         else:
@@ -391,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ----------------------------------------------------------------------------------------------------
         1    0  unstable node    False         1.5  [0.4]                                    -1.5
         2    0  stable node      True          0.3  [-0.3846]; [0.9231]                      -0.3
+    search: complete
     0
     >>> main(["cycles", path + ".missing", "--max-order", "2"])    # error message goes to stderr
     2

@@ -117,13 +117,17 @@ class Cycle:
 
     @property
     def stable(self) -> bool:
-        """True iff every multiplier has modulus < 1."""
-        return bool(np.all(np.abs(self.eigenvalues) < 1.0))
+        """True iff every multiplier has modulus < 1 - UNIT_CIRCLE_TOL.
+
+        A multiplier on the unit circle (within the tolerance) is neutral, not
+        contracting: such a cycle (e.g. the end of a continuum) is not stable.
+        """
+        return bool(np.all(np.abs(self.eigenvalues) < 1.0 - UNIT_CIRCLE_TOL))
 
     @property
     def n_stable_directions(self) -> int:
-        """Number of multipliers inside the unit circle."""
-        return int(np.sum(np.abs(self.eigenvalues) < 1.0))
+        """Number of multipliers inside the unit circle (modulus < 1 - UNIT_CIRCLE_TOL)."""
+        return int(np.sum(np.abs(self.eigenvalues) < 1.0 - UNIT_CIRCLE_TOL))
 
     @property
     def kind(self) -> str:
@@ -188,16 +192,17 @@ class DegenerateItinerary:
 
     A multiplier equals 1, so the word has either no cycle or a continuum of
     them (a line attractor, or the continuum of 2-cycles at a degenerate flip).
-    Only words whose equation has solutions are reported.
+    Only words whose continuum of solutions meets the word's own regions are
+    reported, each with a verified point inside.
 
     Attributes
     ----------
     order, itinerary, eigenvalues
         As for :class:`Cycle`.
     example_point
-        A solution of the equation (minimum norm) whose orbit visits exactly
-        this itinerary, or None if the minimum-norm solution leaves it (the
-        continuum may still intersect the region elsewhere).
+        A solution of the equation whose orbit visits exactly this itinerary
+        (strictly inside its regions), or None for records made by older
+        versions.
 
     Examples
     --------
@@ -210,10 +215,10 @@ class DegenerateItinerary:
     >>> d = res.degenerate[0]
     >>> d.order, d.itinerary.tolist(), d.eigenvalues.real.tolist()
     (1, [[False]], [1.0])
-    >>> d.verified, d.example_point.tolist()
-    (True, [0.0])
-    >>> res.degenerate[1].verified      # minimum-norm solution z = 0 is not in the region z > 0
-    False
+    >>> d.verified, bool(d.example_point[0] <= 0)
+    (True, True)
+    >>> res.degenerate[1].verified, bool(res.degenerate[1].example_point[0] > 0)
+    (True, True)
     """
 
     order: int
@@ -276,6 +281,33 @@ class CycleSet:
         return isinstance(cycle, Cycle) and any(cycle.same_as(c) for c in self.by_order.get(cycle.order, []))
 
     @property
+    def complete(self) -> bool:
+        """True when every searched order is proven complete.
+
+        An order is complete when ``stats["per_order"][k]["complete"]`` is True:
+        it was enumerated exactly (exhaustive or certified search, within its
+        budget). Results of the randomised heuristic, of an interrupted or
+        over-budget search, and results without per-order statistics are not
+        complete: cycles may be missing.
+        """
+        return bool(self.orders) and all(self.order_complete(k) for k in self.orders)
+
+    def order_complete(self, order: int) -> bool:
+        """True when order ``order`` was searched and proven complete (see :attr:`complete`)."""
+        per_order = self.stats.get("per_order") if isinstance(self.stats, dict) else None
+        if not isinstance(per_order, dict):
+            return False
+        entry = per_order.get(int(order), per_order.get(str(int(order))))
+        return isinstance(entry, dict) and entry.get("complete") is True
+
+    def completeness(self) -> str:
+        """``"complete"``, or ``"heuristic: may be incomplete"`` naming the orders not proven complete."""
+        if self.complete:
+            return "complete"
+        missing = [k for k in self.orders if not self.order_complete(k)]
+        return f"heuristic: may be incomplete (orders {_orders_str(missing)} not proven complete)"
+
+    @property
     def stable(self) -> list[Cycle]:
         """The stable cycles (attractors), lowest order first."""
         return [c for c in self if c.stable]
@@ -301,9 +333,10 @@ class CycleSet:
 
     # -- serialization ----------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict with keys ``orders``, ``cycles`` (list), ``degenerate`` and ``stats``."""
+        """JSON-ready dict with keys ``orders``, ``complete``, ``cycles`` (list), ``degenerate`` and ``stats``."""
         return {
             "orders": list(self.orders),
+            "complete": self.complete,
             "cycles": [c.to_dict() for c in self],
             "degenerate": [d.to_dict() for d in self.degenerate],
             "stats": _jsonable(self.stats),
@@ -319,7 +352,10 @@ class CycleSet:
         for cd in d["cycles"]:
             c = Cycle.from_dict(cd)
             by_order.setdefault(c.order, []).append(c)
-        return cls(orders, by_order, dict(d.get("stats", {})),
+        stats = dict(d.get("stats", {}))
+        if isinstance(stats.get("per_order"), dict):  # JSON turned the order keys into strings
+            stats["per_order"] = {int(k) if str(k).isdigit() else k: v for k, v in stats["per_order"].items()}
+        return cls(orders, by_order, stats,
                    [DegenerateItinerary.from_dict(x) for x in d.get("degenerate", [])])
 
     def save(self, path: str | PathLike) -> None:
@@ -391,6 +427,7 @@ class CycleSet:
         if self.degenerate:
             lines.append(f"{len(self.degenerate)} degenerate itinerary(ies) with a singular cycle equation "
                          "(multiplier 1: continuum of cycles or none); see .degenerate")
+        lines.append(f"search: {self.completeness()}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -398,7 +435,8 @@ class CycleSet:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}: {n}" for k, n in self.counts().items() if n)
-        return f"<CycleSet {len(self)} cycles ({counts or 'none'}) over orders {_orders_str(self.orders)}>"
+        done = "complete" if self.complete else "may be incomplete"
+        return f"<CycleSet {len(self)} cycles ({counts or 'none'}) over orders {_orders_str(self.orders)}, {done}>"
 
     def _repr_html_(self) -> str:
         rows = []
@@ -407,7 +445,8 @@ class CycleSet:
                 lam = ", ".join(_fmt_complex(v) for v in c.eigenvalues[:4])
                 rows.append(f"<tr><td>{k}</td><td>{c.kind}</td><td>{c.stable}</td><td>{c.spectral_radius:.4g}</td>"
                             f"<td>{np.array2string(c.points[0], precision=4)}</td><td>{lam}</td></tr>")
-        return (f"<p>CycleSet: {len(self)} cycle(s), orders {_orders_str(self.orders)}</p>"
+        return (f"<p>CycleSet: {len(self)} cycle(s), orders {_orders_str(self.orders)}; "
+                f"search <b>{self.completeness()}</b></p>"
                 "<table><tr><th>order</th><th>kind</th><th>stable</th><th>max|λ|</th>"
                 "<th>first point</th><th>multipliers</th></tr>" + "".join(rows) + "</table>")
 

@@ -54,8 +54,8 @@ def exhaustive_cycles(model: Model, max_order: int | None = None, *, orders: Seq
     >>> import plrnn_explorer as pe
     >>> m = pe.PLRNN([0.2], [[-1.7]], [1.0])       # skew tent map, a_l = 0.2, a_r = -1.5
     >>> res = pe.exhaustive_cycles(m, max_order=4)
-    >>> res.counts()
-    {1: 1, 2: 1, 3: 0, 4: 0}
+    >>> res.counts(), res.complete
+    ({1: 1, 2: 1, 3: 0, 4: 0}, True)
     """
     check_model(model)
     order_list = as_orders(max_order, orders)
@@ -72,11 +72,16 @@ def exhaustive_cycles(model: Model, max_order: int | None = None, *, orders: Seq
     by_order: dict[int, list[Cycle]] = {}
     degenerate: list[DegenerateItinerary] = []
     words_tried = 0
+    per_order: dict[int, dict] = {}
     for k in order_list:
+        t_k = time.perf_counter()
         by_order[k], degen, n_tried = search_order_exhaustively(cf, k)
         degenerate += degen
         words_tried += n_tried
-    stats = {"words_tried": words_tried, "seconds": time.perf_counter() - t0}
+        per_order[k] = {"strategy": "exhaustive", "complete": True, "found": len(by_order[k]),
+                        "candidates_solved": n_tried, "singular_equations": len(degen),
+                        "seconds": time.perf_counter() - t_k}
+    stats = {"words_tried": words_tried, "seconds": time.perf_counter() - t0, "per_order": per_order}
     return CycleSet(order_list, by_order, stats, degenerate)
 
 

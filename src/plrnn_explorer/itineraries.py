@@ -18,7 +18,7 @@ from . import _kernels
 from .cycles import Cycle, DegenerateItinerary
 from .models import CanonicalForm, Model, check_model
 
-__all__ = ["cycle_from_itinerary", "SINGULAR_RTOL", "BORDER_RTOL"]
+__all__ = ["cycle_from_itinerary", "SINGULAR_RTOL", "BORDER_RTOL", "DEGENERATE_RTOL"]
 
 #: pivot threshold (relative to the largest entry of I - P) below which the cycle equation is singular
 SINGULAR_RTOL = 1e-12
@@ -64,20 +64,113 @@ def _monodromy_and_offset(cf: CanonicalForm, word: np.ndarray) -> tuple[np.ndarr
 
 
 def build_degenerate(cf: CanonicalForm, word: np.ndarray) -> DegenerateItinerary | None:
-    """Describe a word with a singular cycle equation; None if the equation has no solution."""
+    """Describe a word with a singular cycle equation, or None when it has no continuum in its own regions.
+
+    The solutions of ``(I - P) z = v`` form an affine subspace ``z0 + N y``
+    (N spans the null space: singular values of ``I - P`` below
+    ``DEGENERATE_RTOL * max(1, |P|)``, so ``P ~ I`` is detected too). The word
+    is reported only when this subspace meets the word's own regions: a
+    point strictly inside them is found by an LP (largest margin to every
+    gate border along the word) and verified by iterating the true map. A
+    power ``u^m`` of a shorter word is reported only when its continuum is
+    larger than that of ``u`` (e.g. a flip: multiplier -1 of ``u``).
+    """
     word = np.asarray(word, dtype=bool)
+    k = word.shape[0]
+    M = cf.dim
     P, v = _monodromy_and_offset(cf, word)
-    lhs = np.eye(cf.dim) - P
-    z, *_ = np.linalg.lstsq(lhs, v, rcond=None)
-    scale = max(1.0, float(np.linalg.norm(v)), float(np.linalg.norm(lhs)) * float(np.linalg.norm(z)))
-    if np.linalg.norm(lhs @ z - v) > 1e-8 * scale:
-        return None  # inconsistent: no point satisfies the cycle equation
+    null, z0 = _solution_space(P, v)
+    if null is None or null.shape[1] == 0:
+        return None
+    p = _period(word)
+    if p < k:
+        P_u, v_u = _monodromy_and_offset(cf, word[:p])
+        null_u, _ = _solution_space(P_u, v_u)
+        if null_u is not None and null_u.shape[1] >= null.shape[1]:
+            return None  # the same continuum as the shorter word's
+    point = _point_inside(cf, word, z0, null)
+    if point is None:
+        return None
     lam = np.linalg.eigvals(P).astype(complex)
     lam = lam[np.argsort(-np.abs(lam), kind="stable")]
-    example = None
-    if _itinerary_from(cf, z, word.shape[0]).tolist() == word.tolist():
-        example = z
-    return DegenerateItinerary(order=word.shape[0], itinerary=word, eigenvalues=lam, example_point=example)
+    return DegenerateItinerary(order=k, itinerary=word, eigenvalues=lam, example_point=point.reshape(M))
+
+
+#: singular values of I - P below DEGENERATE_RTOL * max(1, |P|_2) span the continuum of a degenerate word
+DEGENERATE_RTOL = 1e-9
+
+
+def _solution_space(P: np.ndarray, v: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Null-space basis N and a particular solution z0 of (I - P) z = v; N is None if inconsistent."""
+    M = P.shape[0]
+    lhs = np.eye(M) - P
+    U, sv, Vt = np.linalg.svd(lhs)
+    tol = DEGENERATE_RTOL * max(1.0, float(np.linalg.norm(P, 2)))
+    small = sv <= tol
+    inv = np.where(small, 0.0, 1.0 / np.where(small, 1.0, sv))
+    z0 = Vt.T @ (inv * (U.T @ v))
+    scale = max(1.0, float(np.linalg.norm(v)), float(np.linalg.norm(lhs)) * float(np.linalg.norm(z0)))
+    if np.linalg.norm(lhs @ z0 - v) > 1e-8 * scale:
+        return None, z0
+    return Vt[small].T, z0
+
+
+def _period(word: np.ndarray) -> int:
+    k = word.shape[0]
+    for d in range(1, k):
+        if k % d == 0 and np.array_equal(word, np.roll(word, d, axis=0)):
+            return d
+    return k
+
+
+def _point_inside(cf: CanonicalForm, word: np.ndarray, z0: np.ndarray, null: np.ndarray) -> np.ndarray | None:
+    """A point z0 + N y whose orbit follows ``word`` strictly inside its regions (LP, largest margin), or None."""
+    from scipy.optimize import linprog
+
+    d = null.shape[1]
+    rows, rhs = [], []
+    Pz, Pn = z0.copy(), null.copy()        # z_s = Pz + Pn y along the word
+    for r in word:
+        gate_c = cf.W_in @ Pz + cf.b_in
+        gate_a = cf.W_in @ Pn
+        norms = np.linalg.norm(gate_a, axis=1)
+        for g in range(cf.n_gates):
+            sign = 1.0 if r[g] else -1.0   # want sign * (a y + c) > 0
+            if norms[g] <= 1e-12 * (1.0 + np.linalg.norm(cf.W_in[g]) * np.linalg.norm(Pn)):
+                # the gate is constant on the continuum: on needs it > 0; off holds for <= 0, and a
+                # continuum lying on an off-border (gate 0 up to rounding) is in the off region
+                tol = BORDER_RTOL * (np.abs(cf.W_in[g]) @ np.abs(Pz) + abs(cf.b_in[g]))
+                if (r[g] and gate_c[g] <= tol) or (not r[g] and gate_c[g] > tol):
+                    return None
+                continue
+            # -sign (a y + c) / |a| + t <= 0
+            rows.append(np.append(-sign * gate_a[g] / norms[g], 1.0))
+            rhs.append(sign * gate_c[g] / norms[g])
+        J, c = cf.piece(r)
+        Pz, Pn = J @ Pz + c, J @ Pn
+    y = np.zeros(d)
+    if rows:
+        cost = np.zeros(d + 1)
+        cost[-1] = -1.0
+        A_ub, b_ub = np.array(rows), np.array(rhs)
+        res = linprog(cost, A_ub=A_ub, b_ub=b_ub, bounds=[(None, None)] * d + [(None, 1.0)], method="highs")
+        if res.status != 0 or res.x is None or res.x[-1] <= 0.0:
+            return None
+        y = res.x[:d]
+        # the largest-margin point can be special (e.g. the fixed point inside a continuum of 2-cycles):
+        # move to a vertex of the half-margin region in a fixed generic direction, when that is bounded
+        direction = np.cos(np.arange(1, d + 1) * 1.234567)
+        again = linprog(np.append(-direction, 0.0), A_ub=A_ub, b_ub=b_ub,
+                        bounds=[(None, None)] * d + [(0.5 * res.x[-1], 1.0)], method="highs")
+        if again.status == 0 and again.x is not None:
+            y = again.x[:d]
+    z = z0 + null @ y
+    pts = _kernels.simulate(*cf.arrays, np.asarray(z, dtype=float), word.shape[0])
+    gates = _gate_values(cf, pts)
+    scale = np.abs(pts) @ np.abs(cf.W_in).T + np.abs(cf.b_in)
+    # the orbit must follow the word; a gate within rounding of 0 may only stand for "off"
+    ok = ((gates > 0) == word) | (~word & (np.abs(gates) <= BORDER_RTOL * np.maximum(scale, 1e-300)))
+    return z if bool(np.all(ok)) else None
 
 
 def _itinerary_from(cf: CanonicalForm, z1: np.ndarray, k: int) -> np.ndarray:

@@ -1,6 +1,13 @@
-"""SCYFI: find all fixed points and k-cycles of a piecewise-linear RNN.
+"""find_cycles: all fixed points and k-cycles of a piecewise-linear RNN.
 
-The algorithm of Eisenmann et al. (NeurIPS 2023), run per order k = 1..K:
+Three strategies (see :func:`find_cycles`): ``"certified"`` is provably
+complete (plain enumeration or the LP-pruned tree of
+:mod:`plrnn_explorer.certified`, whichever is cheaper per order);
+``"scyfi"`` is the paper's randomised heuristic below; ``"auto"`` takes the
+cheapest complete method that fits a budget and otherwise the heuristic.
+Every result says per order whether it is complete.
+
+SCYFI, the algorithm of Eisenmann et al. (NeurIPS 2023), run per order k = 1..K:
 
 1. **Outer loop**: draw a random region word ``r_1..r_k``.
 2. **Inner loop**: solve the k-cycle equation ``(I - P) z_1 = v`` for the word.
@@ -38,17 +45,16 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import _kernels
-from ._validation import (as_gate_patterns, as_int, as_itinerary_list, as_orders, as_region_pool_args, as_seed,
-                          check_limit, search_work)
+from ._progress import Progress, ProgressArg
+from ._validation import (as_float, as_gate_patterns, as_int, as_itinerary_list, as_orders, as_region_pool_args,
+                          as_seed, check_limit, search_work)
+from .certified import PrefixTree, plain_seconds, search_costs, solve_candidates
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
-from .exhaustive import n_lyndon_words, search_order_exhaustively
+from .exhaustive import search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
 from .models import CanonicalForm, Model, check_model
 
-__all__ = ["find_cycles", "default_budgets", "adapted_budgets", "region_pool", "AUTO_EXHAUSTIVE_WORDS"]
-
-#: with strategy="auto", orders with at most this many candidate words are enumerated exactly
-AUTO_EXHAUSTIVE_WORDS = 2**14
+__all__ = ["find_cycles", "default_budgets", "adapted_budgets", "region_pool", "AUTO_MIN_SECONDS"]
 
 
 def default_budgets(order: int) -> tuple[int, int]:
@@ -97,6 +103,10 @@ def _seed_state(seed: int | None, order: int) -> np.ndarray:
     return ss.generate_state(1, dtype=np.uint64)
 
 
+#: at most this many probe points (vertices x 2^M corners) when probing the cells around vertices
+MAX_VERTEX_PROBES = 2**16
+
+
 def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n_box: int = 20000,
                 max_vertices: int = 4096, seed: int | None = 0) -> np.ndarray:
     """Realisable gate patterns to draw SCYFI's random words from.
@@ -108,10 +118,16 @@ def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n
 
     - every cell around each vertex of the arrangement (each intersection of M
       hyperplanes, probed at its 2^M neighbouring corners; at most
-      ``max_vertices`` vertices, chosen at random beyond that), which covers
-      every cell that has a vertex, however small or far out;
+      ``max_vertices`` vertices, chosen at random beyond that, and at most
+      ``MAX_VERTEX_PROBES`` probe points, so memory does not grow like 2^M),
+      which covers every cell that has a vertex, however small or far out;
     - random points in a box containing all those vertices;
     - trajectories from random initial states (the regions the dynamics visit).
+
+    The pool is a sample, not a proof: it may miss cells (the certified search
+    does not rely on it). It is computed once per model and argument set and
+    cached on the model's (immutable) canonical form; patterns are
+    de-duplicated as packed integers.
 
     Examples
     --------
@@ -126,6 +142,18 @@ def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n
     check_model(model)
     n_trajectories, n_steps, n_box, max_vertices = as_region_pool_args(n_trajectories, n_steps, n_box, max_vertices)
     cf = model.canonical
+    key = (n_trajectories, n_steps, n_box, max_vertices, as_seed(seed))
+    cache = cf.__dict__.get("_region_pools")
+    if cache is None:
+        cache = {}
+        object.__setattr__(cf, "_region_pools", cache)   # the canonical form is immutable: cache lives with it
+    if key not in cache:
+        cache[key] = _compute_pool(cf, *key)
+    return cache[key].copy()
+
+
+def _compute_pool(cf: CanonicalForm, n_trajectories: int, n_steps: int, n_box: int, max_vertices: int,
+                  seed: int | None) -> np.ndarray:
     G = cf.n_gates
     if cf.gates_full_rank():
         return np.zeros((0, G), dtype=np.uint8)
@@ -137,13 +165,32 @@ def region_pool(model: Model, *, n_trajectories: int = 64, n_steps: int = 200, n
     seed_state = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
     pats = _kernels.sample_regions(*cf.arrays, n_trajectories, n_steps, n_box, 2.0 * far, seed_state)
     allp = np.vstack([pats, vertex_patterns]) if len(vertex_patterns) else pats
-    return np.ascontiguousarray(np.unique(allp, axis=0), dtype=np.uint8)
+    return unique_patterns(allp)
+
+
+def unique_patterns(patterns: np.ndarray) -> np.ndarray:
+    """Distinct rows of a (n, G) 0/1 array, sorted, de-duplicated as packed integers (bytes).
+
+    Examples
+    --------
+    >>> unique_patterns(np.array([[1, 0], [0, 1], [1, 0]], np.uint8)).tolist()
+    [[0, 1], [1, 0]]
+    """
+    patterns = np.ascontiguousarray(patterns, dtype=np.uint8)
+    n, G = patterns.shape
+    if n == 0 or G == 0:
+        return patterns[: min(n, 1)].copy()
+    packed = np.ascontiguousarray(np.packbits(patterns, axis=1))       # gate 0 = most significant bit
+    view = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first = np.unique(view, return_index=True)                      # sorted like the integer codes
+    return np.ascontiguousarray(patterns[first])
 
 
 def _vertex_cells(cf: CanonicalForm, max_vertices: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Gate patterns of the cells around vertices of the hyperplane arrangement."""
     M, G = cf.dim, cf.n_gates
-    if G < M:
+    max_vertices = min(max_vertices, MAX_VERTEX_PROBES >> min(M, 62))
+    if G < M or max_vertices < 1:
         return np.zeros((0, G), np.uint8), np.zeros((0, M))
     n_combos = comb(G, M)
     if n_combos <= max_vertices:
@@ -195,8 +242,9 @@ def _search_order(cf: CanonicalForm, k: int, n_out: int, n_in: int, pool: np.nda
 def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[int] | None = None,
                 outer_loop_iterations: int | None = None, inner_loop_iterations: int | None = None,
                 seed: int | None = None, initial_itineraries: Iterable[Any] | None = None,
-                pool: np.ndarray | None = None, strategy: str = "auto") -> CycleSet:
-    """Find fixed points and k-cycles of ``model`` with SCYFI.
+                pool: np.ndarray | None = None, strategy: str = "auto", budget_seconds: float | None = None,
+                max_nodes: int | None = None, progress: ProgressArg = None) -> CycleSet:
+    """Find fixed points and k-cycles of ``model``: exactly when affordable, else with SCYFI.
 
     Parameters
     ----------
@@ -208,36 +256,65 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     orders
         Explicit orders to search instead of 1..max_order.
     outer_loop_iterations, inner_loop_iterations
-        Budgets N_out and N_in for every order; default: the paper's
-        order-dependent budgets (:func:`default_budgets`), with N_out raised
-        for models with many regions (:func:`adapted_budgets`).
+        Budgets N_out and N_in of the heuristic for every order; default: the
+        paper's order-dependent budgets (:func:`default_budgets`), with N_out
+        raised for models with many regions (:func:`adapted_budgets`).
     seed
-        Makes the search reproducible.
+        Makes the heuristic reproducible.
     initial_itineraries
-        (k, G) region words to try first (e.g. itineraries of cycles found at a
-        nearby parameter value); each costs one solve.
+        (k, G) region words the heuristic tries first (e.g. itineraries of
+        cycles found at a nearby parameter value); each costs one solve.
     pool
-        (n, G) 0/1 gate patterns to draw random words from; default
-        :func:`region_pool` (empty = uniform bits when all patterns are realisable).
+        (n, G) 0/1 gate patterns the heuristic draws random words from;
+        default :func:`region_pool` (empty = uniform bits when all patterns
+        are realisable).
     strategy
-        ``"auto"`` (default): for each order, enumerate all region words exactly
-        when there are at most ``max(N_out * N_in, AUTO_EXHAUSTIVE_WORDS)`` of
-        them (Lyndon words over the 2^G patterns; N_out * N_in is the
-        heuristic's minimum work, and 2^14 words take milliseconds), and run
-        SCYFI otherwise. Small search spaces are thus covered exactly (recall
-        100 %) at little cost. ``"scyfi"``: always the randomised heuristic
-        (e.g. to study its scaling, as in the paper's Fig. 2).
+        ``"certified"``: a provably complete search of every order (see
+        :mod:`plrnn_explorer.certified`). Per order it takes the cheaper, by
+        estimated seconds, of plain enumeration of all Lyndon words over the
+        2^G patterns and the LP-pruned tree of realised words (one tree serves
+        all orders). ``budget_seconds`` / ``max_nodes`` bound it: when they run
+        out it stops with what it found and the unfinished orders are flagged
+        incomplete. An interrupt (Ctrl-C) does the same.
+
+        ``"scyfi"``: always the randomised heuristic of the paper (never
+        flagged complete), e.g. to study its scaling as in the paper's Fig. 2.
+
+        ``"auto"`` (default): per order, the cheapest complete method whose
+        estimated cost fits the order's budget, else the heuristic. The cost
+        of a method is its number of solves (words for plain enumeration; LPs
+        and solves for the tree) times the measured seconds of one solve (one
+        LP) at this model's M and G. The order's budget is ``budget_seconds``
+        (what is left of it) when given, otherwise
+        ``max(AUTO_MIN_SECONDS, 2 * N_out * N_in * t_solve(k))``: twice the
+        heuristic's minimum work, so auto never picks a complete method much
+        slower than the heuristic. A tree search that overruns four times its
+        estimate stops and the order falls back to the heuristic (flagged
+        incomplete).
+    budget_seconds
+        Time budget of the complete searches (None: unlimited for
+        ``"certified"``, per-order rule above for ``"auto"``).
+    max_nodes
+        Cap on the prefixes of the certified tree (None: unlimited).
+    progress
+        True for a tqdm progress bar, False or None for none, or a callable
+        ``progress(done, total)`` called as work completes (e.g. a widget's
+        progress bar): here the orders finished out of those asked for, and
+        about once a second while the certified tree grows.
 
     Returns
     -------
     CycleSet
         ``res[k]`` lists the cycles of minimal period k; ``res.degenerate`` the
-        words with singular cycle equations; ``res.stats`` the work done, with
-        ``res.stats["per_order"][k]`` holding, for SCYFI orders,
-        ``candidates_solved``, ``random_restarts``, ``singular_equations``,
-        ``solves_until_last_find`` (all solves, over all restarts, until the
-        last new cycle was found) and ``chain_length_at_last_find`` (solves of
-        the one chain, from its random draw, that found it).
+        words with singular cycle equations whose continuum of solutions meets
+        their own regions; ``res.complete`` says whether every order is proven
+        complete. ``res.stats["per_order"][k]`` holds ``strategy``
+        (``"exhaustive"``, ``"certified"`` or ``"scyfi"``), ``complete``,
+        ``found``, ``candidates_solved`` and, for SCYFI orders,
+        ``random_restarts``, ``singular_equations``, ``solves_until_last_find``
+        (all solves, over all restarts, until the last new cycle was found) and
+        ``chain_length_at_last_find`` (solves of the one chain, from its random
+        draw, that found it); for certified orders ``tree_nodes``, ``lps``.
 
     Examples
     --------
@@ -248,67 +325,248 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     >>> res = pe.find_cycles(m, max_order=16, seed=1)
     >>> [(c.order, c.stable) for c in res.stable]
     [(16, True)]
+    >>> res = pe.find_cycles(m, max_order=16, strategy="certified")
+    >>> res.complete, res.counts()[16]
+    (True, 2)
     """
     check_model(model)
     order_list = as_orders(max_order, orders)
     seed = as_seed(seed)
-    if strategy not in ("auto", "scyfi"):
-        raise ValueError(f"strategy must be 'auto' or 'scyfi', got {strategy!r}")
+    if strategy not in ("auto", "scyfi", "certified"):
+        raise ValueError(f"strategy must be 'auto', 'scyfi' or 'certified', got {strategy!r}")
+    if budget_seconds is not None:
+        budget_seconds = as_float("budget_seconds", budget_seconds, minimum=0.0, strict_minimum=True)
+    if max_nodes is not None:
+        max_nodes = as_int("max_nodes", max_nodes, minimum=1)
+    report = Progress(progress, len(order_list), "cycle search", "order")
     cf = model.canonical
     G = cf.n_gates
-    if pool is None:
-        pool_arr = region_pool(model, seed=0 if seed is None else seed)
-    else:
-        pool_arr = as_gate_patterns("pool", pool, G)
-    preload: dict[int, list[np.ndarray]] = {}
-    for it in as_itinerary_list("initial_itineraries", initial_itineraries, G):
-        w = as_itinerary(it, G).astype(np.uint8)
-        k = w.shape[0]
-        if k in order_list and _kernels._is_primitive(w, k, G):
-            cw = canonical_rotation(w)
-            cyc = build_cycle(cf, cw)
-            if cyc is not None and not cyc.on_border and _consistent(cf, cyc, cw):
-                if not any(np.array_equal(cw, p) for p in preload.get(k, [])):
-                    preload.setdefault(k, []).append(cw)
+    pool_arr = None if pool is None else as_gate_patterns("pool", pool, G)
+    itineraries = as_itinerary_list("initial_itineraries", initial_itineraries, G)
 
     t0 = time.perf_counter()
-    by_order: dict[int, list[Cycle]] = {}
-    degenerate: list[DegenerateItinerary] = []
-    per_order: dict[int, dict[str, int]] = {}
-    n_regions = len(pool_arr) if len(pool_arr) else 2 ** min(G, 30)
+    search = _Search(model, cf, order_list, seed, pool_arr, itineraries, outer_loop_iterations,
+                     inner_loop_iterations, budget_seconds, max_nodes, report, t0)
+    interrupted = False
+    try:
+        for i, k in enumerate(order_list):
+            search.run_order(k, strategy)
+            report(i + 1, len(order_list))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        report.close()
+    per_order = search.per_order
     for k in order_list:
-        n_out_d, n_in_d = adapted_budgets(k, n_regions)
-        n_out = _budget("outer_loop_iterations", outer_loop_iterations, n_out_d)
-        n_in = _budget("inner_loop_iterations", inner_loop_iterations, n_in_d)
-        check_limit(f"estimated work of order {k} (flops)", search_work(cf.dim, [k], n_out, n_in), "max_work")
-        if strategy == "auto" and G * k <= 62 and n_lyndon_words(2 ** G, k) <= max(n_out * n_in, AUTO_EXHAUSTIVE_WORDS):
-            cycles, degen, n_tried = search_order_exhaustively(cf, k)
-            by_order[k] = cycles
-            degenerate += degen
-            per_order[k] = {"strategy": "exhaustive", "found": len(cycles), "candidates_solved": n_tried,
-                            "random_restarts": 0, "singular_equations": len(degen)}
-            continue
-        words, singular, st = _search_order(cf, k, n_out, n_in, pool_arr, seed, preload.get(k, []))
-        cycles = [c for c in (build_cycle(cf, w) for w in words) if c is not None]
-        by_order[k] = sorted(cycles, key=cycle_sort_key)
-        degenerate += [d for d in (build_degenerate(cf, w) for w in singular) if d is not None]
-        per_order[k] = {"strategy": "scyfi", "found": len(cycles), "candidates_solved": int(st[2]),
-                        "random_restarts": int(st[3]), "singular_equations": int(st[4]),
-                        "consistent_candidates": int(st[5]), "solves_until_last_find": int(st[6]),
-                        "chain_length_at_last_find": int(st[8]),
-                        "outer_loop_iterations": n_out, "inner_loop_iterations": n_in,
-                        "preloaded": len(preload.get(k, []))}
+        if k not in per_order:
+            per_order[k] = {"strategy": strategy, "complete": False, "found": 0, "candidates_solved": 0,
+                            "random_restarts": 0, "singular_equations": 0,
+                            "stopped": "interrupted" if interrupted else search.stop_reason or "not searched"}
+        search.by_order.setdefault(k, [])
     seconds = time.perf_counter() - t0
     stats: dict[str, Any] = {
         "candidates_solved": sum(s["candidates_solved"] for s in per_order.values()),
-        "random_restarts": sum(s["random_restarts"] for s in per_order.values()),
-        "singular_equations": sum(s["singular_equations"] for s in per_order.values()),
+        "random_restarts": sum(s.get("random_restarts", 0) for s in per_order.values()),
+        "singular_equations": sum(s.get("singular_equations", 0) for s in per_order.values()),
         "seconds": seconds,
-        "region_pool_size": int(len(pool_arr)) if len(pool_arr) else None,
+        "region_pool_size": search.pool_size,
         "seed": seed,
-        "per_order": per_order,
+        "strategy": strategy,
+        "complete": all(per_order[k]["complete"] for k in order_list),
+        "interrupted": interrupted,
+        "per_order": {k: per_order[k] for k in order_list},
     }
-    return CycleSet(order_list, by_order, stats, degenerate)
+    if search.tree is not None:
+        stats["certified_tree"] = search.tree.status()
+    if search.stop_reason:
+        stats["stopped"] = search.stop_reason
+    return CycleSet(order_list, search.by_order, stats, search.degenerate)
+
+
+#: with strategy="auto" and no budget_seconds, an order may always spend this long on a complete method
+AUTO_MIN_SECONDS = 0.05
+#: with strategy="certified", shallow trees are grown level by level while a level costs at most this
+PROBE_SECONDS = 0.5
+#: a tree search chosen by "auto" stops when it takes this many times its estimate
+AUTO_OVERRUN = 4.0
+
+
+class _Search:
+    """State of one find_cycles call: results so far, the pool, the certified tree and the costs."""
+
+    def __init__(self, model, cf, order_list, seed, pool, initial_itineraries, n_out, n_in, budget_seconds,
+                 max_nodes, report, t0):
+        self.model, self.cf, self.seed = model, cf, seed
+        self.G = cf.n_gates
+        self.n_out_arg, self.n_in_arg = n_out, n_in
+        self.budget_seconds, self.max_nodes, self.report, self.t0 = budget_seconds, max_nodes, report, t0
+        self.by_order: dict[int, list[Cycle]] = {}
+        self.degenerate: list[DegenerateItinerary] = []
+        self.per_order: dict[int, dict[str, Any]] = {}
+        self.tree: PrefixTree | None = None
+        self.tree_failed = False
+        self.stop_reason: str | None = None
+        self._pool_arg = pool
+        self._pool: np.ndarray | None = None
+        self._costs = None
+        self.preload = self._preload(initial_itineraries, order_list)
+        self.n_orders = len(order_list)
+
+    # -- lazily computed pieces ------------------------------------------------
+    @property
+    def pool(self) -> np.ndarray:
+        if self._pool is None:
+            if self._pool_arg is None:
+                self._pool = region_pool(self.model, seed=0 if self.seed is None else self.seed)
+            else:
+                self._pool = self._pool_arg
+        return self._pool
+
+    @property
+    def pool_size(self) -> int | None:
+        return int(len(self._pool)) if self._pool is not None and len(self._pool) else None
+
+    @property
+    def costs(self):
+        if self._costs is None:
+            self._costs = search_costs(self.cf)
+        return self._costs
+
+    def n_letters(self) -> float:
+        if self.G <= 20 or self.cf.gates_full_rank():
+            return float(2 ** min(self.G, 60))
+        return float(max(len(self.pool), 1))
+
+    def _preload(self, initial_itineraries, order_list) -> dict[int, list[np.ndarray]]:
+        cf, G = self.cf, self.G
+        preload: dict[int, list[np.ndarray]] = {}
+        for it in initial_itineraries:
+            w = as_itinerary(it, G).astype(np.uint8)
+            k = w.shape[0]
+            if k in order_list and _kernels._is_primitive(w, k, G):
+                cw = canonical_rotation(w)
+                cyc = build_cycle(cf, cw)
+                if cyc is not None and not cyc.on_border and _consistent(cf, cyc, cw):
+                    if not any(np.array_equal(cw, p) for p in preload.get(k, [])):
+                        preload.setdefault(k, []).append(cw)
+        return preload
+
+    def _tree_progress(self, info: dict) -> None:
+        """Heartbeat of the growing tree: orders finished so far, with the tree's depth and LPs beside a bar."""
+        self.report(len(self.per_order), self.n_orders, depth=info["depth"], LPs=info["lps"])
+
+    def remaining(self) -> float | None:
+        if self.budget_seconds is None:
+            return None
+        return self.budget_seconds - (time.perf_counter() - self.t0)
+
+    # -- one order ------------------------------------------------------------
+    def run_order(self, k: int, strategy: str) -> None:
+        if strategy == "scyfi":
+            self._heuristic(k)
+            return
+        if self.stop_reason is not None and strategy == "certified":
+            return  # budget gone: the order stays unsearched and incomplete
+        t_k = time.perf_counter()
+        if strategy == "certified":
+            plain = plain_seconds(self.cf, k, self.costs)
+            # learning the tree's growth is worth a quarter of what plain enumeration would cost
+            self._probe(k, max(PROBE_SECONDS, 0.25 * min(plain, 1e9)))
+            pruned = self._tree_estimate(k)
+            left = self.remaining()
+            if plain <= pruned and (left is None or plain <= left):
+                self._exhaustive(k, t_k, plain)
+            elif not self._tree_order(k, None if left is None else max(left, 0.0), t_k, pruned):
+                self.stop_reason = self.tree.stop_reason if self.tree is not None else "budget exhausted"
+            return
+        # auto
+        heur = 2.0 * self._budgets(k)[0] * self._budgets(k)[1] * self.costs.solve(k)
+        allowance = max(AUTO_MIN_SECONDS, heur) if self.budget_seconds is None else max(self.remaining(), 0.0)
+        plain = plain_seconds(self.cf, k, self.costs)
+        if not self.tree_failed:
+            self._probe(k, min(PROBE_SECONDS, allowance / 4))
+        pruned = float("inf") if self.tree_failed else self._tree_estimate(k)
+        if min(plain, pruned) <= allowance:
+            if plain <= pruned:
+                self._exhaustive(k, t_k, plain)
+                return
+            limit = max(AUTO_OVERRUN * pruned, AUTO_MIN_SECONDS)
+            if self.budget_seconds is not None:
+                limit = min(limit, max(self.remaining(), 0.0))
+            if self._tree_order(k, limit, t_k, pruned):
+                return
+            self.tree_failed = True
+        self._heuristic(k)
+
+    def _budgets(self, k: int) -> tuple[int, int]:
+        n_regions = len(self.pool) if len(self.pool) else 2 ** min(self.G, 30)
+        n_out_d, n_in_d = adapted_budgets(k, n_regions)
+        return (_budget("outer_loop_iterations", self.n_out_arg, n_out_d),
+                _budget("inner_loop_iterations", self.n_in_arg, n_in_d))
+
+    def _ensure_tree(self) -> PrefixTree:
+        if self.tree is None:
+            self.tree = PrefixTree(self.cf, max_nodes=self.max_nodes, progress=self._tree_progress)
+        return self.tree
+
+    def _tree_estimate(self, k: int) -> float:
+        return self._ensure_tree().estimated_seconds(k, self.costs, self.n_letters())
+
+    def _probe(self, k: int, seconds: float) -> None:
+        """Grow a shallow tree while its next level is cheap, so that its growth rate is known."""
+        tree = self._ensure_tree()
+        while tree.depth < min(k - 1, 3) and tree.estimated_seconds(tree.depth + 1, self.costs,
+                                                                     self.n_letters()) <= seconds:
+            tree.deadline = time.perf_counter() + 4 * seconds
+            if not tree.grow_to(tree.depth + 1):
+                tree.stop_reason = None
+                tree.deadline = None
+                return
+        tree.deadline = None
+
+    def _exhaustive(self, k: int, t_k: float, estimate: float) -> None:
+        cycles, degen, n_tried = search_order_exhaustively(self.cf, k)
+        self.by_order[k] = cycles
+        self.degenerate += degen
+        self.per_order[k] = {"strategy": "exhaustive", "complete": True, "found": len(cycles),
+                             "candidates_solved": n_tried, "random_restarts": 0, "singular_equations": len(degen),
+                             "estimated_seconds": estimate, "seconds": time.perf_counter() - t_k}
+
+    def _tree_order(self, k: int, limit: float | None, t_k: float, estimate: float) -> bool:
+        tree = self._ensure_tree()
+        tree.deadline = None if limit is None else time.perf_counter() + limit
+        lps0, nodes0 = tree.n_lps, tree.n_nodes
+        ok = tree.grow_to(k)
+        tree.deadline = None
+        if not ok:
+            return False
+        lyndon, powers = tree.candidates(k)
+        cycles, degen, n_solved, n_singular = solve_candidates(self.cf, lyndon, powers)
+        self.by_order[k] = cycles
+        self.degenerate += degen
+        self.per_order[k] = {"strategy": "certified", "complete": True, "found": len(cycles),
+                             "candidates_solved": n_solved, "random_restarts": 0, "singular_equations": n_singular,
+                             "tree_nodes": tree.n_nodes - nodes0, "lps": tree.n_lps - lps0,
+                             "estimated_seconds": estimate, "seconds": time.perf_counter() - t_k}
+        return True
+
+    def _heuristic(self, k: int) -> None:
+        cf = self.cf
+        t_k = time.perf_counter()
+        n_out, n_in = self._budgets(k)
+        check_limit(f"estimated work of order {k} (flops)", search_work(cf.dim, [k], n_out, n_in), "max_work")
+        preloaded = self.preload.get(k, [])
+        words, singular, st = _search_order(cf, k, n_out, n_in, self.pool, self.seed, preloaded)
+        cycles = [c for c in (build_cycle(cf, w) for w in words) if c is not None]
+        self.by_order[k] = sorted(cycles, key=cycle_sort_key)
+        self.degenerate += [d for d in (build_degenerate(cf, w) for w in singular) if d is not None]
+        self.per_order[k] = {"strategy": "scyfi", "complete": False, "found": len(cycles),
+                             "candidates_solved": int(st[2]),
+                             "random_restarts": int(st[3]), "singular_equations": int(st[4]),
+                             "consistent_candidates": int(st[5]), "solves_until_last_find": int(st[6]),
+                             "chain_length_at_last_find": int(st[8]),
+                             "outer_loop_iterations": n_out, "inner_loop_iterations": n_in,
+                             "preloaded": len(preloaded), "seconds": time.perf_counter() - t_k}
 
 
 def _consistent(cf: CanonicalForm, cyc: Cycle, word: np.ndarray) -> bool:

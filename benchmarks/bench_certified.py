@@ -1,0 +1,181 @@
+"""The certified (provably complete) cycle search: speed, reach, and the heuristic's recall against it.
+
+Run: ``python benchmarks/bench_certified.py [--repeats N] [--seconds S] [--quick]``
+
+Sections (markdown tables on stdout, medians over ``--repeats`` runs):
+
+1. GT16 (``pe.systems.gt16()``), orders 1..16, ``strategy="certified"``
+   (target <= 30 s; plain enumeration would need 4^16 / 16 ~ 2.7e8 words).
+2. How far the certified search gets on the published 2-D test systems
+   (GT16, the single-FP and "holes" systems, the S7 map at the a_l of its
+   reference table) within ``--seconds`` each (default 60), orders up to 83.
+3. Order 3 of a chaotic 6-D PLRNN (full A, strongly expanding pieces):
+   certified against exhaustive enumeration, equal sets (target <= 10 s),
+   plus the LP-pruned tree alone.
+4. Recall of the SCYFI heuristic (``strategy="scyfi"``, the paper's budgets)
+   against the certified search on chaotic systems of every model type.
+5. What ``strategy="auto"`` picks for an ALRNN with M = 100 and n_relu = 2..10
+   (issue 15: the cost model multiplies the solves by the cost of one solve at
+   this M, so it never takes the slower method).
+
+Timings depend on the machine and its load; compare ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import plrnn_explorer as pe
+from plrnn_explorer.certified import plain_seconds, pruned_cycles, search_costs
+from plrnn_explorer.exhaustive import n_lyndon_words
+
+
+def timed(fn, repeats=1):
+    times, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def test_systems_2d() -> dict[str, pe.PLRNN]:
+    single = pe.PLRNN([-0.0222311, 0.96461297], [[0, -0.64375], [0.52505308, 0]], [0.37298253, -0.97931491])
+    holes = pe.PLRNN([0.7, -0.7], [[0, -0.14375], [0.52505308, 0]], [0.37298253, -0.97931491])
+    out = {"GT16": pe.systems.gt16(), "single FP": single, "holes": holes}
+    for a_l in (-0.48, -0.3575, 0.0, 0.5):
+        out[f"S7 a_l={a_l}"] = pe.systems.s7(a_l)
+    return out
+
+
+def chaotic_model(kind: str, M: int, rng: np.random.Generator):
+    A = rng.normal(size=(M, M)) * 0.9 if kind in ("PLRNN", "ALRNN") else rng.uniform(-1, 1, M)
+    h = rng.normal(size=M)
+    if kind == "PLRNN":
+        return pe.PLRNN(A, rng.normal(size=(M, M)) * 1.5, h)
+    if kind == "ALRNN":
+        return pe.ALRNN(A, rng.normal(size=(M, M)) * 1.5, h, max(1, M // 2))
+    cls = pe.ShallowPLRNN if kind == "ShallowPLRNN" else pe.ClippedShallowPLRNN
+    H = 2 if kind == "ClippedShallowPLRNN" else 3
+    return cls(A, rng.normal(size=(M, H)) * 3.0, rng.normal(size=(H, M)), h, rng.normal(size=H))
+
+
+def section_gt16(repeats: int) -> None:
+    print("## 1. GT16, certified orders 1..16\n")
+    sec, res = timed(lambda: pe.find_cycles(pe.systems.gt16(), 16, strategy="certified"), repeats)
+    how = {k: s["strategy"] for k, s in res.stats["per_order"].items()}
+    tree = res.stats.get("certified_tree", {})
+    print("| median s | complete | cycles per order | methods | tree prefixes per level | LPs |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {sec:.2f} | {res.complete} | {dict((k, n) for k, n in res.counts().items() if n)} | "
+          f"{sorted(set(how.values()))} (tree from order {min([k for k, v in how.items() if v == 'certified'], default='-')}) | "
+          f"{tree.get('prefixes')} | {tree.get('lps')} |\n")
+
+
+def section_reach(seconds: float, max_order: int) -> None:
+    print(f"## 2. Certified reach on the published 2-D test systems ({seconds:g} s each, orders up to {max_order})\n")
+    print("| system | highest order complete | orders complete | stable cycles found (order) | seconds |")
+    print("|---|---|---|---|---|")
+    for name, m in test_systems_2d().items():
+        t = time.perf_counter()
+        res = pe.find_cycles(m, max_order, strategy="certified", budget_seconds=seconds)
+        done = [k for k in res.orders if res.order_complete(k)]
+        top = max(done) if done else 0
+        first_gap = next((k for k in res.orders if not res.order_complete(k)), None)
+        stable = sorted({c.order for c in res.stable})
+        print(f"| {name} | {top} | 1..{first_gap - 1 if first_gap else max_order} | {stable} | "
+              f"{time.perf_counter() - t:.1f} |")
+    print()
+
+
+def section_chaotic_6d(repeats: int) -> None:
+    print("## 3. Chaotic 6-D PLRNN (six coupled skew tents: full A, expanding pieces), order 3\n")
+    rng = np.random.default_rng(0)
+    M = 6
+    a_l, a_r = rng.uniform(0.85, 0.95, M), rng.uniform(-3.0, -2.3, M)
+    m = pe.PLRNN(np.diag(a_l) + 0.05 * rng.normal(size=(M, M)) * (1 - np.eye(M)), np.diag(a_r - a_l), np.ones(M))
+    t_e, ex = timed(lambda: pe.exhaustive_cycles(m, orders=[3]), repeats)
+    t_c, ce = timed(lambda: pe.find_cycles(m, orders=[3], strategy="certified"), repeats)
+    t_t, tr = timed(lambda: pruned_cycles(m, 3, budget_seconds=600), 1)
+    t_h, he = timed(lambda: pe.find_cycles(m, orders=[3], strategy="scyfi", seed=0), repeats)
+    print("| method | seconds | 3-cycles | equal to exhaustive | complete |")
+    print("|---|---|---|---|---|")
+    print(f"| exhaustive (all {n_lyndon_words(64, 3)} Lyndon words) | {t_e:.2f} | {len(ex[3])} | - | True |")
+    print(f"| certified (chose {ce.stats['per_order'][3]['strategy']}) | {t_c:.2f} | {len(ce[3])} | "
+          f"{ce.keys() == ex.keys()} | {ce.complete} |")
+    tree = tr.stats["certified_tree"]
+    print(f"| LP-pruned tree alone, orders 1..3 ({tree['prefixes'][-1]} realised prenecklaces at length 3, "
+          f"{tree['lps']} LPs) | {t_t:.2f} | {len(tr[3])} | {({c.key for c in tr[3]} == ex.keys())} | "
+          f"{tr.complete} |")
+    print(f"| SCYFI heuristic | {t_h:.2f} | {len(he[3])} | {he.keys() == ex.keys()} | {he.complete} |\n")
+
+
+def section_recall(n_systems: int, dims: range, max_order: int) -> None:
+    print(f"## 4. Heuristic recall against the certified search (chaotic systems, M in {list(dims)}, "
+          f"k = 1..{max_order}, {n_systems} systems per cell)\n")
+    print("| model | M | cycles (certified) | found by SCYFI | recall | certified s | SCYFI s |")
+    print("|---|---|---|---|---|---|---|")
+    for kind in ("PLRNN", "ShallowPLRNN", "ClippedShallowPLRNN", "ALRNN"):
+        for M in dims:
+            rng = np.random.default_rng(100 * M + len(kind))
+            total = found = 0
+            t_c = t_h = 0.0
+            for s in range(n_systems):
+                m = chaotic_model(kind, M, rng)
+                t = time.perf_counter()
+                exact = pe.find_cycles(m, max_order, strategy="certified", budget_seconds=120)
+                t_c += time.perf_counter() - t
+                if not exact.complete:
+                    continue
+                t = time.perf_counter()
+                heur = pe.find_cycles(m, max_order, strategy="scyfi", seed=s)
+                t_h += time.perf_counter() - t
+                total += len(exact)
+                found += len(heur.keys() & exact.keys())
+            recall = f"{100 * found / total:.0f} %" if total else "-"
+            print(f"| {kind} | {M} | {total} | {found} | {recall} | {t_c:.1f} | {t_h:.1f} |")
+    print()
+
+
+def section_auto_alrnn(n_relus: range, max_order: int) -> None:
+    print(f"## 5. strategy='auto' on ALRNN M = 100, orders 1..{max_order}: cost model and choice\n")
+    print("| n_relu | solve s (k=3) | plain words (k=3) | est. plain s (k=3) | chosen per order | seconds | complete |")
+    print("|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    M = 100
+    for n_relu in n_relus:
+        m = pe.ALRNN(rng.uniform(0.3, 0.9, M), rng.normal(size=(M, M)) / np.sqrt(M), rng.normal(size=M), n_relu)
+        costs = search_costs(m.canonical)
+        t = time.perf_counter()
+        res = pe.find_cycles(m, max_order, seed=0)
+        sec = time.perf_counter() - t
+        how = [res.stats["per_order"][k]["strategy"] for k in res.orders]
+        print(f"| {n_relu} | {costs.solve(3):.2e} | {n_lyndon_words(2 ** n_relu, 3)} | "
+              f"{plain_seconds(m.canonical, 3, costs):.2f} | {how} | {sec:.2f} | {res.complete} |")
+    print()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=60.0, help="budget per 2-D test system (section 2)")
+    ap.add_argument("--quick", action="store_true", help="smaller recall study and ALRNN range")
+    args = ap.parse_args()
+    pe.find_cycles(pe.systems.gt16(), 2, strategy="certified")   # numba compile / cache load outside timings
+    section_gt16(args.repeats)
+    section_reach(args.seconds, 83)
+    section_chaotic_6d(args.repeats)
+    if args.quick:
+        section_recall(3, range(2, 5), 4)
+        section_auto_alrnn(range(2, 11, 2), 3)
+    else:
+        section_recall(5, range(2, 8), 6)
+        section_auto_alrnn(range(2, 11), 3)
+
+
+if __name__ == "__main__":
+    main()
