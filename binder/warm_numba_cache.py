@@ -56,6 +56,7 @@ def warm() -> None:
         pe.find_cycles(m, 2, seed=0)                                    # exhaustive path (small orders)
     pe.find_cycles(gt16, orders=[16], seed=0, strategy="scyfi")         # the randomised search
     pe.find_cycles(gt16, 16, seed=0)
+    pe.find_cycles(gt16, 8, seed=0, strategy="certified")              # the LP-pruned tree
     pe.exhaustive_cycles(gt16, 3)
     pe.region_pool(shallow, seed=0)
     pe.cycle_from_itinerary(gt16, np.array([[True, True]]))

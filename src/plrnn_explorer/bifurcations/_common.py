@@ -7,11 +7,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validation import as_int, as_seed, check_limit
-from ..cycles import CycleSet
+from ..cycles import CycleSet, cycle_sort_key
 from ..itineraries import build_cycle
 from ..models import Model
-from ..cycles import cycle_sort_key
-from ..scyfi import default_budgets, region_pool
+from ..scyfi import default_budgets, region_pool, unique_patterns
 from ._engine import GridCycles
 
 __all__ = ["base_seed", "orders_upto", "shared_pool", "cycle_set", "map_budgets"]
@@ -52,7 +51,7 @@ def shared_pool(models: Sequence[Model], seed: int | None) -> np.ndarray:
     pools = [region_pool(m, seed=0 if seed is None else seed) for m in models]
     if all(len(p) == 0 for p in pools):
         return pools[0]
-    return np.ascontiguousarray(np.unique(np.concatenate([p for p in pools if len(p)]), axis=0))
+    return unique_patterns(np.concatenate([p for p in pools if len(p)]))
 
 
 def cycle_set(grid: GridCycles, p: int, model: Model) -> CycleSet:
