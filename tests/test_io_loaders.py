@@ -11,7 +11,7 @@ import scipy.io as sio
 import plrnn_explorer as pe
 from plrnn_explorer import io
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared beside the clone
 BUNDLED = io.example_data_path("shplrnn_150_snapshots_M3_H8.mat")
 
 
