@@ -474,6 +474,13 @@ def test_bifurcation_map_click_moves_the_model(gt16):
         widgets.BifurcationMapPanel(gt16, ["A[0,0]"])
 
 
+def test_bifurcation_map_click_with_invalid_ranges_shows_a_message(gt16):
+    bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], ranges={"A[0,0]": (0.0, 1.0), "A[1,1]": (0.0, 1.0)}, n=11)
+    bp.x_low.value, bp.x_high.value = 2.0, 1.0                        # low > high: no grid
+    click(bp.figure, bp.ax, 0.31, 0.52)                              # must not raise out of the callback
+    assert "low < high" in bp.state.message and bp.state.model == gt16
+
+
 def test_bifurcation_map_computes_in_background_and_cancels(gt16):
     bp = widgets.BifurcationMapPanel(gt16, ["A[0,0]", "A[1,1]"], n=5, max_order=3)
     bp.compute()

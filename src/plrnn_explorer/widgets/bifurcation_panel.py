@@ -201,7 +201,11 @@ class BifurcationMapPanel(W.VBox):
         tb = getattr(self.canvas, "toolbar", None)
         if event.inaxes is not self.ax or event.xdata is None or (tb is not None and tb.mode):
             return
-        xs, ys = self.grid() if self.result is None else (self.result.xs, self.result.ys)
+        try:
+            xs, ys = self.grid() if self.result is None else (self.result.xs, self.result.ys)
+        except ValueError as exc:  # invalid range boxes: say so, never raise out of matplotlib's callback
+            self.state.message = str(exc)
+            return
         self.move_to(xs[np.argmin(np.abs(xs - event.xdata))], ys[np.argmin(np.abs(ys - event.ydata))])
 
 
