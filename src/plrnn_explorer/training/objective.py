@@ -141,6 +141,31 @@ class Objective:
                                      grad)
         return float(loss), grad
 
+    def checkpoint_stats(self, thetas: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Loss and trainable-parameter gradient norm of each canonical vector on :attr:`eval_starts`.
+
+        Equal bit for bit to ``loss, g = evaluate(model)``, ``np.linalg.norm(g)`` model by model
+        (NaN norm where the loss is not finite); the vectors are evaluated in parallel, in chunks
+        of at most 64 MiB of gradients.
+        """
+        starts = self.eval_starts
+        n = len(thetas)
+        losses = np.empty(n)
+        norms = np.empty(n)
+        P = self.layout.canonical_size
+        chunk = max(1, 2**23 // P)
+        for lo in range(0, n, chunk):
+            block = np.array(thetas[lo:lo + chunk], dtype=np.float64)
+            values = np.empty(block.shape[0])
+            grads = np.empty_like(block)
+            _bptt.many_loss_grad(block, self.layout.M, self.layout.G, self.data, starts, self.seq_len,
+                                 self.alpha, self.tau, self.clip, self.loss_kind, values, grads)
+            for i, (value, g) in enumerate(zip(values, grads)):
+                losses[lo + i] = value
+                norms[lo + i] = (float(np.linalg.norm(self.layout.param_grad(g))) if np.isfinite(value)
+                                 else np.nan)
+        return losses, norms
+
     def evaluate(self, model: Model, starts: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """Mean loss and flat trainable-parameter gradient (default windows: :attr:`eval_starts`)."""
         starts = self.eval_starts if starts is None else starts
