@@ -13,6 +13,10 @@ Forward pass of one window ``x_1..x_L`` (0-based ``t = 0..L-1`` below; the
     z~_t     = z_t, with the first N units replaced by x_t  if tau > 0 and t % tau == 0
                else z~_t[:N] = (1 - alpha) z_t[:N] + alpha x_t
 
+The scalar kernels process the windows of a batch one after another; for large
+models :func:`batch_loss_grad_blas` (plain NumPy) processes them together with BLAS
+matrix products (``Objective.batched`` chooses).
+
 Backward pass: with ``d_t = dLoss/dz_t`` (the unforced prediction) and
 ``r_t`` the gate pattern of ``z~_t``, the Jacobian of the step is
 ``J_t = A + W_out diag(r_t) W_in`` (the same ``J_r`` SCYFI multiplies), so
@@ -239,8 +243,14 @@ def batch_loss_grad_blas(theta, M, G, data, starts, L, alpha, tau, clip, loss_ki
     layer, and the parameter gradients are single products over all steps and
     windows at the end. Equal to the scalar kernel up to rounding (the sums run
     in another order); faster when ``B * M * G`` is large. A non-finite loss
-    leaves ``grad`` at zero.
+    leaves ``grad`` at zero; overflow is silent, as in the scalar kernel.
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _blas_loss_grad(theta, M, G, data, starts, L, alpha, tau, clip, loss_kind, want_grad, grad)
+
+
+def _blas_loss_grad(theta, M, G, data, starts, L, alpha, tau, clip, loss_kind, want_grad, grad):
+    """The body of :func:`batch_loss_grad_blas`."""
     o1, o2 = M * M, M * M + M * G
     o3, o4 = o2 + G * M, o2 + G * M + G
     A = theta[:o1].reshape(M, M)
@@ -298,8 +308,9 @@ def batch_loss_grad_blas(theta, M, G, data, starts, L, alpha, tau, clip, loss_ki
         eg *= gate[t - 1]
         d = d @ A
         d += eg @ W_in
-    Dm, EGm = D.reshape(-1, M), EG.reshape(-1, G)
-    Zp, Rm = Z[:-1].reshape(-1, M), R.reshape(-1, G)
+    n = (L - 1) * B  # explicit sizes: G may be 0
+    Dm, EGm = D.reshape(n, M), EG.reshape(n, G)
+    Zp, Rm = Z[:-1].reshape(n, M), R.reshape(n, G)
     gA, gWo, gWi, gbi, gh = (grad[:o1].reshape(M, M), grad[o1:o2].reshape(M, G), grad[o2:o3].reshape(G, M),
                              grad[o3:o4], grad[o4:o4 + M])
     np.dot(Dm.T, Zp, out=gA)
