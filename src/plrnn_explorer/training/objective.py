@@ -158,34 +158,37 @@ class Objective:
                                      grad)
         return float(loss), grad
 
-    def checkpoint_stats(self, thetas: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Loss and trainable-parameter gradient norm of each canonical vector on :attr:`eval_starts`.
+    def checkpoint_stats(self, models: Sequence[Model]) -> tuple[np.ndarray, np.ndarray]:
+        """Loss and trainable-parameter gradient norm of each model on :attr:`eval_starts`.
 
         Equal bit for bit to ``loss, g = evaluate(model)``, ``np.linalg.norm(g)`` model by model
-        (NaN norm where the loss is not finite); the vectors are evaluated in parallel, in chunks
-        of at most 64 MiB of gradients.
+        (NaN norm where the loss is not finite). With the scalar kernel the models are evaluated
+        in parallel, in chunks of at most 64 MiB of gradients; with the BLAS batch path
+        (:meth:`batched`) one after another, all windows at once.
         """
         starts = self.eval_starts
-        n = len(thetas)
+        n = len(models)
         losses = np.empty(n)
         norms = np.empty(n)
-        if self.batched(starts.shape[0]):  # BLAS over the windows, one vector after another
-            for i, theta in enumerate(thetas):
-                losses[i], g = self.canonical(theta, starts)
-                norms[i] = float(np.linalg.norm(self.layout.param_grad(g))) if np.isfinite(losses[i]) else np.nan
+
+        def norm(value: float, g: np.ndarray) -> float:
+            return float(np.linalg.norm(self.layout.param_grad(g))) if np.isfinite(value) else np.nan
+
+        if self.batched(starts.shape[0]):
+            for i, model in enumerate(models):
+                losses[i], g = self.canonical(self.layout.theta(model), starts)
+                norms[i] = norm(losses[i], g)
             return losses, norms
-        P = self.layout.canonical_size
-        chunk = max(1, 2**23 // P)
+        chunk = max(1, 2**23 // self.layout.canonical_size)
         for lo in range(0, n, chunk):
-            block = np.array(thetas[lo:lo + chunk], dtype=np.float64)
+            block = np.array([self.layout.theta(m) for m in models[lo:lo + chunk]], dtype=np.float64)
             values = np.empty(block.shape[0])
             grads = np.empty_like(block)
             _bptt.many_loss_grad(block, self.layout.M, self.layout.G, self.data, starts, self.seq_len,
                                  self.alpha, self.tau, self.clip, self.loss_kind, values, grads)
             for i, (value, g) in enumerate(zip(values, grads)):
                 losses[lo + i] = value
-                norms[lo + i] = (float(np.linalg.norm(self.layout.param_grad(g))) if np.isfinite(value)
-                                 else np.nan)
+                norms[lo + i] = norm(value, g)
         return losses, norms
 
     def evaluate(self, model: Model, starts: np.ndarray | None = None) -> tuple[float, np.ndarray]:

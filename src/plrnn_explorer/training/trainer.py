@@ -74,6 +74,10 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
         If given, gradients with a larger norm are rescaled to this norm.
     checkpoint_every
         Keep a checkpoint every this many epochs (plus the initial and final models).
+        Training only records the parameters; the checkpoint models and their
+        full-data losses and gradient norms are computed once training ends
+        (in parallel over checkpoints), each costing one loss and gradient on
+        the whole data.
     params
         Names of the parameters to train (default: all); the others stay fixed.
     seed
@@ -200,7 +204,7 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     if status != "completed" and ck_epochs[-1] != epoch:
         checkpoint(epoch)  # p holds the last finite parameters
     checkpoints = [layout.model_from(q) for q in ck_params]
-    ck_losses, ck_norms = obj.checkpoint_stats([layout.theta(m) for m in checkpoints])
+    ck_losses, ck_norms = obj.checkpoint_stats(checkpoints)
     return TrainingRun(checkpoints=checkpoints, epochs=np.asarray(ck_epochs, dtype=np.int64),
                        losses=np.asarray(ck_losses), grad_norms=np.asarray(ck_norms),
                        epoch_losses=np.asarray(ep_losses), epoch_grad_norms=np.asarray(ep_norms),
