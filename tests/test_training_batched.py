@@ -91,6 +91,21 @@ def test_blas_batch_matches_numpy_oracle(kind, method, kw, state_clip):
     np.testing.assert_allclose(g, ref_grad, rtol=1e-8, atol=1e-10 * max(1.0, np.max(np.abs(ref_grad))))
 
 
+def test_blas_batch_in_chunks_equals_one_pass(monkeypatch):
+    """Windows split into chunks (bounded memory) give the same mean loss and gradient."""
+    rng = np.random.default_rng(5)
+    model = random_model(rng, "ShallowPLRNN", 3, H=5, scale=0.5)
+    x = _data(rng, 3, 2, 100)
+    obj = Objective.create(model, x, method="gtf", alpha=0.2, seq_len=10)
+    theta, starts = obj.layout.theta(model), rng.integers(0, 91, 7)
+    (_, g_scalar), (v_one, g_one) = _both(obj, theta, starts)
+    monkeypatch.setattr(_bptt, "BLAS_CHUNK_BYTES", 24 * 10 * (3 + 5 + 2) * 3)  # chunks of 3 windows
+    (_, _), (v_chunked, g_chunked) = _both(obj, theta, starts)
+    np.testing.assert_allclose(v_chunked, v_one, rtol=1e-13)
+    np.testing.assert_allclose(g_chunked, g_one, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(g_chunked, g_scalar, rtol=1e-11, atol=1e-14)
+
+
 def test_blas_batch_diverging_loss_leaves_zero_gradient():
     model = pe.PLRNN([3.0, 2.5], [[0.0, 0.1], [0.2, 0.0]], [1.0, 1.0])
     x = np.ones((400, 1))

@@ -245,12 +245,27 @@ def batch_loss_grad_blas(theta, M, G, data, starts, L, alpha, tau, clip, loss_ki
     in another order); faster when ``B * M * G`` is large. A non-finite loss
     leaves ``grad`` at zero; overflow is silent, as in the scalar kernel.
     """
+    grad[:] = 0.0
+    chunk = max(1, int(BLAS_CHUNK_BYTES // (24 * L * (M + G + data.shape[1]))))
+    total = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
-        return _blas_loss_grad(theta, M, G, data, starts, L, alpha, tau, clip, loss_kind, want_grad, grad)
+        for lo in range(0, starts.shape[0], chunk):
+            total += _blas_loss_grad(theta, M, G, data, starts[lo:lo + chunk], L, alpha, tau, clip, loss_kind,
+                                     want_grad, grad)
+            if not np.isfinite(total):
+                grad[:] = 0.0
+                break
+    norm = 1.0 / (starts.shape[0] * (L - 1) * data.shape[1])
+    grad *= norm
+    return total * norm
+
+
+#: memory of the buffers of one chunk of windows in :func:`batch_loss_grad_blas`
+BLAS_CHUNK_BYTES = 2**28
 
 
 def _blas_loss_grad(theta, M, G, data, starts, L, alpha, tau, clip, loss_kind, want_grad, grad):
-    """The body of :func:`batch_loss_grad_blas`."""
+    """Un-normalised loss sum of the windows at ``starts``; adds their gradient sum to ``grad``."""
     o1, o2 = M * M, M * M + M * G
     o3, o4 = o2 + G * M, o2 + G * M + G
     A = theta[:o1].reshape(M, M)
@@ -288,10 +303,8 @@ def _blas_loss_grad(theta, M, G, data, starts, L, alpha, tau, clip, loss_kind, w
             z[:, :N] = (1.0 - alpha) * z[:, :N] + alpha * X[t]
     err = E[1:]
     loss = float(np.sum(err * err) if loss_kind == MSE else np.sum(np.abs(err)))
-    norm = 1.0 / (B * (L - 1) * N)
-    grad[:] = 0.0
     if not want_grad or not np.isfinite(loss):
-        return loss * norm
+        return loss
     D = np.empty((L - 1, B, M))  # dLoss/dz_t (the unforced prediction), t = 1..L-1
     EG = np.empty((L - 1, B, G))  # dLoss/d(gate pre-activation)
     gate = S > 0.0
@@ -313,10 +326,9 @@ def _blas_loss_grad(theta, M, G, data, starts, L, alpha, tau, clip, loss_kind, w
     Zp, Rm = Z[:-1].reshape(n, M), R.reshape(n, G)
     gA, gWo, gWi, gbi, gh = (grad[:o1].reshape(M, M), grad[o1:o2].reshape(M, G), grad[o2:o3].reshape(G, M),
                              grad[o3:o4], grad[o4:o4 + M])
-    np.dot(Dm.T, Zp, out=gA)
-    np.dot(Dm.T, Rm, out=gWo)
-    np.dot(EGm.T, Zp, out=gWi)
-    gbi[:] = EGm.sum(axis=0)
-    gh[:] = Dm.sum(axis=0)
-    grad *= norm
-    return loss * norm
+    gA += Dm.T @ Zp
+    gWo += Dm.T @ Rm
+    gWi += EGm.T @ Zp
+    gbi += EGm.sum(axis=0)
+    gh += Dm.sum(axis=0)
+    return loss
