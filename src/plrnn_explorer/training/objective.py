@@ -48,6 +48,10 @@ __all__ = ["loss_and_gradient", "check_state_clip", "METHODS", "LOSSES"]
 
 METHODS = ("bptt", "stf", "gtf")
 LOSSES = {"mse": _bptt.MSE, "mae": _bptt.MAE}
+#: the BLAS batch path is used when M * G reaches BLAS_MIN_MG, or when
+#: (number of windows) * M * G reaches BLAS_MIN_BMG (see :meth:`Objective.batched`)
+BLAS_MIN_MG = 20_000
+BLAS_MIN_BMG = 150_000
 
 
 def check_data(data: Any, model: Model, name: str = "data") -> np.ndarray:
@@ -132,14 +136,60 @@ class Objective:
         """Starts of the consecutive, non-overlapping windows covering the data."""
         return np.arange(0, self.data.shape[0] - self.seq_len + 1, self.seq_len, dtype=np.int64)
 
+    def batched(self, n_windows: int) -> bool:
+        """Whether ``n_windows`` windows are computed together with BLAS products.
+
+        The scalar numba kernel costs about ``B M G`` per step, the BLAS path a fixed
+        overhead per step plus a faster ``B M G`` term; crossover measured in
+        ``benchmarks/bench_training.py`` (2-core machine, 1 BLAS thread). Small models
+        (``M G < 5000``, every figure of the paper) always take the scalar kernel, whose
+        results are the same on every machine.
+        """
+        MG = self.layout.M * self.layout.G
+        return MG >= BLAS_MIN_MG or (MG >= 5000 and n_windows * MG >= BLAS_MIN_BMG)
+
     def canonical(self, theta: np.ndarray, starts: np.ndarray, want_grad: bool = True
                   ) -> tuple[float, np.ndarray]:
         """Mean loss and canonical-vector gradient for the windows at ``starts``."""
         grad = np.zeros_like(theta)
-        loss = _bptt.batch_loss_grad(theta, self.layout.M, self.layout.G, self.data, starts,
+        kernel = _bptt.batch_loss_grad_blas if self.batched(starts.shape[0]) else _bptt.batch_loss_grad
+        loss = kernel(theta, self.layout.M, self.layout.G, self.data, starts,
                                      self.seq_len, self.alpha, self.tau, self.clip, self.loss_kind, want_grad,
                                      grad)
         return float(loss), grad
+
+    def checkpoint_stats(self, models: Sequence[Model]) -> tuple[np.ndarray, np.ndarray]:
+        """Loss and trainable-parameter gradient norm of each model on :attr:`eval_starts`.
+
+        Equal bit for bit to ``loss, g = evaluate(model)``, ``np.linalg.norm(g)`` model by model
+        (NaN norm where the loss is not finite). With the scalar kernel the models are evaluated
+        in parallel, in chunks of at most 64 MiB of gradients; with the BLAS batch path
+        (:meth:`batched`) one after another, all windows at once.
+        """
+        starts = self.eval_starts
+        n = len(models)
+        losses = np.empty(n)
+        norms = np.empty(n)
+
+        def norm(value: float, g: np.ndarray) -> float:
+            return float(np.linalg.norm(self.layout.param_grad(g))) if np.isfinite(value) else np.nan
+
+        if self.batched(starts.shape[0]):
+            for i, model in enumerate(models):
+                losses[i], g = self.canonical(self.layout.theta(model), starts)
+                norms[i] = norm(losses[i], g)
+            return losses, norms
+        chunk = max(1, 2**23 // self.layout.canonical_size)
+        for lo in range(0, n, chunk):
+            block = np.array([self.layout.theta(m) for m in models[lo:lo + chunk]], dtype=np.float64)
+            values = np.empty(block.shape[0])
+            grads = np.empty_like(block)
+            _bptt.many_loss_grad(block, self.layout.M, self.layout.G, self.data, starts, self.seq_len,
+                                 self.alpha, self.tau, self.clip, self.loss_kind, values, grads)
+            for i, (value, g) in enumerate(zip(values, grads)):
+                losses[lo + i] = value
+                norms[lo + i] = norm(value, g)
+        return losses, norms
 
     def evaluate(self, model: Model, starts: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """Mean loss and flat trainable-parameter gradient (default windows: :attr:`eval_starts`)."""

@@ -74,6 +74,10 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
         If given, gradients with a larger norm are rescaled to this norm.
     checkpoint_every
         Keep a checkpoint every this many epochs (plus the initial and final models).
+        Training only records the parameters; the checkpoint models and their
+        full-data losses and gradient norms are computed once training ends
+        (in parallel over checkpoints), each costing one loss and gradient on
+        the whole data.
     params
         Names of the parameters to train (default: all); the others stay fixed.
     seed
@@ -148,20 +152,15 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     layout = obj.layout
     rng = np.random.default_rng(seed)
     p = layout.flat(model)
-    checkpoints: list[Model] = []
+    ck_params: list[np.ndarray] = []
     ck_epochs: list[int] = []
-    ck_losses: list[float] = []
-    ck_norms: list[float] = []
     ep_losses: list[float] = []
     ep_norms: list[float] = []
 
     def checkpoint(epoch: int) -> None:
-        m = layout.model_from(p)
-        value, g = obj.evaluate(m)
-        checkpoints.append(m)
+        # only the parameters here: models and full-data losses are made once, after training
+        ck_params.append(p.copy())
         ck_epochs.append(epoch)
-        ck_losses.append(value)
-        ck_norms.append(float(np.linalg.norm(g)) if np.isfinite(value) else np.nan)
 
     bar = Progress(progress, n_epochs, "training", "epoch")
     status, message = "completed", ""
@@ -204,6 +203,8 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
         bar.close()
     if status != "completed" and ck_epochs[-1] != epoch:
         checkpoint(epoch)  # p holds the last finite parameters
+    checkpoints = [layout.model_from(q) for q in ck_params]
+    ck_losses, ck_norms = obj.checkpoint_stats(checkpoints)
     return TrainingRun(checkpoints=checkpoints, epochs=np.asarray(ck_epochs, dtype=np.int64),
                        losses=np.asarray(ck_losses), grad_norms=np.asarray(ck_norms),
                        epoch_losses=np.asarray(ep_losses), epoch_grad_norms=np.asarray(ep_norms),
