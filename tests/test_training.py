@@ -115,6 +115,17 @@ def test_keyboard_interrupt_keeps_what_was_done(gt16, gt_data, monkeypatch):
     assert run.epochs.tolist() == [0, 2, 4, 5]
 
 
+def test_interrupt_while_evaluating_checkpoints_keeps_the_trained_checkpoints(gt16, gt_data, monkeypatch):
+    def interrupted(self, models):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer_module.Objective, "checkpoint_stats", interrupted)
+    run = pe.train(gt16.replace(h=[0.0, 0.0]), gt_data, 6, lr=0.01, checkpoint_every=2, seed=0)
+    assert run.status == "interrupted" and "checkpoints' losses" in run.message
+    assert run.epochs.tolist() == [0, 2, 4, 6] and len(run.checkpoints) == 4 and len(run.epoch_losses) == 6
+    assert np.all(np.isnan(run.losses))
+
+
 @pytest.mark.parametrize("suffix", [".npz", ".json"])
 def test_run_save_load_roundtrip(tmp_path, gt16, gt_data, suffix):
     run = pe.train(gt16.replace(A=[0.7, 0.9]), gt_data, 10, lr=0.01, checkpoint_every=3, seed=1)

@@ -163,7 +163,7 @@ class Objective:
 
         Equal bit for bit to ``loss, g = evaluate(model)``, ``np.linalg.norm(g)`` model by model
         (NaN norm where the loss is not finite). With the scalar kernel the models are evaluated
-        in parallel, in chunks of at most 64 MiB of gradients; with the BLAS batch path
+        in parallel, in chunks of at most 64 models and 64 MiB of gradients; with the BLAS batch path
         (:meth:`batched`) one after another, all windows at once.
         """
         starts = self.eval_starts
@@ -179,7 +179,8 @@ class Objective:
                 losses[i], g = self.canonical(self.layout.theta(model), starts)
                 norms[i] = norm(losses[i], g)
             return losses, norms
-        chunk = max(1, 2**23 // self.layout.canonical_size)
+        # chunks of at most 64 MiB of gradients and 64 models, so that Ctrl-C is seen between short calls
+        chunk = max(1, min(64, 2**23 // self.layout.canonical_size))
         for lo in range(0, n, chunk):
             block = np.array([self.layout.theta(m) for m in models[lo:lo + chunk]], dtype=np.float64)
             values = np.empty(block.shape[0])

@@ -204,7 +204,12 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     if status != "completed" and ck_epochs[-1] != epoch:
         checkpoint(epoch)  # p holds the last finite parameters
     checkpoints = [layout.model_from(q) for q in ck_params]
-    ck_losses, ck_norms = obj.checkpoint_stats(checkpoints)
+    try:
+        ck_losses, ck_norms = obj.checkpoint_stats(checkpoints)
+    except KeyboardInterrupt:  # the trained checkpoints are kept; only their full-data losses are missing
+        ck_losses = ck_norms = np.full(len(checkpoints), np.nan)
+        status = "interrupted"
+        message = ((message + "; ") if message else "") + "interrupted while evaluating the checkpoints' losses"
     return TrainingRun(checkpoints=checkpoints, epochs=np.asarray(ck_epochs, dtype=np.int64),
                        losses=np.asarray(ck_losses), grad_norms=np.asarray(ck_norms),
                        epoch_losses=np.asarray(ep_losses), epoch_grad_norms=np.asarray(ep_norms),
