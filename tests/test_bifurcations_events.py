@@ -65,6 +65,15 @@ def test_skew_tent_flip_and_dtb_on_a_coarse_grid():
     assert not sw.counts[:, 2:].any()
 
 
+def test_events_exactly_on_grid_values_are_reported_once():
+    """Grid values on both events (the README's sweep): the neutral fixed point at a_r = 1 is no 'appearance'."""
+    sw = pe.sweep(pe.systems.skew_tent(0.2, 0.0, 1.0), "W[0,0]", np.linspace(-2.2, 1.3, 71), max_order=4, seed=0)
+    assert sorted((e.kind, e.order) for e in sw.events) == [
+        ("border_collision", 2), ("degenerate_flip", 1), ("degenerate_transcritical", 1)]
+    dtb = only(sw.events, ("degenerate_transcritical",), 1)
+    assert abs(dtb.value - 0.8) < 1e-8 and dtb.cycle_after is None
+
+
 def test_s7_two_cycle_dtb_and_flip_to_1e5():
     a_dtb = float(__import__("scipy.optimize", fromlist=["brentq"]).brentq(s7_den, -0.6, -0.4))
     a_flip = float(__import__("scipy.optimize", fromlist=["brentq"]).brentq(s7_trace_plus_det, 0.4, 0.7))

@@ -63,7 +63,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .. import _kernels
-from ..cycles import Cycle, CycleSet
+from ..cycles import UNIT_CIRCLE_TOL, Cycle, CycleSet
 from ..itineraries import SINGULAR_RTOL, build_cycle
 from ..models import CanonicalForm
 from .family import Family
@@ -296,8 +296,20 @@ def _locate_loss(it: _Itinerary, a: float, b: float, refine: bool) -> tuple[str,
     return "border_collision", best, True, it.points(best)
 
 
-def _locate_multiplier(it: _Itinerary, a: float, b: float, refine: bool) -> tuple[str, float, bool, np.ndarray | None]:
-    """The cycle exists at both ends but its number of stable directions changes."""
+def _neutral(c: Cycle) -> bool:
+    """A multiplier on the unit circle (within the stability tolerance): the cycle is non-hyperbolic here."""
+    return bool(np.any(np.abs(np.abs(c.eigenvalues) - 1.0) <= UNIT_CIRCLE_TOL))
+
+
+def _locate_multiplier(it: _Itinerary, a: float, b: float, refine: bool, ca: Cycle, cb: Cycle
+                       ) -> tuple[str, float, bool, np.ndarray | None] | None:
+    """The cycle exists at both ends but its number of stable directions changes.
+
+    None when no multiplier crosses strictly inside the interval and one end is
+    non-hyperbolic: the multiplier reaches the unit circle exactly at that grid
+    value, and the neighbouring interval, where it leaves the circle or the
+    cycle is lost, reports the event.
+    """
     for fn, kind in ((it.det_plus, "flip"), (it.det_minus, "degenerate_transcritical"),
                      (it.pair_product, "neimark_sacker")):
         if _sign_change(_finite(fn)(a), _finite(fn)(b)):
@@ -312,6 +324,8 @@ def _locate_multiplier(it: _Itinerary, a: float, b: float, refine: bool) -> tupl
                     cyc = None
                 kind = "flip" if cyc is None or cyc.on_border else "degenerate_flip"
             return kind, r, True, (None if kind == "degenerate_transcritical" else it.points(r))
+    if _neutral(ca) or _neutral(cb):
+        return None
     return "appearance", 0.5 * (a + b), False, None
 
 
@@ -338,7 +352,10 @@ def detect_events(family: Family, a: float, b: float, set_a: CycleSet, set_b: Cy
         if ca is not None and cb is not None:
             if ca.n_stable_directions == cb.n_stable_directions:
                 continue
-            kind, v, ok, pts = _locate_multiplier(it, a, b, refine)
+            located = _locate_multiplier(it, a, b, refine, ca, cb)
+            if located is None:
+                continue
+            kind, v, ok, pts = located
             side = 2
         elif ca is not None:
             kind, v, ok, pts = _locate_loss(it, a, b, refine)
