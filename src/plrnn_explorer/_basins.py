@@ -12,10 +12,11 @@ import numpy as np
 from numba import njit, prange
 
 from ._kernels import _step_into
+from ._threads import blas_single_threaded
 
 
-@njit(cache=True, parallel=True)
-def basin_labels(A, W_out, W_in, b_in, h, starts, targets, target_labels, max_steps, tol, escape):
+@njit(cache=True, nogil=True, parallel=True)
+def _basin_labels_kernel(A, W_out, W_in, b_in, h, starts, targets, target_labels, max_steps, tol, escape):
     """Label of the target each start converges to; -1 if none within ``max_steps``.
 
     ``starts`` (N, M); ``targets`` (P, M) cycle points; ``target_labels`` (P,)
@@ -53,3 +54,6 @@ def basin_labels(A, W_out, W_in, b_in, h, starts, targets, target_labels, max_st
             for m in range(M):
                 z[m] = znext[m]
     return out
+
+
+basin_labels = blas_single_threaded(_basin_labels_kernel)
