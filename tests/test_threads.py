@@ -1,0 +1,49 @@
+"""Thread hygiene: BLAS runs single-threaded inside numba-parallel kernels."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import plrnn_explorer as pe
+from plrnn_explorer import _basins, _kernels
+from plrnn_explorer._threads import blas_single_threaded
+from plrnn_explorer.bifurcations import _batch
+
+
+def _blas_threads() -> list[int]:
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_blas_limited_inside_and_restored_after():
+    with threadpool_limits(2, user_api="blas"):
+        before = _blas_threads()
+        inside = blas_single_threaded(_blas_threads)()
+        assert inside and all(n == 1 for n in inside)
+        assert _blas_threads() == before
+
+
+def test_parallel_kernels_are_wrapped():
+    for wrapped, kernel in [(_kernels.simulate_batch, _kernels._simulate_batch_kernel),
+                            (_basins.basin_labels, _basins._basin_labels_kernel),
+                            (_batch.search_points, _batch._search_points_kernel),
+                            (_batch.check_words, _batch._check_words_kernel)]:
+        assert wrapped.__wrapped__ is kernel
+        assert kernel.targetoptions.get("parallel")
+
+
+def test_wrapped_simulation_matches_numpy():
+    model = pe.systems.random_plrnn(5, "expanding", seed=4)
+    z0 = np.random.default_rng(0).normal(size=(3, 5))
+    traj = model.simulate(z0, 6)
+    cf = model.canonical
+    z = z0.copy()
+    for t in range(1, 6):
+        z = z @ cf.A.T + np.maximum(z @ cf.W_in.T + cf.b_in, 0.0) @ cf.W_out.T + cf.h
+        np.testing.assert_allclose(traj[:, t], z, rtol=1e-12, atol=1e-12 * (1 + np.abs(z).max()))
+
+
+def test_import_defaults_omp_wait_policy():
+    assert os.environ.get("OMP_WAIT_POLICY")  # PASSIVE unless the user chose otherwise
