@@ -45,10 +45,10 @@ import plrnn_explorer as pe
 if sys.argv[1] == "before":
     from plrnn_explorer import _kernels, _basins
     from plrnn_explorer.bifurcations import _batch
-    _kernels.simulate_batch = _kernels._simulate_batch_kernel
-    _basins.basin_labels = _basins._basin_labels_kernel
-    _batch.search_points = _batch._search_points_kernel
-    _batch.check_words = _batch._check_words_kernel
+    _kernels.simulate_batch = _kernels.simulate_batch.__wrapped__
+    _basins.basin_labels = _basins.basin_labels.__wrapped__
+    _batch.search_points = _batch.search_points.__wrapped__
+    _batch.check_words = _batch.check_words.__wrapped__
 model = pe.systems.skew_tent(0.2, 0.0, 1.0)
 big = pe.systems.random_plrnn(20, "intermediate", seed=1)
 z0 = np.random.default_rng(0).normal(size=(64, 20))

@@ -15,8 +15,9 @@ from ._kernels import _step_into
 from ._threads import blas_single_threaded
 
 
+@blas_single_threaded
 @njit(cache=True, nogil=True, parallel=True)
-def _basin_labels_kernel(A, W_out, W_in, b_in, h, starts, targets, target_labels, max_steps, tol, escape):
+def basin_labels(A, W_out, W_in, b_in, h, starts, targets, target_labels, max_steps, tol, escape):
     """Label of the target each start converges to; -1 if none within ``max_steps``.
 
     ``starts`` (N, M); ``targets`` (P, M) cycle points; ``target_labels`` (P,)
@@ -54,6 +55,3 @@ def _basin_labels_kernel(A, W_out, W_in, b_in, h, starts, targets, target_labels
             for m in range(M):
                 z[m] = znext[m]
     return out
-
-
-basin_labels = blas_single_threaded(_basin_labels_kernel)

@@ -89,8 +89,9 @@ def simulate(A, W_out, W_in, b_in, h, z0, n_steps):
     return out
 
 
+@blas_single_threaded
 @njit(cache=True, nogil=True, parallel=True)
-def _simulate_batch_kernel(A, W_out, W_in, b_in, h, z0, n_steps):
+def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
     B, M = z0.shape
     out = np.empty((B, n_steps, M))
     for b in prange(B):
@@ -622,6 +623,3 @@ def sample_regions(A, W_out, W_in, b_in, h, n_traj, n_steps, n_box, radius, seed
             out[row, g] = 1 if s > 0.0 else 0
         row += 1
     return out[:row]
-
-
-simulate_batch = blas_single_threaded(_simulate_batch_kernel)

@@ -49,8 +49,8 @@ def blas_single_threaded(kernel: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     @functools.wraps(kernel)
-    def run(*args: Any) -> Any:
+    def run(*args: Any, **kwargs: Any) -> Any:
         with _controller().limit(limits=1, user_api="blas"):
-            return kernel(*args)
+            return kernel(*args, **kwargs)
 
     return run

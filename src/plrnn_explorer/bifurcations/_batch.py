@@ -51,8 +51,9 @@ def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_
     overflow[p] = stats[7] != 0
 
 
+@blas_single_threaded
 @njit(cache=True, nogil=True, parallel=True)
-def _search_points_kernel(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool, base_seed, exhaustive, found, n_found,
+def search_points(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool, base_seed, exhaustive, found, n_found,
                   overflow, rel_tol):
     """Cycles of order k at every stacked point (threads over points).
 
@@ -85,8 +86,9 @@ def _check_one(A, W_out, W_in, b_in, h, pid, word, ok, P_out, i, rel_tol):
     P_out[i] = ws[1]
 
 
+@blas_single_threaded
 @njit(cache=True, nogil=True, parallel=True)
-def _check_words_kernel(A, W_out, W_in, b_in, h, point_ids, words, rel_tol):
+def check_words(A, W_out, W_in, b_in, h, point_ids, words, rel_tol):
     """For each pair (point_ids[i], words[i]): is the word a self-consistent cycle there?
 
     Returns ``(ok (n,) bool, monodromies (n, M, M))``; one cycle solve per pair.
@@ -98,9 +100,3 @@ def _check_words_kernel(A, W_out, W_in, b_in, h, point_ids, words, rel_tol):
     for i in prange(n):
         _check_one(A, W_out, W_in, b_in, h, point_ids[i], words[i], ok, P_out, i, rel_tol)
     return ok, P_out
-
-
-search_points = blas_single_threaded(_search_points_kernel)
-
-
-check_words = blas_single_threaded(_check_words_kernel)
