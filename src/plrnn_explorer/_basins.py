@@ -12,10 +12,10 @@ import numpy as np
 from numba import njit, prange
 
 from ._kernels import _step_into
-from ._threads import blas_single_threaded
+from ._threads import parallel_section
 
 
-@blas_single_threaded
+@parallel_section
 @njit(cache=True, nogil=True, parallel=True)
 def basin_labels(A, W_out, W_in, b_in, h, starts, targets, target_labels, max_steps, tol, escape):
     """Label of the target each start converges to; -1 if none within ``max_steps``.

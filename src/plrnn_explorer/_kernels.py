@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._threads import blas_single_threaded
+from ._threads import parallel_section
 
 # --------------------------------------------------------------------------
 # random numbers: splitmix64 with explicit state, so runs are reproducible and
@@ -89,7 +89,7 @@ def simulate(A, W_out, W_in, b_in, h, z0, n_steps):
     return out
 
 
-@blas_single_threaded
+@parallel_section
 @njit(cache=True, nogil=True, parallel=True)
 def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
     B, M = z0.shape

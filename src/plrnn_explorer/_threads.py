@@ -14,21 +14,28 @@ with OpenBLAS multi-threaded):
   do no BLAS calls themselves, so BLAS is limited to one thread while they run
   and restored afterwards.
 
-The limit is process-wide (BLAS libraries have one setting per process): two
-Python threads running parallel kernels at once share it, and the first to
-finish restores BLAS's setting early. numba's own thread count is
-``NUMBA_NUM_THREADS`` (default: all cores).
+Parallel kernels release the GIL but run one at a time per process (a lock):
+each already uses every numba thread, the BLAS limit is process-wide (BLAS
+libraries have one setting per process), and numba's ``workqueue`` threading
+layer (used where neither TBB nor OpenMP is available) aborts the process when
+two threads launch parallel kernels at once. Serial kernels (SCYFI searches,
+``search_points_serial`` for Dask workers) are not serialised. numba's own
+thread count is ``NUMBA_NUM_THREADS`` (default: all cores).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import Any, Callable
 
 from threadpoolctl import ThreadpoolController
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+_PARALLEL_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
@@ -37,20 +44,20 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def blas_single_threaded(kernel: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a numba-parallel ``kernel`` so BLAS runs single-threaded while it runs.
+def parallel_section(kernel: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a numba-parallel ``kernel``: one at a time, with BLAS single-threaded.
 
     Examples
     --------
     >>> import numpy as np
-    >>> total = blas_single_threaded(np.sum)
+    >>> total = parallel_section(np.sum)
     >>> float(total(np.ones(3)))
     3.0
     """
 
     @functools.wraps(kernel)
     def run(*args: Any, **kwargs: Any) -> Any:
-        with _controller().limit(limits=1, user_api="blas"):
+        with _PARALLEL_LOCK, _controller().limit(limits=1, user_api="blas"):
             return kernel(*args, **kwargs)
 
     return run

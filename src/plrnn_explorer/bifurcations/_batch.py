@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _kernels
-from .._threads import blas_single_threaded
+from .._threads import parallel_section
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _ODD = np.uint64(0xD1B54A32D192ED03)
@@ -51,7 +51,7 @@ def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_
     overflow[p] = stats[7] != 0
 
 
-@blas_single_threaded
+@parallel_section
 @njit(cache=True, nogil=True, parallel=True)
 def search_points(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool, base_seed, exhaustive, found, n_found,
                   overflow, rel_tol):
@@ -86,7 +86,7 @@ def _check_one(A, W_out, W_in, b_in, h, pid, word, ok, P_out, i, rel_tol):
     P_out[i] = ws[1]
 
 
-@blas_single_threaded
+@parallel_section
 @njit(cache=True, nogil=True, parallel=True)
 def check_words(A, W_out, W_in, b_in, h, point_ids, words, rel_tol):
     """For each pair (point_ids[i], words[i]): is the word a self-consistent cycle there?
