@@ -12,9 +12,11 @@ import numpy as np
 from numba import njit, prange
 
 from ._kernels import _step_into
+from ._threads import parallel_section
 
 
-@njit(cache=True, parallel=True)
+@parallel_section
+@njit(cache=True, nogil=True, parallel=True)
 def basin_labels(A, W_out, W_in, b_in, h, starts, targets, target_labels, max_steps, tol, escape):
     """Label of the target each start converges to; -1 if none within ``max_steps``.
 

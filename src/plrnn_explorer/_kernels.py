@@ -14,13 +14,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._threads import parallel_section
+
 # --------------------------------------------------------------------------
 # random numbers: splitmix64 with explicit state, so runs are reproducible and
 # independent of numba's thread-local generator (safe inside prange).
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rand_u64(state):
     state[0] += np.uint64(0x9E3779B97F4A7C15)
     z = state[0]
@@ -29,13 +31,13 @@ def _rand_u64(state):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rand_below(state, n):
     """Uniform integer in [0, n) (n small; modulo bias is < 2^-40)."""
     return np.int64(_rand_u64(state) % np.uint64(n))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rand_normal(state):
     """Standard normal deviate (Box-Muller)."""
     u1 = (np.float64(_rand_u64(state) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
@@ -48,7 +50,7 @@ def _rand_normal(state):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _step_into(A, W_out, W_in, b_in, h, z, gate_buf, out):
     """out = F(z); gate_buf receives the gate pre-activations W_in z + b_in."""
     M = A.shape[0]
@@ -68,7 +70,7 @@ def _step_into(A, W_out, W_in, b_in, h, z, gate_buf, out):
         out[i] = s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def step(A, W_out, W_in, b_in, h, z):
     out = np.empty(A.shape[0])
     gate_buf = np.empty(W_in.shape[0])
@@ -76,7 +78,7 @@ def step(A, W_out, W_in, b_in, h, z):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def simulate(A, W_out, W_in, b_in, h, z0, n_steps):
     M = A.shape[0]
     out = np.empty((n_steps, M))
@@ -87,7 +89,8 @@ def simulate(A, W_out, W_in, b_in, h, z0, n_steps):
     return out
 
 
-@njit(cache=True, parallel=True)
+@parallel_section
+@njit(cache=True, nogil=True, parallel=True)
 def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
     B, M = z0.shape
     out = np.empty((B, n_steps, M))
@@ -99,7 +102,7 @@ def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _piece_into(A, W_out, W_in, b_in, h, r, J, c):
     """J = A + W_out diag(r) W_in and c = h + W_out diag(r) b_in for region bits r."""
     M = A.shape[0]
@@ -123,7 +126,7 @@ def _piece_into(A, W_out, W_in, b_in, h, r, J, c):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _solve_inplace(Mat, x, rel_tol):
     """Solve Mat y = x by Gaussian elimination with partial pivoting, in place.
 
@@ -175,7 +178,7 @@ def _solve_inplace(Mat, x, rel_tol):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
     """Monodromy P = J_k...J_1 and offset v = sum_j J_k...J_{j+1} c_j of word[:k]."""
     M = A.shape[0]
@@ -204,7 +207,7 @@ def _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
                 P[i, j] = tmp[i, j]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sys, rel_tol):
     """z1 solves (I - P) z1 = v for the region word; returns False if singular."""
     M = A.shape[0]
@@ -216,7 +219,7 @@ def _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sys, rel
     return _solve_inplace(sys, z1, rel_tol)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
     """Iterate the true map k steps from z1; actual[s] = region of the s-th point.
 
@@ -241,7 +244,7 @@ def _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
 SINGULAR, INCONSISTENT, DIVERGED, CONSISTENT = 0, 1, 2, 3
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _workspace(M, G, k):
     """Buffers of one cycle check, allocated once per search.
 
@@ -251,7 +254,7 @@ def _workspace(M, G, k):
             np.empty((M, M)), np.empty((k, G), np.uint8), np.empty(M), np.empty(M), np.empty(G))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
     """Solve the cycle equation of ``word`` and trace the true map from its solution.
 
@@ -271,7 +274,7 @@ def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_cmp(a, ia, b, ib, G):
     for g in range(G):
         if a[ia, g] != b[ib, g]:
@@ -279,7 +282,7 @@ def _rows_cmp(a, ia, b, ib, G):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _words_equal(a, b, k, G):
     for s in range(k):
         for g in range(G):
@@ -288,7 +291,7 @@ def _words_equal(a, b, k, G):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _is_primitive(word, k, G):
     """True iff word[:k] is not a power of a shorter word."""
     for d in range(1, k):
@@ -304,7 +307,7 @@ def _is_primitive(word, k, G):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _least_rotation(word, k, G):
     """Offset of the lexicographically least rotation of word[:k] (naive O(k^2 G))."""
     best = 0
@@ -323,7 +326,7 @@ def _least_rotation(word, k, G):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _draw_word(word, k, G, pool, state):
     n_pool = pool.shape[0]
     for s in range(k):
@@ -336,7 +339,7 @@ def _draw_word(word, k, G, pool, state):
                 word[s, g] = pool[row, g]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rotate_into(dst, word, k, G, rot):
     """dst[s] = word[(rot + s) % k] for s < k."""
     for s in range(k):
@@ -344,13 +347,13 @@ def _rotate_into(dst, word, k, G, rot):
             dst[s, g] = word[(rot + s) % k, g]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _store_word(store, n_stored, word, k, G, rot):
     """Copy the rotation of word starting at ``rot`` into store[n_stored]."""
     _rotate_into(store[n_stored], word, k, G, rot)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _find_word(store, n_stored, word, k, G):
     for i in range(n_stored):
         if _words_equal(store[i], word, k, G):
@@ -358,7 +361,7 @@ def _find_word(store, n_stored, word, k, G):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
                 found_words, singular_words, rel_tol, stats):
     """Run SCYFI for cycles of minimal period k.
@@ -453,13 +456,13 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _decode_letter(code, G, word, s):
     for g in range(G):
         word[s, g] = np.uint8((code >> (G - 1 - g)) & 1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, found_words, singular_words, counts):
     """Check every Lyndon word of length k over the 2^G regions.
 
@@ -520,7 +523,7 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, found_words, singular_
             length -= 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def check_words(A, W_out, W_in, b_in, h, words, rel_tol, status):
     """status[i] = outcome of :func:`_check_word` (SINGULAR, INCONSISTENT, DIVERGED, CONSISTENT) for words[i]."""
     n, k, G = words.shape
@@ -529,7 +532,7 @@ def check_words(A, W_out, W_in, b_in, h, words, rel_tol, status):
         status[i] = _check_word(A, W_out, W_in, b_in, h, words[i], k, ws, rel_tol)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def time_checks(A, W_out, W_in, b_in, h, k, n, seed_state):
     """Check n random words of length k (uniform gate bits); used to time one solve. Returns #consistent."""
     G = W_in.shape[0]
@@ -549,7 +552,7 @@ def time_checks(A, W_out, W_in, b_in, h, k, n, seed_state):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def cycle_points(A, W_out, W_in, b_in, h, word, rel_tol):
     """All k points of the cycle of ``word``, each solved from its own rotation.
 
@@ -579,7 +582,7 @@ def cycle_points(A, W_out, W_in, b_in, h, word, rel_tol):
     return pts, P0, True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sample_regions(A, W_out, W_in, b_in, h, n_traj, n_steps, n_box, radius, seed_state):
     """Gate patterns seen along trajectories and at random points in a box.
 

@@ -77,8 +77,23 @@ class CanonicalForm:
         This holds when ``W_in`` has full row rank G (then ``z -> W_in z + b_in``
         is onto R^G). SCYFI then draws regions as uniform random bits; otherwise
         it draws from a pool of regions known to be realisable.
+
+        Computed once per form (the arrays are read-only). When every row of
+        ``W_in`` has one nonzero entry, in distinct columns (PLRNN and ALRNN:
+        rows of the identity), the rank is G without any factorisation;
+        otherwise it is an SVD rank test, O(G² M).
+
+        Examples
+        --------
+        >>> import numpy as np, plrnn_explorer as pe
+        >>> pe.PLRNN(np.full(3, 0.5), np.zeros((3, 3)), np.zeros(3)).canonical.gates_full_rank()
+        True
         """
-        return self.n_gates <= self.dim and np.linalg.matrix_rank(self.W_in) == self.n_gates
+        cached = self.__dict__.get("_gates_full_rank")
+        if cached is None:
+            cached = bool(self.n_gates <= self.dim and _full_row_rank(self.W_in))
+            self.__dict__["_gates_full_rank"] = cached  # frozen dataclass: set by hand
+        return cached
 
     def piece(self, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(J_r, c_r)`` of the affine piece of region ``region`` (G,) bool."""
@@ -87,6 +102,15 @@ class CanonicalForm:
         J = self.A + (self.W_out * r) @ self.W_in
         c = self.h + (self.W_out * r) @ self.b_in
         return J, c
+
+
+def _full_row_rank(W: np.ndarray) -> bool:
+    """True if ``W`` (G, M) has rank G; O(G M) when its rows are scaled unit vectors."""
+    nonzero = W != 0
+    if np.all(nonzero.sum(axis=1) == 1):
+        columns = np.argmax(nonzero, axis=1)
+        return np.unique(columns).size == W.shape[0]
+    return np.linalg.matrix_rank(W) == W.shape[0]
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:

@@ -15,12 +15,13 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _kernels
+from .._threads import parallel_section
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _ODD = np.uint64(0xD1B54A32D192ED03)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _point_state(base_seed, point_id, order):
     """A splitmix64 state for one (point, order), mixed from the base seed."""
     st = np.empty(1, np.uint64)
@@ -30,7 +31,7 @@ def _point_state(base_seed, point_id, order):
     return st
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_seed, exhaustive, found, n_found,
                 overflow, rel_tol):
     G = W_in.shape[1]
@@ -50,7 +51,8 @@ def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_
     overflow[p] = stats[7] != 0
 
 
-@njit(cache=True, parallel=True)
+@parallel_section
+@njit(cache=True, nogil=True, parallel=True)
 def search_points(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool, base_seed, exhaustive, found, n_found,
                   overflow, rel_tol):
     """Cycles of order k at every stacked point (threads over points).
@@ -67,7 +69,7 @@ def search_points(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool, base_
                     n_found, overflow, rel_tol)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def search_points_serial(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool, base_seed, exhaustive, found,
                          n_found, overflow, rel_tol):
     """Single-threaded :func:`search_points` (for Dask workers: one task, one core)."""
@@ -76,7 +78,7 @@ def search_points_serial(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool
                     n_found, overflow, rel_tol)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _check_one(A, W_out, W_in, b_in, h, pid, word, ok, P_out, i, rel_tol):
     ws = _kernels._workspace(A.shape[1], W_in.shape[1], word.shape[0])
     status = _kernels._check_word(A[pid], W_out[pid], W_in[pid], b_in[pid], h[pid], word, word.shape[0], ws, rel_tol)
@@ -84,7 +86,8 @@ def _check_one(A, W_out, W_in, b_in, h, pid, word, ok, P_out, i, rel_tol):
     P_out[i] = ws[1]
 
 
-@njit(cache=True, parallel=True)
+@parallel_section
+@njit(cache=True, nogil=True, parallel=True)
 def check_words(A, W_out, W_in, b_in, h, point_ids, words, rel_tol):
     """For each pair (point_ids[i], words[i]): is the word a self-consistent cycle there?
 
