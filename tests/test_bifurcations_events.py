@@ -66,7 +66,7 @@ def test_skew_tent_flip_and_dtb_on_a_coarse_grid():
 
 
 def test_events_exactly_on_grid_values_are_reported_once():
-    """Grid values on both events (the README's sweep): the neutral fixed point at a_r = 1 is no 'appearance'."""
+    """Grid values on both events (the README's sweep): at a_r = 1 the fixed point's equation is singular; one DTB there."""
     sw = pe.sweep(pe.systems.skew_tent(0.2, 0.0, 1.0), "W[0,0]", np.linspace(-2.2, 1.3, 71), max_order=4, seed=0)
     assert sorted((e.kind, e.order) for e in sw.events) == [
         ("border_collision", 2), ("degenerate_flip", 1), ("degenerate_transcritical", 1)]

@@ -267,7 +267,12 @@ class _Raw:
 def _locate_loss(it: _Itinerary, a: float, b: float, refine: bool) -> tuple[str, float, bool, np.ndarray | None]:
     """The cycle of ``it`` is self-consistent at ``a`` and not at ``b``: what happens in between?"""
     det = _finite(it.det_minus)
-    pole = _sign_change(det(a), det(b))
+    da, db = det(a), det(b)
+    pole = _sign_change(da, db)
+    if not pole and it.points(b) is None and np.isfinite(db) and abs(db) <= 1e-8 * max(1.0, abs(da)):
+        # the cycle equation is singular at b itself (a multiplier is +1 there, to the search's tolerance):
+        # the cycle runs off to infinity exactly at this grid value
+        return "degenerate_transcritical", b, True, None
     if not refine:
         if pole:
             return "degenerate_transcritical", 0.5 * (a + b), False, None
