@@ -228,7 +228,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def _finish(result, args: argparse.Namespace) -> int:
     """Save the outputs; exit 130 with a message if the run was interrupted (the partial result is saved)."""
-    _save_outputs(result, args)
+    try:
+        _save_outputs(result, args)
+    except KeyboardInterrupt:  # every file is written atomically: one not yet replaced keeps its old content
+        print(f"plrnn-explorer {args.command}: interrupted while saving the outputs; a file not yet written "
+              "keeps its previous content", file=sys.stderr)
+        return 130
     if result.complete:
         return 0
     saved = [f for f in (args.out, args.netcdf, args.npz) if f]
@@ -413,8 +418,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = " ".join(str(exc).split()) or type(exc).__name__
         print(f"plrnn-explorer {args.command}: error: {text}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"plrnn-explorer {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # before any partial result existed (sliced work returns one instead of raising)
+        print(f"plrnn-explorer {args.command}: interrupted before any result was computed; nothing saved",
+              file=sys.stderr)
         return 130
 
 

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path, check_output_path, json_dumps_strict, json_restore
+from .._atomic import atomic_netcdf, atomic_path, check_output_path, json_dumps_strict, json_restore
 from .._labelled import (MISSING_COUNT_ENCODING, dim_name, int_with_missing, model_from_attrs, nan_where_missing,
                          parameter_coord_attrs, provenance_attrs, utc_now)
 from .._slices import check_cancel, run_in_slices
@@ -277,9 +277,7 @@ class BifurcationMap:
 
     def to_netcdf(self, path: str | PathLike) -> None:
         """Write :meth:`to_xarray` as netCDF (needs netCDF4); plain ``xarray.open_dataset`` reads it."""
-        ds = self.to_xarray()
-        with atomic_path(path) as tmp:
-            ds.to_netcdf(tmp)
+        atomic_netcdf(self.to_xarray(), path)
 
     def to_npz(self, path: str | PathLike) -> None:
         """Write all arrays and the attributes of :meth:`to_xarray` to an ``.npz`` file (no pickle).
