@@ -39,7 +39,7 @@ def _as_numpy(key: str, value: Any) -> np.ndarray:
         value = value.detach().cpu().double().numpy()
     arr = np.asarray(value)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"entry {key!r} is not a numeric array (got {type(value).__name__})")
+        raise ValueError(f"state dict entry {key!r} must be a numeric tensor or array, got {type(value).__name__}")
     return arr.astype(np.float64)
 
 
@@ -290,7 +290,8 @@ def from_torch_rnn(module_or_state_dict: Any, x: Any = None, *, nonlinearity: st
                          f"{W_ih.shape} (proj_size is not supported)")
     has_bias = [k in sd for k in ("bias_ih_l0", "bias_hh_l0")]
     if any(has_bias) and not all(has_bias):
-        raise ValueError("a torch.nn.RNN has both bias_ih_l0 and bias_hh_l0 or neither")
+        raise ValueError(f"a torch.nn.RNN state dict must have both bias_ih_l0 and bias_hh_l0 or neither; got only "
+                         f"{'bias_ih_l0' if has_bias[0] else 'bias_hh_l0'}")
     bias = (_as_numpy("bias_ih_l0", sd["bias_ih_l0"]) + _as_numpy("bias_hh_l0", sd["bias_hh_l0"])
             if all(has_bias) else np.zeros(H))
     if x is not None:
@@ -364,10 +365,12 @@ def to_state_dict(model: Model, layout: str | None = None, *, info: dict[str, An
 
 def _AW(A: np.ndarray, W: np.ndarray) -> np.ndarray:
     if A.ndim == 2 and not np.array_equal(A, np.diag(np.diag(A))):
-        raise ValueError("layout 'AW' needs a diagonal A")
+        raise ValueError(f"layout 'AW' needs a diagonal A, got a full ({A.shape[0]}, {A.shape[1]}) A with nonzero "
+                         "off-diagonal entries")
     W = np.diag(W) if W.ndim == 1 else W
     if np.any(np.diag(W) != 0):
-        raise ValueError("layout 'AW' needs W with a zero diagonal (AW keeps A on the diagonal)")
+        raise ValueError(f"layout 'AW' needs W with a zero diagonal (AW keeps A on the diagonal), got diag(W) = "
+                         f"{np.diag(W)[:6].tolist()}")
     return W + np.diag(np.diag(A) if A.ndim == 2 else A)
 
 

@@ -67,6 +67,13 @@ def _limited(what: str, n: int, limit: str) -> None:
 
 def _orders(text: str) -> list[int]:
     """Parse '1,2,16' or '1-4,16' into a list of orders."""
+    try:
+        return _parse_orders(text)
+    except ValueError:  # int() of something else than a whole number
+        raise argparse.ArgumentTypeError(f"expected orders such as '1,2,16' or '1-4,16', got {text!r}") from None
+
+
+def _parse_orders(text: str) -> list[int]:
     out: list[int] = []
     for part in text.split(","):
         part = part.strip()
@@ -167,7 +174,10 @@ def _values(text: str) -> list[float]:
         parts = text.split(":")
         if len(parts) != 3:
             raise argparse.ArgumentTypeError(f"expected START:STOP:NUM, got {text!r}")
-        start, stop = float(parts[0]), float(parts[1])
+        try:
+            start, stop = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"START and STOP in START:STOP:NUM must be numbers, got {text!r}") from None
         try:
             num = int(parts[2])
         except ValueError:
@@ -176,7 +186,11 @@ def _values(text: str) -> list[float]:
             raise argparse.ArgumentTypeError(f"NUM in START:STOP:NUM must be >= 1, got {num}")
         _limited("NUM in START:STOP:NUM", num, "max_grid_points")
         return [start + (stop - start) * i / max(num - 1, 1) for i in range(num)]
-    return [float(v) for v in text.split(",") if v.strip()]
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:STOP:NUM or a comma list of numbers such as "
+                                         f"'0.1,0.2,0.5', got {text!r}") from None
 
 
 def _axis(text: str) -> tuple[str, list[float]]:
