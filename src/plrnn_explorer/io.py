@@ -175,7 +175,8 @@ def _mat_arrays(path: Any, mapping: Any, cls: type[Model]) -> tuple[dict[str, np
                          f"got keys {sorted(mapping)}")
     missing = [k for k in mapping.values() if k not in content]
     if missing:
-        raise ValueError(f"mapping refers to {missing}, not in {str(path)!r}; the file holds {sorted(content)}")
+        raise ValueError(f"mapping values must be keys of {str(path)!r}, got {missing}, which it does not "
+                         f"hold; the file holds {sorted(content)}")
     arrays: dict[str, np.ndarray] = {}
     n_snap: int | None = None
     for name in wanted:
