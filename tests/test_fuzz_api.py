@@ -427,6 +427,7 @@ def test_fuzz_cli(tmp_path_factory, capsys, argv):
     assert "Traceback" not in err and err.count("\n") <= 1, (argv, err)
     if code == 2 and err:     # a refusal states the expected form (argparse's own messages name the option)
         assert EXPECTED_FORM.search(err) or ARGPARSE_FORMS.search(err), (argv, err)
+        COUNTS["cli", "refused"] += 1
     assert time.perf_counter() - t0 < GUARD_SECONDS
     COUNTS["cli", "handled"] += 1
 

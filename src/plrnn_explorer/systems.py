@@ -149,8 +149,9 @@ def random_plrnn(M: int, target: float | str = "attracting", *, seed: int | None
     while _mean_radius(A, hi * W, regions) < target:
         hi *= 2.0
         if hi > 1e12:
-            raise ValueError(f"target = {target} cannot be reached with the random draw of seed={seed!r} (W scaled "
-                             "by 1e12 still falls short); try another seed or a smaller target")
+            raise ValueError(f"target must be reachable by scaling W: target = {target} cannot be reached with "
+                             f"the random draw of seed={seed!r} (W scaled by 1e12 still falls short); try another "
+                             "seed or a smaller target")
     for _ in range(50):
         mid = 0.5 * (lo + hi)
         if _mean_radius(A, mid * W, regions) < target:
