@@ -178,7 +178,7 @@ def _saved_objects():
            ("sweep.npz", sw.to_npz, lambda p: np.load(p)["counts"].tolist())]
     try:
         import netCDF4  # noqa: F401
-        import xarray  # noqa: F401
+        import xarray
     except ImportError:  # pragma: no cover - optional extras
         return out
     return out + [("map.nc", bm.to_netcdf, lambda p: load_map(p).counts.tolist()),
@@ -208,9 +208,8 @@ def test_a_failed_save_keeps_the_previous_file_when_the_disk_fills(tmp_path):
         path = folder / name
         save(path)
         before_bytes, before = path.read_bytes(), load(path)
-        with pytest.raises(OSError):
-            with disk_full_after(64):
-                save(path)
+        with pytest.raises(OSError), disk_full_after(64):
+            save(path)
         assert path.read_bytes() == before_bytes, name
         assert load(path) == before, name
         assert [p.name for p in folder.iterdir()] == [name], f"{name}: temporary file left behind"
@@ -381,8 +380,9 @@ def test_cli_map_interrupted_exits_130_with_a_message_and_saves_the_partial_resu
     main(["map", str(model), "--x", "A[0,0]=0.8:0.9:2", "--y", "A[1,1]=0.8:0.9:2", "--max-order", "3"])  # compile
     capsys.readouterr()
     png, npz = tmp_path / "map.png", tmp_path / "map.npz"
-    code, dt = _interrupted_cli(monkeypatch, ["map", str(model), "--x", "A[0,0]=0.5:0.99:60", "--y", "A[1,1]=0.5:0.99:60",
-                                 "--max-order", "12", "--seed", "0", "--out", str(png), "--npz", str(npz)])
+    code, dt = _interrupted_cli(monkeypatch, ["map", str(model), "--x", "A[0,0]=0.5:0.99:60",
+                                              "--y", "A[1,1]=0.5:0.99:60", "--max-order", "12", "--seed", "0",
+                                              "--out", str(png), "--npz", str(npz)])
     err = capsys.readouterr().err
     assert code == 130 and dt < 10 * INTERRUPT_SECONDS, (code, dt)    # includes drawing and saving the figure
     assert "plrnn-explorer map: interrupted; partial result saved to" in err and err.count("\n") == 1, err
@@ -398,7 +398,7 @@ def test_cli_sweep_interrupted_exits_130_with_a_message_and_saves_the_partial_re
     capsys.readouterr()
     png, npz = tmp_path / "sweep.png", tmp_path / "sweep.npz"
     code, dt = _interrupted_cli(monkeypatch, ["sweep", str(model), "--param", "A[0,0]", "--values", "0.5:0.99:400",
-                                 "--max-order", "12", "--seed", "0", "--out", str(png), "--npz", str(npz)])
+                                              "--max-order", "12", "--seed", "0", "--out", str(png), "--npz", str(npz)])
     err = capsys.readouterr().err
     assert code == 130 and dt < 10 * INTERRUPT_SECONDS, (code, dt)
     assert "plrnn-explorer sweep: interrupted; partial result saved to" in err and err.count("\n") == 1, err
@@ -412,7 +412,7 @@ def test_cli_interrupted_without_out_says_nothing_was_saved(tmp_path, capsys, mo
     model = tmp_path / "gt16.json"
     pe.save_model(_gt16(), model)
     code, _ = _interrupted_cli(monkeypatch, ["sweep", str(model), "--param", "A[0,0]", "--values", "0.5:0.99:400",
-                                "--max-order", "12", "--seed", "0"])
+                                             "--max-order", "12", "--seed", "0"])
     err = capsys.readouterr().err
     assert code == 130 and "interrupted; no output file given, nothing saved" in err, err
 
@@ -491,7 +491,7 @@ def test_cycles_json_writes_no_infinity(tmp_path, capsys):
         raise AssertionError(f"non-standard JSON constant {constant}")
 
     doc = json.loads(text, parse_constant=refuse)
-    assert list(pe.CycleSet.from_dict(pe._atomic.json_restore(doc)))[0].border_margin == np.inf
+    assert next(iter(pe.CycleSet.from_dict(pe._atomic.json_restore(doc)))).border_margin == np.inf
 
 
 # -- "The README's own pipeline fails" -------------------------------------------------
