@@ -175,7 +175,8 @@ def _saved_objects():
            ("run.json", run.save, lambda p: pe.TrainingRun.load(p).losses.tolist()),
            ("run.npz", run.save, lambda p: pe.TrainingRun.load(p).losses.tolist()),
            ("map.npz", bm.to_npz, lambda p: load_map(p).counts.tolist()),
-           ("sweep.npz", sw.to_npz, lambda p: np.load(p)["counts"].tolist())]
+           ("sweep.npz", sw.to_npz, lambda p: np.load(p)["counts"].tolist()),
+           ("map.png", lambda p: _cli_figure(bm, p), lambda p: p.read_bytes())]
     try:
         import netCDF4  # noqa: F401
         import xarray
@@ -183,6 +184,15 @@ def _saved_objects():
         return out
     return out + [("map.nc", bm.to_netcdf, lambda p: load_map(p).counts.tolist()),
                   ("sweep.nc", sw.to_netcdf, lambda p: xarray.open_dataset(p).counts.values.tolist())]
+
+
+def _cli_figure(result, path):
+    """The figure output of ``plrnn-explorer map --out PATH``."""
+    from argparse import Namespace
+
+    from plrnn_explorer.cli import _save_outputs
+
+    _save_outputs(result, Namespace(netcdf=None, npz=None, out=str(path)))
 
 
 @contextlib.contextmanager
