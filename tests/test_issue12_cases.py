@@ -267,18 +267,24 @@ def _tent_map(**kw):
                               ("W[0,0]", np.linspace(-3.5, -2.5, 10)), 6, seed=0, budgets=(1, 1), **kw)
 
 
-@pytest.mark.parametrize("phase", [
-    pytest.param("verification", marks=pytest.mark.xfail(strict=True, reason=(
-        "bifurcations/_engine.py (dask helper): _continue marks every cell whose search results were not yet "
-        "re-verified as not computed, so one Ctrl-C while the search results are verified throws the map "
-        "away; fix described in the issue-12 audit report"))),
-    "spreading"])
-def test_ctrl_c_during_continuation_keeps_the_finished_search(monkeypatch, phase):
+def _tent_sweep(**kw):
+    return pe.sweep(CHAOTIC_TENT, "W[0,0]", np.linspace(-3.5, -2.5, 40), 6, seed=0, budgets=(1, 1), **kw)
+
+
+_VERIFY_XFAIL = pytest.mark.xfail(strict=True, reason=(
+    "bifurcations/_engine.py (dask helper): _continue marks every point whose search results were not yet "
+    "re-verified as not computed, so one Ctrl-C while the search results are verified throws the map away; "
+    "fix described in the issue-12 audit report"))
+
+
+@pytest.mark.parametrize("run", [_tent_map, _tent_sweep], ids=["map", "sweep"])
+@pytest.mark.parametrize("phase", [pytest.param("verification", marks=_VERIFY_XFAIL), "spreading"])
+def test_ctrl_c_during_continuation_keeps_the_finished_search(monkeypatch, phase, run):
     """SIGINT after the search phase, while cycles are continued cell to cell (first while the search results
     are verified, then while they spread): every searched cell is kept, flagged partial."""
     from plrnn_explorer.bifurcations import _batch, _engine
 
-    full = _tent_map()
+    full = run()
     assert full.complete and full.stats["continuation_solves"] > 0
     now = {"phase": None}
     real_sliced = _engine._check_sliced
@@ -299,7 +305,7 @@ def test_ctrl_c_during_continuation_keeps_the_finished_search(monkeypatch, phase
         return real_check(*args)
 
     monkeypatch.setattr(_batch, "check_words", check_words)
-    bm = _tent_map(cancel=lambda: False)
+    bm = run(cancel=lambda: False)
     returned = time.perf_counter()
     assert sent and returned - sent[0] < INTERRUPT_SECONDS
     assert not bm.complete and bm.stats["continuation_complete"] is False
