@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import time
 from collections import Counter
@@ -63,6 +64,31 @@ def guard(seconds: float = GUARD_SECONDS):
         signal.signal(signal.SIGALRM, old)
 
 
+#: a message states the expected form (or the remedy) with one of these phrases
+EXPECTED_FORM = re.compile(r"\bmust\b|\bexpected?\b|\bone of\b|\be\.g\.|\bsuch as\b|\bneeds?\b|\bpass\b|\bgive\b|"
+                           r"exceeds the limit|\bis not an?\b|does not exist|\bof the form\b|\bwrap it\b|"
+                           r"\bonly\b|\bnot (?:a )?(?:valid|readable)\b", re.IGNORECASE)
+
+
+#: argparse's own refusals, which name the option and what it takes
+ARGPARSE_FORMS = re.compile(r"required: |invalid \w+ value|unrecognized arguments|expected one argument|"
+                            r"invalid choice|not allowed with argument")
+
+
+def test_message_check_refuses_vague_messages():
+    check_message("f", "max_order must be >= 1, got 0", ("max_order",))
+    with pytest.raises(AssertionError, match="names none of"):
+        check_message("f", "bad value 0", ("max_order",))
+    with pytest.raises(AssertionError, match="does not state the expected form"):
+        check_message("f", "max_order: 0", ("max_order",))
+
+
+def check_message(family: str, msg: str, names: tuple[str, ...]) -> None:
+    """The message names the argument (one of ``names``) and states the expected form (:data:`EXPECTED_FORM`)."""
+    assert any(n.lower() in msg.lower() for n in names), f"{family}: message names none of {names}: {msg!r}"
+    assert EXPECTED_FORM.search(msg), f"{family}: message does not state the expected form: {msg!r}"
+
+
 def check(family: str, call, names: tuple[str, ...]):
     """Run ``call`` under the guard and assert the promise; ``names``: words a message may name."""
     COUNTS[family, "tried"] += 1
@@ -71,7 +97,7 @@ def check(family: str, call, names: tuple[str, ...]):
             out = call()
     except ALLOWED as exc:
         msg = str(exc)
-        assert any(n.lower() in msg.lower() for n in names), f"{family}: message names none of {names}: {msg!r}"
+        check_message(family, msg, names)
         COUNTS[family, "handled"] += 1
         COUNTS[family, "refused"] += 1
         return None
@@ -399,6 +425,9 @@ def test_fuzz_cli(tmp_path_factory, capsys, argv):
     out, err = capsys.readouterr()
     assert code in (0, 1, 2, 130), (argv, code)
     assert "Traceback" not in err and err.count("\n") <= 1, (argv, err)
+    if code == 2 and err:     # a refusal states the expected form (argparse's own messages name the option)
+        assert EXPECTED_FORM.search(err) or ARGPARSE_FORMS.search(err), (argv, err)
+        COUNTS["cli", "refused"] += 1
     assert time.perf_counter() - t0 < GUARD_SECONDS
     COUNTS["cli", "handled"] += 1
 

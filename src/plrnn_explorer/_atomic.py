@@ -19,8 +19,11 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-__all__ = ["atomic_path", "atomic_write_text", "check_output_path", "json_dumps_strict", "json_safe",
-           "json_restore"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_netcdf", "check_output_path", "json_dumps_strict",
+           "json_safe", "json_restore"]
+
+#: suffixes of netCDF files the package writes and reads
+NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
 
 _NONFINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
 
@@ -118,6 +121,34 @@ def atomic_write_text(path: str | PathLike, text: str, name: str = "path") -> No
     """
     with atomic_path(path, name) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def atomic_netcdf(dataset: Any, path: str | PathLike, name: str = "path") -> None:
+    """Write an ``xarray.Dataset`` as netCDF (.nc, .nc4, .netcdf) atomically.
+
+    The netCDF library reports a failed write (a full disk, a quota) as
+    ``RuntimeError("NetCDF: HDF error")``; it is raised as ``OSError`` naming
+    the file, like every other failed save. The previous file is kept.
+
+    Examples
+    --------
+    >>> import os, tempfile, xarray as xr
+    >>> target = os.path.join(tempfile.mkdtemp(), "x.nc")
+    >>> atomic_netcdf(xr.Dataset({"a": ("i", [1.0, 2.0])}), target)
+    >>> xr.open_dataset(target).a.values.tolist()
+    [1.0, 2.0]
+    >>> atomic_netcdf(xr.Dataset(), target[:-3] + ".png")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: path must end in .nc or .nc4 or .netcdf, got '....png'
+    """
+    p = check_output_path(name, path, NETCDF_SUFFIXES)
+    with atomic_path(p, name) as tmp:
+        try:
+            dataset.to_netcdf(tmp)
+        except RuntimeError as exc:  # netCDF4's report of a failed write
+            raise OSError(f"{name}: could not write the netCDF file {str(p)!r} ({exc}: disk full or not "
+                          "writable?); the previous file, if any, is unchanged") from exc
 
 
 def json_safe(x: Any) -> Any:

@@ -125,7 +125,7 @@ def _pick(entries: dict[str, Any], key: str | None, path: Path) -> Any:
         if key is None:
             raise ValueError(f"{str(path)!r} holds {sorted(entries)}; pass key=... to choose one")
     if key not in entries:
-        raise ValueError(f"key {key!r} is not in {str(path)!r}; it holds {sorted(entries)}")
+        raise ValueError(f"key {key!r} is not in {str(path)!r}: key must be one of {sorted(entries)}")
     return entries[key]
 
 
@@ -140,7 +140,7 @@ def _from_bson(p: Path, key: str | None, ignore: set[str]) -> tuple[Any, dict[st
                              f"{[v.type.name if isinstance(v, JuliaStruct) else type(v).__name__ for v in value]}")
         value = models[0]
     if not isinstance(value, JuliaStruct):
-        raise ValueError(f"{str(p)!r}: the entry is a {type(value).__name__}, not a saved model struct")
+        raise ValueError(f"{str(p)!r}: the entry must be a saved model struct, got a {type(value).__name__}")
     short = _short(value.type.name)
     names = _DYNAMIX_FIELDS if short == "DynaMix" else _JULIA_TYPES.get(short, (None, ()))[1]
     if names and len(names) != len(value.fields):
@@ -170,7 +170,7 @@ def _from_jld2(p: Path, key: str | None, ignore: set[str], julia_type: str | Non
             raise ValueError(f"{str(p)!r}: the Julia type of entry {ds.name!r} could not be read; pass "
                              f"julia_type=... (one of {sorted(_JULIA_TYPES) + ['DynaMix']})")
         if julia_type is not None and _short(type_name) != _short(julia_type):
-            raise ValueError(f"julia_type={julia_type!r} disagrees with the file's {type_name!r}")
+            raise ValueError(f"julia_type must match the file's {type_name!r} (or be None), got {julia_type!r}")
         record = ds[()]
         fields = {n: _jld2_value(f, record[n]) for n in ds.dtype.names}
     short = _short(type_name)
@@ -255,7 +255,8 @@ def load_julia_checkpoint(path: str | PathLike, *, key: str | None = None, ignor
     suffix = p.suffix.lower()
     if suffix == ".bson":
         if julia_type is not None:
-            raise ValueError("julia_type= is for JLD2 files; BSON files always name the type")
+            raise ValueError(f"julia_type must be None for a BSON file (BSON files always name the type; "
+                             f"julia_type= is for JLD2 files), got {julia_type!r}")
         model, info = _from_bson(p, key, ignore_set)
     elif suffix in (".jld2", ".h5", ".hdf5"):
         model, info = _from_jld2(p, key, ignore_set, julia_type)

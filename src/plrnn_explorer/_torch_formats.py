@@ -39,7 +39,7 @@ def _as_numpy(key: str, value: Any) -> np.ndarray:
         value = value.detach().cpu().double().numpy()
     arr = np.asarray(value)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"entry {key!r} is not a numeric array (got {type(value).__name__})")
+        raise ValueError(f"state dict entry {key!r} must be a numeric tensor or array, got {type(value).__name__}")
     return arr.astype(np.float64)
 
 
@@ -83,7 +83,8 @@ def _ignored(keys: list[str], ignore: Any) -> set[str]:
     for pattern in ignore:
         hits = [k for k in keys if k == pattern or fnmatch.fnmatchcase(k, pattern)]
         if not hits:
-            raise ValueError(f"ignore entry {pattern!r} matches no key; keys are {keys}")
+            raise ValueError(f"ignore entries must match keys of the state dict: {pattern!r} matches no key; "
+                             f"keys are {keys}")
         out.update(hits)
     return out
 
@@ -111,12 +112,12 @@ def collect(sd: dict[str, Any], layout: str, names: Any = None, ignore: Any = ()
             raise TypeError(f"names must be a dict {{parameter: state_dict key}}, got {type(names).__name__}")
         bad_roles = [r for r in names if r not in roles + ("AW", "n_relu")]
         if bad_roles:
-            raise ValueError(f"names has {bad_roles}, which are not parameters of {layout}; "
-                             f"parameters are {list(roles)} (or 'AW' for A and W together)")
+            raise ValueError(f"names keys must be parameters of {layout}, one of {list(roles)} (or 'AW' for A and "
+                             f"W together), got {bad_roles}")
         missing_keys = [k for k in names.values() if k not in live]
         if missing_keys:
-            raise ValueError(f"names refers to keys {missing_keys} that are not in the state_dict "
-                             f"(or are ignored); its keys are {keys}")
+            raise ValueError(f"names values must be keys of the state_dict, got {missing_keys}, which are not in "
+                             f"the state_dict (or are ignored); its keys are {keys}")
         mapping = dict(names)
     else:
         mapping = {r: k for r in roles + ("n_relu",) if (k := _find(live, r)) is not None}
@@ -216,11 +217,13 @@ def load_torch_state_dict(state_dict_or_path: Any, model_type: Any, *, names: di
     if "n_relu" in arrays:
         stored = arrays.pop("n_relu")
         if layout != "ALRNN":
-            raise ValueError(f"key {mapping['n_relu']!r} (n_relu) does not belong to the {layout} layout")
+            raise ValueError(f"key {mapping['n_relu']!r} (n_relu) is only valid in the ALRNN layout, got it in "
+                             f"the {layout} layout")
         if stored.size != 1 or stored.ravel()[0] != int(stored.ravel()[0]):
             raise ValueError(f"key {mapping['n_relu']!r} must hold one integer, got {stored!r}")
         if n_relu is not None and int(n_relu) != int(stored.ravel()[0]):
-            raise ValueError(f"n_relu={n_relu} disagrees with the state dict's {int(stored.ravel()[0])}")
+            raise ValueError(f"n_relu must match the state dict's {int(stored.ravel()[0])} (or be None), got "
+                             f"{n_relu}: it disagrees with the file")
         n_relu = int(stored.ravel()[0])
     model, info = build(layout, arrays, n_relu=n_relu, mean_centering=mean_centering)
     info.update(keys=mapping, ignored=skipped)
@@ -259,7 +262,8 @@ def from_torch_rnn(module_or_state_dict: Any, x: Any = None, *, nonlinearity: st
         if not isinstance(rnn, _import_torch("reading a torch module").nn.RNN):
             raise TypeError(f"module_or_state_dict must be a torch.nn.RNN, got {type(rnn).__name__}")
         if nonlinearity is not None and nonlinearity != rnn.nonlinearity:
-            raise ValueError(f"nonlinearity={nonlinearity!r} disagrees with the module's {rnn.nonlinearity!r}")
+            raise ValueError(f"nonlinearity must match the module's {rnn.nonlinearity!r} (or be None), got "
+                             f"{nonlinearity!r}: it disagrees with the module")
         nonlinearity = rnn.nonlinearity
         if rnn.num_layers != 1:
             raise ValueError(f"only one-layer RNNs are supported (num_layers={rnn.num_layers}): the stacked "
@@ -282,7 +286,7 @@ def from_torch_rnn(module_or_state_dict: Any, x: Any = None, *, nonlinearity: st
     if unused:
         raise ValueError(f"keys {unused} are not those of a torch.nn.RNN ({sorted(expected)})")
     if "weight_hh_l0" not in sd or "weight_ih_l0" not in sd:
-        raise ValueError(f"a torch.nn.RNN state dict has weight_ih_l0 and weight_hh_l0; got keys {sorted(sd)}")
+        raise ValueError(f"a torch.nn.RNN state dict must have weight_ih_l0 and weight_hh_l0; got keys {sorted(sd)}")
     W_hh, W_ih = _as_numpy("weight_hh_l0", sd["weight_hh_l0"]), _as_numpy("weight_ih_l0", sd["weight_ih_l0"])
     H = W_hh.shape[0]
     if W_hh.shape != (H, H) or W_ih.ndim != 2 or W_ih.shape[0] != H:
@@ -290,7 +294,8 @@ def from_torch_rnn(module_or_state_dict: Any, x: Any = None, *, nonlinearity: st
                          f"{W_ih.shape} (proj_size is not supported)")
     has_bias = [k in sd for k in ("bias_ih_l0", "bias_hh_l0")]
     if any(has_bias) and not all(has_bias):
-        raise ValueError("a torch.nn.RNN has both bias_ih_l0 and bias_hh_l0 or neither")
+        raise ValueError(f"a torch.nn.RNN state dict must have both bias_ih_l0 and bias_hh_l0 or neither; got only "
+                         f"{'bias_ih_l0' if has_bias[0] else 'bias_hh_l0'}")
     bias = (_as_numpy("bias_ih_l0", sd["bias_ih_l0"]) + _as_numpy("bias_hh_l0", sd["bias_hh_l0"])
             if all(has_bias) else np.zeros(H))
     if x is not None:
@@ -337,7 +342,7 @@ def to_state_dict(model: Model, layout: str | None = None, *, info: dict[str, An
             sd["n_relu"] = np.array(model.n_relu, dtype=np.int64)
     elif layout == "AW":
         if not isinstance(model, (PLRNN, ALRNN)):
-            raise ValueError(f"layout 'AW' is for PLRNN and ALRNN, not {type(model).__name__}")
+            raise ValueError(f"layout 'AW' needs a PLRNN or ALRNN model, got {type(model).__name__}")
         sd = {"AW": _AW(params["A"], params["W"]), "h": params["h"]}
         if isinstance(model, ALRNN):
             sd["n_relu"] = np.array(model.n_relu, dtype=np.int64)
@@ -351,7 +356,8 @@ def to_state_dict(model: Model, layout: str | None = None, *, info: dict[str, An
         rebuilt, _ = build(layout, arrays, mean_centering=info.get("mean_centering", False),
                            threshold_sign=bases["threshold_sign"])
         if rebuilt != model:
-            raise ValueError(f"model is not the {layout} described by info (was it changed after loading?)")
+            raise ValueError(f"model must be the {layout} described by info; it is not (was it changed after "
+                             "loading?)")
         sd = {"AW": _AW(bases["A"], bases["W"]), "h": bases["h"], "alphas": bases["alphas"],
               "thetas": bases["threshold_sign"] * bases["thetas"]}
     else:
@@ -364,10 +370,12 @@ def to_state_dict(model: Model, layout: str | None = None, *, info: dict[str, An
 
 def _AW(A: np.ndarray, W: np.ndarray) -> np.ndarray:
     if A.ndim == 2 and not np.array_equal(A, np.diag(np.diag(A))):
-        raise ValueError("layout 'AW' needs a diagonal A")
+        raise ValueError(f"layout 'AW' needs a diagonal A, got a full ({A.shape[0]}, {A.shape[1]}) A with nonzero "
+                         "off-diagonal entries")
     W = np.diag(W) if W.ndim == 1 else W
     if np.any(np.diag(W) != 0):
-        raise ValueError("layout 'AW' needs W with a zero diagonal (AW keeps A on the diagonal)")
+        raise ValueError(f"layout 'AW' needs W with a zero diagonal (AW keeps A on the diagonal), got diag(W) = "
+                         f"{np.diag(W)[:6].tolist()}")
     return W + np.diag(np.diag(A) if A.ndim == 2 else A)
 
 

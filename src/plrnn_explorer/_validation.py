@@ -38,7 +38,8 @@ def as_real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None =
     except Exception as exc:  # ragged nested lists and similar
         raise TypeError(f"{name} must be a real numeric array: {exc}") from None
     if arr.dtype == object:
-        raise TypeError(f"{name} must be a real numeric array (ragged or non-numeric entries found)")
+        raise TypeError(f"{name} must be a real numeric array with rows of equal length "
+                        f"(ragged or non-numeric entries found in a {type(value).__name__})")
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
@@ -202,18 +203,19 @@ def as_orders(max_order: Any, orders: Any) -> list[int]:
         check_limit("max_order", mo, "max_order")
         return list(range(1, mo + 1))
     if isinstance(orders, (str, bytes)) or not hasattr(orders, "__iter__"):
-        raise TypeError("orders must be a sequence of positive integers, e.g. [1, 2, 16]")
+        raise TypeError(f"orders must be a sequence of positive integers, e.g. [1, 2, 16], "
+                        f"got {type(orders).__name__} {orders!r}")
     if hasattr(orders, "__len__"):
         check_limit("len(orders)", len(orders), "max_order")
     out = sorted({as_int("orders[i]", k, minimum=1) for k in orders})
     check_limit("max(orders)", out[-1] if out else 0, "max_order")
     if not out:
-        raise ValueError("orders must not be empty")
+        raise ValueError(f"orders must not be empty: give positive integers, e.g. [1, 2, 16], got {orders!r}")
     if max_order is not None:
         mo = as_int("max_order", max_order, minimum=1)
         out = [k for k in out if k <= mo]
         if not out:
-            raise ValueError(f"no order in orders is <= max_order = {mo}")
+            raise ValueError(f"orders must contain an order <= max_order = {mo}, got {sorted(set(orders))}")
     return out
 
 
@@ -259,7 +261,9 @@ def as_gate_patterns(name: str, value: Any, n_gates: int) -> np.ndarray:
         raise ValueError(f"{name} must be an (n, G) array of 0/1 gate patterns with G = {n_gates}, "
                          f"got shape {arr.shape}")
     if not (arr.dtype == bool or (np.issubdtype(arr.dtype, np.number) and np.all((arr == 0) | (arr == 1)))):
-        raise ValueError(f"{name} must contain only 0/1 (or False/True) entries")
+        bad = np.unique(arr[(arr != 0) & (arr != 1)])[:3].tolist() if np.issubdtype(arr.dtype, np.number) \
+            else str(arr.dtype)
+        raise ValueError(f"{name} must contain only 0/1 (or False/True) entries, got {bad}")
     return np.ascontiguousarray(arr, dtype=np.uint8)
 
 
@@ -289,6 +293,7 @@ def as_itinerary_list(name: str, value: Any, n_gates: int) -> list[np.ndarray]:
     for i, w in enumerate(value):
         arr = as_gate_patterns(f"{name}[{i}]", w, n_gates)
         if arr.shape[0] == 0:
-            raise ValueError(f"{name}[{i}] must have at least one row (k >= 1)")
+            raise ValueError(f"{name}[{i}] must be a (k, G) itinerary with at least one row (k >= 1), "
+                             f"got shape {arr.shape}")
         out.append(arr.astype(bool))
     return out

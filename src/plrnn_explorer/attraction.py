@@ -151,10 +151,13 @@ def _prepare(model: Model, cycles: CycleSet, xlim: Any, ylim: Any, n: Any, proje
     if projection is None:
         projection = Projection.coordinates(M, 0, 1)
     elif not isinstance(projection, Projection) or projection.dim != M:
-        raise ValueError(f"projection must be a Projection of dimension M = {M}")
+        got = f"a Projection of dimension {projection.dim}" if isinstance(projection, Projection) \
+            else type(projection).__name__
+        raise ValueError(f"projection must be a Projection of dimension M = {M}, got {got}")
     stable = cycles.stable
     if any(c.points.shape[1] != M for c in stable):
-        raise ValueError(f"cycles must belong to a model of dimension M = {M}")
+        raise ValueError(f"cycles must belong to a model of dimension M = {M}, got cycles of dimension "
+                         f"{sorted({c.points.shape[1] for c in stable})}")
     X, Y = np.meshgrid(xs, ys)
     plane = np.stack([X.ravel(), Y.ravel()], axis=1)
     starts = projection.lift(plane)

@@ -67,6 +67,13 @@ def _limited(what: str, n: int, limit: str) -> None:
 
 def _orders(text: str) -> list[int]:
     """Parse '1,2,16' or '1-4,16' into a list of orders."""
+    try:
+        return _parse_orders(text)
+    except ValueError:  # int() of something else than a whole number
+        raise argparse.ArgumentTypeError(f"expected orders such as '1,2,16' or '1-4,16', got {text!r}") from None
+
+
+def _parse_orders(text: str) -> list[int]:
     out: list[int] = []
     for part in text.split(","):
         part = part.strip()
@@ -167,7 +174,10 @@ def _values(text: str) -> list[float]:
         parts = text.split(":")
         if len(parts) != 3:
             raise argparse.ArgumentTypeError(f"expected START:STOP:NUM, got {text!r}")
-        start, stop = float(parts[0]), float(parts[1])
+        try:
+            start, stop = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"START and STOP in START:STOP:NUM must be numbers, got {text!r}") from None
         try:
             num = int(parts[2])
         except ValueError:
@@ -176,7 +186,11 @@ def _values(text: str) -> list[float]:
             raise argparse.ArgumentTypeError(f"NUM in START:STOP:NUM must be >= 1, got {num}")
         _limited("NUM in START:STOP:NUM", num, "max_grid_points")
         return [start + (stop - start) * i / max(num - 1, 1) for i in range(num)]
-    return [float(v) for v in text.split(",") if v.strip()]
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:STOP:NUM or a comma list of numbers such as "
+                                         f"'0.1,0.2,0.5', got {text!r}") from None
 
 
 def _axis(text: str) -> tuple[str, list[float]]:
@@ -228,7 +242,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def _finish(result, args: argparse.Namespace) -> int:
     """Save the outputs; exit 130 with a message if the run was interrupted (the partial result is saved)."""
-    _save_outputs(result, args)
+    try:
+        _save_outputs(result, args)
+    except KeyboardInterrupt:  # every file is written atomically: one not yet replaced keeps its old content
+        print(f"plrnn-explorer {args.command}: interrupted while saving the outputs; a file not yet written "
+              "keeps its previous content", file=sys.stderr)
+        return 130
     if result.complete:
         return 0
     saved = [f for f in (args.out, args.netcdf, args.npz) if f]
@@ -413,8 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = " ".join(str(exc).split()) or type(exc).__name__
         print(f"plrnn-explorer {args.command}: error: {text}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"plrnn-explorer {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # before any partial result existed (sliced work returns one instead of raising)
+        print(f"plrnn-explorer {args.command}: interrupted before any result was computed; nothing saved",
+              file=sys.stderr)
         return 130
 
 

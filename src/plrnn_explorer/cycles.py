@@ -346,7 +346,8 @@ class CycleSet:
     def from_dict(cls, d: dict[str, Any]) -> "CycleSet":
         """Inverse of :meth:`to_dict`."""
         if not isinstance(d, dict) or "cycles" not in d or "orders" not in d:
-            raise ValueError("a CycleSet description must be a dict with keys 'orders' and 'cycles'")
+            raise ValueError(f"a CycleSet description must be a dict with keys 'orders' and 'cycles', "
+                             f"got {type(d).__name__}{' with keys ' + str(sorted(d)) if isinstance(d, dict) else ''}")
         orders = [int(k) for k in d["orders"]]
         by_order: dict[int, list[Cycle]] = {k: [] for k in orders}
         for cd in d["cycles"]:

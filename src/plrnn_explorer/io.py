@@ -99,7 +99,8 @@ def load_model(path: str | PathLike) -> Model:
         raise ValueError(f"model file {str(p)!r} is not a valid NPZ archive of a model "
                          f"(as written by save_model): {type(exc).__name__}: {exc}") from None
     if not isinstance(arrays, dict) or "__type__" not in arrays:
-        raise ValueError(f"model file {str(p)!r} has no '__type__' entry: not a plrnn_explorer model")
+        raise ValueError(f"model file {str(p)!r} has no '__type__' entry: not a plrnn_explorer model "
+                         "(expected an .npz written by save_model)")
     params: dict[str, Any] = {}
     for k, a in arrays.items():
         if not k.startswith("__"):
@@ -110,11 +111,12 @@ def load_model(path: str | PathLike) -> Model:
 def _from_description(p: Path, d: dict[str, Any]) -> Model:
     if d.get("type") not in MODEL_TYPES:
         raise ValueError(f"model file {str(p)!r}: unknown model type {d.get('type')!r}; "
-                         f"known types: {sorted(MODEL_TYPES)}")
+                         f"'type' must be one of {sorted(MODEL_TYPES)}")
     try:
         return Model.from_dict(d)
     except (TypeError, KeyError, AttributeError) as exc:
-        raise ValueError(f"model file {str(p)!r}: parameters do not fit {d['type']}: {exc}") from None
+        raise ValueError(f"model file {str(p)!r}: parameters do not fit {d['type']}; 'params' must hold "
+                         f"{list(MODEL_TYPES[d['type']].param_names)} as written by save_model: {exc}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -173,7 +175,8 @@ def _mat_arrays(path: Any, mapping: Any, cls: type[Model]) -> tuple[dict[str, np
                          f"got keys {sorted(mapping)}")
     missing = [k for k in mapping.values() if k not in content]
     if missing:
-        raise ValueError(f"mapping refers to {missing}, not in {str(path)!r}; the file holds {sorted(content)}")
+        raise ValueError(f"mapping values must be keys of {str(path)!r}, got {missing}, which it does not "
+                         f"hold; the file holds {sorted(content)}")
     arrays: dict[str, np.ndarray] = {}
     n_snap: int | None = None
     for name in wanted:
@@ -187,7 +190,8 @@ def _mat_arrays(path: Any, mapping: Any, cls: type[Model]) -> tuple[dict[str, np
             a = a.ravel()  # MATLAB row/column vectors
         if a.ndim == max(ndims) + 1:
             if n_snap is not None and a.shape[0] != n_snap:
-                raise ValueError(f"{mapping[name]!r} has {a.shape[0]} snapshots, others have {n_snap}")
+                raise ValueError(f"{str(path)!r}: {mapping[name]!r} (for {name}) has {a.shape[0]} snapshots, the "
+                                 f"other parameters {n_snap}; every snapshot array must have the same length")
             n_snap = a.shape[0]
         elif a.ndim not in ndims:
             raise ValueError(f"{mapping[name]!r} (for {name}) has shape {a.shape}; expected {max(ndims)}-D "
@@ -229,7 +233,7 @@ def load_mat(path: str | PathLike, *, mapping: dict[str, str], model_type: Any =
     arrays, n_snap = _mat_arrays(path, mapping, cls)
     if n_snap is None:
         if snapshot is not None:
-            raise ValueError(f"snapshot={snapshot} given but {str(path)!r} holds a single model")
+            raise ValueError(f"snapshot must be None for {str(path)!r}, which holds a single model; got {snapshot!r}")
         return _mat_model(cls, arrays, None, settings)
     if snapshot is None:
         raise ValueError(f"{str(path)!r} holds {n_snap} snapshots: pass snapshot=i (0 <= i < {n_snap}) "

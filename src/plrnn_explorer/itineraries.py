@@ -192,13 +192,15 @@ def as_itinerary(itinerary: Any, n_gates: int) -> np.ndarray:
     try:
         arr = np.asarray(itinerary)
     except Exception:
-        raise TypeError("itinerary must be a (k, G) array of 0/1 gate patterns") from None
+        raise TypeError(f"itinerary must be a (k, G) array of 0/1 gate patterns (rows of equal length), "
+                        f"got {type(itinerary).__name__}") from None
     if arr.ndim == 1 and arr.size == n_gates:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != n_gates or arr.shape[0] < 1:
         raise ValueError(f"itinerary must have shape (k, G) with G = {n_gates} and k >= 1, got {arr.shape}")
     if not (arr.dtype == bool or (np.issubdtype(arr.dtype, np.number) and np.all((arr == 0) | (arr == 1)))):
-        raise ValueError("itinerary must contain only 0/1 (or False/True) entries")
+        raise ValueError(f"itinerary must contain only 0/1 (or False/True) entries, got dtype {arr.dtype} "
+                         f"{arr.ravel()[:6].tolist()}")
     return arr.astype(bool)
 
 
@@ -239,7 +241,8 @@ def cycle_from_itinerary(model: Model, itinerary: Any) -> Cycle:
     word = as_itinerary(itinerary, cf.n_gates).astype(np.uint8)
     k, G = word.shape
     if not _kernels._is_primitive(word, k, G):
-        raise ValueError("itinerary is a power of a shorter word; its cycle has a smaller period")
+        raise ValueError(f"itinerary must be primitive, not a power of a shorter word (its cycle has a smaller "
+                         f"period); got {k} rows: pass the shortest repeating block instead")
     word = canonical_rotation(word)
     cyc = build_cycle(cf, word)
     if cyc is None:

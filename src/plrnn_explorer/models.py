@@ -325,7 +325,7 @@ class Model:
         if name not in self._params:
             raise ValueError(
                 f"param {path!r}: {type(self).__name__} has no parameter {name!r}; "
-                f"parameters are {list(self.param_names)}"
+                f"the name must be one of {list(self.param_names)}"
             )
         arr = self._params[name]
         if not idx:
@@ -459,12 +459,14 @@ class Model:
     def from_dict(d: dict[str, Any]) -> "Model":
         """Inverse of :meth:`to_dict`."""
         if not isinstance(d, dict) or "type" not in d or "params" not in d:
-            raise ValueError("a model description must be a dict with keys 'type' and 'params'")
+            raise ValueError(f"a model description must be a dict with keys 'type' and 'params', "
+                             f"got {type(d).__name__}{' with keys ' + str(sorted(d)) if isinstance(d, dict) else ''}")
         cls = MODEL_TYPES.get(d["type"])
         if cls is None:
-            raise ValueError(f"unknown model type {d['type']!r}; known types: {sorted(MODEL_TYPES)}")
+            raise ValueError(f"unknown model type {d['type']!r}; 'type' must be one of {sorted(MODEL_TYPES)}")
         if not isinstance(d["params"], dict):
-            raise ValueError("'params' of a model description must be a dict")
+            raise ValueError(f"'params' of a model description must be a dict {{name: array}}, "
+                             f"got {type(d['params']).__name__}")
         return cls(**d["params"])
 
     def __eq__(self, other: object) -> bool:

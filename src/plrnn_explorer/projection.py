@@ -54,7 +54,8 @@ class Projection:
         if basis.shape != (origin.shape[0], 2):
             raise ValueError(f"basis must have shape (M, 2) = ({origin.shape[0]}, 2), got {basis.shape}")
         if not np.allclose(basis.T @ basis, np.eye(2), atol=1e-8):
-            raise ValueError("basis must have two orthonormal columns")
+            raise ValueError(f"basis must have two orthonormal columns (basis.T @ basis = I), got basis.T @ basis = "
+                             f"{np.round(basis.T @ basis, 6).tolist()}")
         object.__setattr__(self, "origin", origin)
         object.__setattr__(self, "basis", basis)
         object.__setattr__(self, "labels", (str(self.labels[0]), str(self.labels[1])))
@@ -102,7 +103,7 @@ class Projection:
         if pts.shape[1] < 2:
             raise ValueError(f"points must have at least 2 coordinates for a plane, got shape {pts.shape}")
         if pts.shape[0] < 1:
-            raise ValueError("points must contain at least one point")
+            raise ValueError(f"points must be an (n, M) array with at least one point, got shape {pts.shape}")
         mean = pts.mean(axis=0)
         centred = pts - mean
         _, _, vt = np.linalg.svd(centred, full_matrices=True)

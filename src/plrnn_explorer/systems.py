@@ -149,7 +149,9 @@ def random_plrnn(M: int, target: float | str = "attracting", *, seed: int | None
     while _mean_radius(A, hi * W, regions) < target:
         hi *= 2.0
         if hi > 1e12:
-            raise ValueError(f"target {target} cannot be reached with this random draw; try another seed")
+            raise ValueError(f"target must be reachable by scaling W: target = {target} cannot be reached with "
+                             f"the random draw of seed={seed!r} (W scaled by 1e12 still falls short); try another "
+                             "seed or a smaller target")
     for _ in range(50):
         mid = 0.5 * (lo + hi)
         if _mean_radius(A, mid * W, regions) < target:
@@ -209,7 +211,8 @@ def uniform_plrnn(M: int, scale: float = 1.0, *, spectral_radius: float | None =
     if spectral_radius is not None:
         radius = float(np.max(np.abs(np.linalg.eigvals(np.diag(a) + W))))
         if radius == 0.0:
-            raise ValueError("the random draw has spectral radius 0 and cannot be normalised; try another seed")
+            raise ValueError(f"spectral_radius={spectral_radius} cannot be imposed: the random draw of seed={seed!r} "
+                             "has spectral radius 0; try another seed (or spectral_radius=None)")
         a, W = a * (spectral_radius / radius), W * (spectral_radius / radius)
     return PLRNN(a, W, h)
 

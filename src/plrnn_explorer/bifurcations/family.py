@@ -117,10 +117,12 @@ def check_values(name: str, values: Any) -> np.ndarray:
     """A non-empty, finite, strictly monotonic 1-D array of parameter values."""
     arr = as_real_array(name, values, ndim=1)
     if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
+        raise ValueError(f"{name} must not be empty: give a 1-D array of parameter values, got shape {arr.shape}")
     d = np.diff(arr)
     if arr.size > 1 and not (np.all(d > 0) or np.all(d < 0)):
-        raise ValueError(f"{name} must be strictly increasing or strictly decreasing (no repeats)")
+        i = int(np.flatnonzero(np.sign(d) != np.sign(d[0]))[0]) if d[0] != 0 else 0
+        raise ValueError(f"{name} must be strictly increasing or strictly decreasing (no repeats), got "
+                         f"{arr[i]:.6g} then {arr[i + 1]:.6g} at positions {i}, {i + 1}")
     return arr
 
 

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path, check_output_path, json_dumps_strict, json_restore
+from .._atomic import atomic_netcdf, atomic_path, check_output_path, json_dumps_strict, json_restore
 from .._labelled import (MISSING_COUNT_ENCODING, dim_name, int_with_missing, model_from_attrs, nan_where_missing,
                          parameter_coord_attrs, provenance_attrs, utc_now)
 from .._slices import check_cancel, run_in_slices
@@ -147,17 +147,20 @@ class BifurcationMap:
     def model_at(self, iy: int, ix: int) -> Model:
         """The model of cell ``(iy, ix)`` (row ``iy`` of ``ys``, column ``ix`` of ``xs``)."""
         if self.model is None:
-            raise ValueError("this map has no model (it was loaded from a file written without one)")
+            raise ValueError("model_at needs the map's model, and this map has none (it was loaded from a file "
+                             "written by an earlier version): recompute it with bifurcation_map")
         iy, ix = self._cell(iy, ix)
         return self.model.set_param(self.param_x, float(self.xs[ix])).set_param(self.param_y, float(self.ys[iy]))
 
     def cycles_at(self, iy: int, ix: int) -> CycleSet:
         """The :class:`~plrnn_explorer.CycleSet` of cell ``(iy, ix)`` (rebuilt from its itineraries)."""
         if self._grid is None:
-            raise ValueError("this map was loaded from a file; its cycles were not saved")
+            raise ValueError("cycles_at needs the map's cycles, which files do not store (this map was loaded from "
+                             "a file): recompute the map, or find_cycles(bm.model_at(iy, ix), ...)")
         iy, ix = self._cell(iy, ix)
         if not self.computed[iy, ix]:
-            raise ValueError(f"cell ({iy}, {ix}) was not computed (the run was interrupted)")
+            raise ValueError(f"iy, ix must be a computed cell, got ({iy}, {ix}): not computed, the run was "
+                             "interrupted first (see bm.computed)")
         return cycle_set(self._grid, iy * len(self.xs) + ix, self.model_at(iy, ix))
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
@@ -277,9 +280,7 @@ class BifurcationMap:
 
     def to_netcdf(self, path: str | PathLike) -> None:
         """Write :meth:`to_xarray` as netCDF (needs netCDF4); plain ``xarray.open_dataset`` reads it."""
-        ds = self.to_xarray()
-        with atomic_path(path) as tmp:
-            ds.to_netcdf(tmp)
+        atomic_netcdf(self.to_xarray(), path)
 
     def to_npz(self, path: str | PathLike) -> None:
         """Write all arrays and the attributes of :meth:`to_xarray` to an ``.npz`` file (no pickle).
@@ -367,7 +368,8 @@ def _read_map(p: Path) -> BifurcationMap:
 
 def _axis_arg(name: str, arg: Any, model: Model) -> tuple[str, np.ndarray]:
     if not isinstance(arg, (tuple, list)) or len(arg) != 2:
-        raise TypeError(f"{name} must be a pair (parameter path, values), e.g. ('A[0,0]', np.linspace(0, 1, 40))")
+        raise TypeError(f"{name} must be a pair (parameter path, values), e.g. ('A[0,0]', np.linspace(0, 1, 40)), "
+                        f"got {type(arg).__name__}")
     param, values = arg
     if not isinstance(param, str):
         raise TypeError(f"{name}[0] must be a parameter path such as 'A[0,0]', got {type(param).__name__}")

@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path, check_output_path, json_dumps_strict
+from .._atomic import atomic_netcdf, atomic_path, check_output_path, json_dumps_strict
 from .._labelled import (MISSING_COUNT_ENCODING, dim_name, nan_where_missing, parameter_coord_attrs, provenance_attrs,
                          utc_now)
 from .._slices import check_cancel, run_in_slices
@@ -187,9 +187,7 @@ class Sweep:
 
     def to_netcdf(self, path: str | PathLike) -> None:
         """Write :meth:`to_xarray` as netCDF (needs netCDF4); plain ``xarray.open_dataset`` reads it."""
-        ds = self.to_xarray()
-        with atomic_path(path) as tmp:
-            ds.to_netcdf(tmp)
+        atomic_netcdf(self.to_xarray(), path)
 
     def to_npz(self, path: str | PathLike) -> None:
         """Write the arrays and attributes of :meth:`to_xarray` to an ``.npz`` file (no pickle)."""

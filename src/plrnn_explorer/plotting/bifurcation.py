@@ -312,7 +312,9 @@ def _cell_bounds(v: np.ndarray) -> np.ndarray:
 def plot_training_events(ta: Any, ax: Any = None, *, log: bool = False) -> Any:
     """Loss per checkpoint with the bifurcation events marked at their (fractional) epochs.
 
-    Without losses, the number of cycles per checkpoint is drawn instead.
+    Without losses, the number of cycles per checkpoint is drawn instead. A
+    checkpoint whose loss is not finite (a diverged run) is marked with a red
+    cross at the top of the axes.
 
     Examples
     --------
@@ -330,6 +332,13 @@ def plot_training_events(ta: Any, ax: Any = None, *, log: bool = False) -> Any:
     else:
         y, ylabel = np.array([len(cs) for cs in ta.cycles], float), "number of cycles"
     ax.plot(ta.epochs, y, ".-", color="k", lw=1.2, ms=3, label=ylabel, gid="loss")
+    bad = ~np.isfinite(np.asarray(y, float))
+    if bad.any():  # a diverged checkpoint (loss inf or NaN) is data: mark it at the top of the axes
+        from matplotlib.transforms import blended_transform_factory
+
+        ax.plot(np.asarray(ta.epochs)[bad], np.full(int(bad.sum()), 0.97), "x", color="r", ms=8, mew=2,
+                transform=blended_transform_factory(ax.transData, ax.transAxes), gid="diverged",
+                label=f"{ylabel} not finite (diverged)")
     seen = set()
     for ev in ta.events:
         colour, short = _style(ev.kind)

@@ -98,7 +98,7 @@ def _projection(projection: Projection | None, dim: int) -> Projection:
     if not isinstance(projection, Projection):
         raise TypeError(f"projection must be a Projection, got {type(projection).__name__}")
     if projection.dim != dim:
-        raise ValueError(f"projection has dimension {projection.dim} but the model has M = {dim}")
+        raise ValueError(f"projection must have the model's dimension M = {dim}, got dimension {projection.dim}")
     return projection
 
 

@@ -133,10 +133,12 @@ class LossLandscape:
 
 def _axis(name: str, axis: Any) -> tuple[str, np.ndarray]:
     if not (isinstance(axis, (tuple, list)) and len(axis) == 2 and isinstance(axis[0], str)):
-        raise TypeError(f"{name} must be a pair (param_path, values), e.g. ('A[0,0]', np.linspace(0, 1, 50))")
+        raise TypeError(f"{name} must be a pair (param_path, values), e.g. ('A[0,0]', np.linspace(0, 1, 50)), "
+                        f"got {type(axis).__name__}")
     values = as_real_array(f"{name} values", axis[1], ndim=1)
     if values.size == 0:
-        raise ValueError(f"{name} values must not be empty")
+        raise ValueError(f"{name} values must not be empty: give a 1-D array of parameter values, "
+                         f"got shape {values.shape}")
     return axis[0], values
 
 

@@ -115,7 +115,9 @@ class GradientDivergence:
         largest = as_float("largest", largest, minimum=smallest, maximum=1.0)
         keep = (self.fractions >= smallest * (1 - 1e-12)) & (self.fractions <= largest * (1 + 1e-12))
         if keep.sum() < 2:
-            raise ValueError(f"fewer than 2 path points with fractions in [{smallest}, {largest}]")
+            raise ValueError(f"smallest, largest must enclose at least 2 path points: fewer than 2 path points with "
+                             f"fractions in [{smallest}, {largest}]; the path has fractions "
+                             f"{self.fractions.min():.3g}..{self.fractions.max():.3g}")
         return float(np.polyfit(np.log(self.distances[keep]), np.log(self.grad_norms[keep]), 1)[0])
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
@@ -166,7 +168,7 @@ def gradient_divergence(model: Model, data: Any, param: str, critical_value: flo
     critical_value = as_float("critical_value", critical_value)
     start = model.get_param(param) if start is None else as_float("start", start)
     if start == critical_value:
-        raise ValueError(f"start must differ from critical_value (both {start})")
+        raise ValueError(f"start must differ from critical_value, got both = {start}")
     n_points = as_int("n_points", n_points, minimum=2)
     min_fraction = as_float("min_fraction", min_fraction, minimum=0.0, maximum=1.0, strict_minimum=True)
     fractions = np.logspace(0.0, np.log10(min_fraction), n_points)
