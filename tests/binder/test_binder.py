@@ -19,9 +19,10 @@ event on a cache miss. A last cell appended to the copy of the notebook compiles
 log must show, so the check cannot pass because nothing was listening. ``test_the_cache_is_keyed_on_the_cpu_target``
 shows the check can fail: without ``binder/start``'s CPU target the warm cache is not used.
 
-Runs by default: 2.5 to 4 minutes on a loaded 2-core machine (pip 30 to 105 s, the warm-up about 90 s, the
-notebook about 15 s); needs the package index. ``PLRNN_BINDER_NOTEBOOKS=all`` runs every notebook, not only the
-first (about 15 minutes more). The venv (about 0.9 GB) is removed afterwards.
+Runs by default: 2.5 minutes on a quiet 2-core machine, up to 6.5 under heavy load (pip 30 to 130 s, the
+warm-up 80 to 100 s, the notebook 12 to 25 s); needs the package index. ``PLRNN_BINDER_NOTEBOOKS=all`` runs every notebook, not only the
+first (about 15 minutes more). The venv (about 0.9 GB, 30,000 files) stays in pytest's temporary directory,
+which pytest rotates (deleting it took up to 90 s on a loaded disk, time CI need not spend).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -195,7 +195,7 @@ def interpreter(version: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def binder_image(tmp_path_factory) -> Iterator[BinderImage]:
+def binder_image(tmp_path_factory) -> BinderImage:
     base = tmp_path_factory.mktemp("binder")
     repo, venv, home = base / "repo", base / "venv", base / "home"
     copy_repository(repo)
@@ -230,8 +230,7 @@ def binder_image(tmp_path_factory) -> Iterator[BinderImage]:
     image.seconds["build"] = time.perf_counter() - t0
     print(f"\nBinder image built: {warm.stdout.strip().splitlines()[-1]}; seconds per step "
           f"{ {k: round(v) for k, v in image.seconds.items()} }")
-    yield image
-    shutil.rmtree(venv, ignore_errors=True)                            # about 0.9 GB
+    return image
 
 
 def read_log(log: Path) -> list[dict]:
