@@ -127,7 +127,12 @@ if _os.environ.get("PLRNN_BINDER_COMPILE_LOG"):
 
 PROBE_CELL = '''\
 # Appended by tests/binder: a fresh function must show up as a compilation in this kernel.
+import json, os
 import numba
+import plrnn_explorer
+
+with open(os.environ["PLRNN_BINDER_COMPILE_LOG"], "a") as f:
+    f.write(json.dumps({"pid": os.getpid(), "event": "package", "file": plrnn_explorer.__file__}) + "\\n")
 
 @numba.njit
 def _binder_listener_probe(x):
@@ -257,6 +262,9 @@ def test_notebook_compiles_nothing_at_run_time(binder_image, notebook, tmp_path)
     kernel = [r for r in records if r["event"] == "listening" and r["pid"] == probes[0]["pid"]]
     assert kernel and kernel[0]["prefix"] == str(image.venv), f"the kernel did not run in the venv: {kernel}"
     assert kernel[0]["cpu_name"] == "generic", "binder/start did not reach the kernel with NUMBA_CPU_NAME=generic"
+    package = [r["file"] for r in records if r["event"] == "package"]
+    assert package and Path(package[0]).is_relative_to(image.repo / "src"), \
+        f"the kernel imported plrnn_explorer from {package}, not from the image's editable install"
     if "!plrnn-explorer" in copy.read_text():                         # the notebook's CLI call was listened to
         assert any("plrnn-explorer" in " ".join(r["argv"]) for r in records if r["event"] == "listening"), records
     process = {r["pid"]: " ".join(Path(a).name for a in r["argv"][1:3]) for r in records if r["event"] == "listening"}
