@@ -20,9 +20,10 @@ log must show, so the check cannot pass because nothing was listening. ``test_th
 shows the check can fail: without ``binder/start``'s CPU target the warm cache is not used.
 
 Runs by default: 2.5 minutes on a quiet 2-core machine, up to 6.5 under heavy load (pip 30 to 130 s, the
-warm-up 80 to 100 s, the notebook 12 to 25 s); needs the package index. ``PLRNN_BINDER_NOTEBOOKS=all`` runs every notebook, not only the
-first (10 minutes in all under heavy load; all 15 compiled nothing). The venv (about 0.9 GB, 30,000 files) stays in pytest's temporary directory,
-which pytest rotates (deleting it took up to 90 s on a loaded disk, time CI need not spend).
+warm-up 80 to 125 s, the notebook 12 to 27 s); needs the package index. ``PLRNN_BINDER_NOTEBOOKS=all`` runs
+every notebook, not only the first (10 minutes in all under heavy load; all 15 compiled nothing). The venv
+(about 0.9 GB, 30,000 files) stays in pytest's temporary directory, which pytest rotates (deleting it took up
+to 90 s on a loaded disk, time CI need not spend).
 """
 
 from __future__ import annotations
