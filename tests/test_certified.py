@@ -114,16 +114,23 @@ def test_direct_highs_call_agrees_with_linprog():
     from plrnn_explorer.certified import ROW_SLACK, lp_point
 
     rng = np.random.default_rng(1)
-    for _ in range(300):
-        M, m = int(rng.integers(1, 7)), int(rng.integers(1, 30))
+    n_feasible = n_thin = 0
+    for trial in range(600):
+        M, m = int(rng.integers(1, 9)), int(rng.integers(1, 80))
         A = rng.normal(size=(m, M))
+        b = rng.normal(size=m) + rng.choice([-1.0, 1.0, 3.0])
+        if trial % 3 == 0:        # thin polyhedra: a few rows pinned as equalities (cycles on borders)
+            k = min(m // 2, M)
+            A[k:2 * k], b[k:2 * k] = -A[:k], -b[:k] + rng.choice([0.0, 1e-12, -1e-6])
         A /= np.linalg.norm(A, axis=1, keepdims=True)
-        b = rng.normal(size=m)
         ok, x = lp_point(A, b)
         ref = linprog(np.zeros(M), A_ub=A, b_ub=b + ROW_SLACK * (1 + abs(b)), bounds=(None, None), method="highs")
         assert ok == (ref.status != 2)
         if ok and x is not None:
             assert np.max(A @ x - b) < 1e-6
+        n_feasible += ok
+        n_thin += ok and trial % 3 == 0
+    assert 100 < n_feasible < 500 and n_thin > 10      # both verdicts, and thin feasible sets, were exercised
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)

@@ -93,16 +93,23 @@ _HIGHS: list = []   # [module, solver] once set up; [None] when SciPy's HiGHS bi
 
 
 def _highs_direct(rows: np.ndarray, b: np.ndarray) -> tuple[bool, np.ndarray | None] | None:
-    """The same HiGHS solver through SciPy's bundled binding, without linprog's per-call overhead (~8x).
+    """The same HiGHS solver through SciPy's bundled binding, without linprog's per-call overhead.
 
-    Returns None when the binding is unavailable or gives no clear answer
-    (the caller then uses the public ``linprog``).
+    One solver object is reused: its model is cleared and rebuilt with
+    ``addVars``/``addRows`` (no ``HighsLp`` object to fill field by field)
+    and presolve is off (it costs more than it saves on these tiny LPs);
+    together about 2x faster than filling a ``HighsLp``, itself about 8x
+    faster than ``linprog``. The verdict is HiGHS' dual simplex with the
+    default tolerances either way. Returns None when the binding is
+    unavailable or gives no clear answer (the caller then uses the public
+    ``linprog``).
     """
     if not _HIGHS:
         try:
             from scipy.optimize._highspy import _core as hc
             solver = hc._Highs()
             solver.setOptionValue("output_flag", False)
+            solver.setOptionValue("presolve", "off")
             _HIGHS.extend([hc, solver])
         except Exception:  # pragma: no cover - depends on the SciPy build
             _HIGHS.append(None)
@@ -111,21 +118,13 @@ def _highs_direct(rows: np.ndarray, b: np.ndarray) -> tuple[bool, np.ndarray | N
     hc, solver = _HIGHS
     try:
         n_rows, n_cols = rows.shape
-        lp = hc.HighsLp()
-        lp.num_col_, lp.num_row_ = n_cols, n_rows
-        lp.col_cost_ = np.zeros(n_cols)
-        lp.col_lower_ = np.full(n_cols, -hc.kHighsInf)
-        lp.col_upper_ = np.full(n_cols, hc.kHighsInf)
-        lp.row_lower_ = np.full(n_rows, -hc.kHighsInf)
-        lp.row_upper_ = np.ascontiguousarray(b, dtype=float)
-        mat = lp.a_matrix_
-        mat.format_ = hc.MatrixFormat.kColwise
-        mat.start_ = np.arange(0, n_rows * n_cols + 1, n_rows, dtype=np.int32)
-        mat.index_ = np.tile(np.arange(n_rows, dtype=np.int32), n_cols)
-        mat.value_ = np.asarray(rows, dtype=float).ravel(order="F")
-        lp.a_matrix_ = mat
+        inf = hc.kHighsInf
         solver.clearModel()
-        solver.passModel(lp)
+        solver.addVars(n_cols, np.full(n_cols, -inf), np.full(n_cols, inf))
+        solver.addRows(n_rows, np.full(n_rows, -inf), np.ascontiguousarray(b, dtype=float), n_rows * n_cols,
+                       np.arange(0, n_rows * n_cols, n_cols, dtype=np.int32),
+                       np.tile(np.arange(n_cols, dtype=np.int32), n_rows),
+                       np.ascontiguousarray(rows, dtype=float).ravel())
         solver.run()
         status = solver.getModelStatus()
         if status == hc.HighsModelStatus.kInfeasible:
@@ -436,6 +435,44 @@ class PrefixTree:
             leaves = n_exp if a is None else float(np.sqrt(n_exp * n_d * (l / d) ** a))
             nodes += leaves
         return nodes * lp_per_node * lp + leaves * costs.solve(k)
+
+    def sample_next_level(self, n_parents: int, seed: int = 0) -> dict:
+        """Estimate the next level from the children of a random sample of the deepest prefixes.
+
+        The sampled children are discarded (the tree and its counters are
+        left as they were). Use it to judge whether one more level is
+        affordable before growing it.
+
+        Returns
+        -------
+        dict
+            ``parents_sampled``, ``children``, and the extrapolations to the
+            whole level: ``estimated_prefixes``, ``estimated_lps``,
+            ``estimated_seconds``.
+
+        Examples
+        --------
+        >>> import plrnn_explorer as pe
+        >>> t = PrefixTree(pe.PLRNN([0.5], [[0.0]], [1.0]).canonical)
+        >>> t.grow_to(2)
+        True
+        >>> t.sample_next_level(10)["estimated_prefixes"]     # all 3 parents sampled: exact
+        4.0
+        """
+        parents = self.levels[-1]
+        chosen = np.random.default_rng(seed).permutation(len(parents))[:max(1, n_parents)]
+        saved = (self.n_nodes, self.n_lps, self.lp_seconds)
+        out: list[_Prefix] = []
+        t0 = time.perf_counter()
+        for i in chosen:
+            self._children(parents[i], out)
+        seconds = time.perf_counter() - t0
+        scale = len(parents) / len(chosen)
+        lps = self.n_lps - saved[1]
+        self.n_nodes, self.n_lps, self.lp_seconds = saved
+        return {"parents_sampled": int(len(chosen)), "children": len(out),
+                "estimated_prefixes": len(out) * scale, "estimated_lps": lps * scale,
+                "estimated_seconds": seconds * scale}
 
     # -- candidate words --------------------------------------------------------
     def candidates(self, k: int) -> tuple[np.ndarray, np.ndarray]:
