@@ -31,6 +31,24 @@ constraint row is normalised to unit length (rows grow like |lambda|^j on
 expanding maps), and the right-hand side is relaxed by a small tolerance:
 rounding can then only make a prefix look feasible (costing one more cycle
 solve), never make a realised prefix look empty.
+
+Limits of the guarantee (measured, not fixed here):
+
+- "Complete" rests on the LP verdicts. On expanding maps the polyhedron of a
+  long prefix gets exponentially thin; once its width is below HiGHS'
+  feasibility tolerance (1e-7) the verdict depends on solver details. On the
+  published 2-D "single FP" system, LPs of prefixes of length ~30 have a
+  least violation of about 5e-8, and HiGHS with and without presolve
+  disagree on a few of them (22 of 9,352). Cycles themselves are always
+  verified exactly (cycle equation plus region check), so this can only cost
+  a cycle that grazes a border at long orders, never add a false one.
+- Nothing bounds where cycles lie, so the tree enumerates the words realised
+  anywhere in R^M. For trained shallow models of moderate size (M = 8,
+  H = 10) that is ~1.3e5 prenecklaces at length 2 and ~3.5e6 at length 3:
+  orders 3-4 are out of reach (notebook 09). A proven bound on all periodic
+  points (an absorbing set) would make it local; this model's homogeneous
+  part at infinity stretches by up to ~2.4 in the max-norm per step, so no
+  simple norm bound exists.
 """
 
 from __future__ import annotations
