@@ -57,6 +57,39 @@ def test_certified_strategy_equals_exhaustive_and_is_complete(model, seed):
         assert s["strategy"] in ("exhaustive", "certified")
 
 
+@st.composite
+def high_dim_models_few_gates(draw):
+    """Latent dimension 5..9 with at most 4 gates (shallow and ALRNN; PLRNN at M = 5..6 has G = M),
+    scaled up to strongly expanding: the size of the trained shallow models, where exhaustive search still fits."""
+    kind = draw(st.sampled_from(MODEL_KINDS))
+    seed = draw(st.integers(0, 2**32 - 1))
+    scale = draw(st.sampled_from([0.5, 1.0, 3.0, 10.0]))
+    rng = np.random.default_rng(seed)
+    if kind == "PLRNN":
+        return random_model(rng, kind, draw(st.integers(5, 6)), scale=scale)
+    M = draw(st.integers(5, 9))
+    if kind == "ALRNN":
+        A = rng.uniform(-1, 1, M)
+        return pe.ALRNN(A, scale * rng.normal(size=(M, M)), rng.normal(size=M), draw(st.integers(1, 4)))
+    H = draw(st.integers(1, 2 if kind == "ClippedShallowPLRNN" else 4))
+    return random_model(rng, kind, M, H, scale=scale)
+
+
+@given(high_dim_models_few_gates())
+@settings(max_examples=60, derandomize=True)
+def test_certified_equals_exhaustive_in_high_dimension(model):
+    K = _max_order(model, 12)
+    exact = pe.exhaustive_cycles(model, K)
+    tree = pruned_cycles(model, K)
+    res = pe.find_cycles(model, K, strategy="certified")
+    assert tree.complete and res.complete
+    for k in range(1, K + 1):
+        want = {c.key for c in exact[k]}
+        assert {c.key for c in tree[k]} == want, f"tree, order {k}"
+        assert {c.key for c in res[k]} == want, f"certified, order {k}"
+    assert _degenerate_keys(tree) == _degenerate_keys(exact)
+
+
 def coupled_skew_tents(M: int, seed: int) -> pe.PLRNN:
     """M chaotic skew-tent units (slopes ~0.9 and ~-2.6) with weak full coupling: many unstable cycles."""
     rng = np.random.default_rng(seed)
@@ -81,16 +114,23 @@ def test_direct_highs_call_agrees_with_linprog():
     from plrnn_explorer.certified import ROW_SLACK, lp_point
 
     rng = np.random.default_rng(1)
-    for _ in range(300):
-        M, m = int(rng.integers(1, 7)), int(rng.integers(1, 30))
+    n_feasible = n_thin = 0
+    for trial in range(600):
+        M, m = int(rng.integers(1, 9)), int(rng.integers(1, 80))
         A = rng.normal(size=(m, M))
+        b = rng.normal(size=m) + rng.choice([-1.0, 1.0, 3.0])
+        if trial % 3 == 0:        # thin polyhedra: a few rows pinned as equalities (cycles on borders)
+            k = min(m // 2, M)
+            A[k:2 * k], b[k:2 * k] = -A[:k], -b[:k] + rng.choice([0.0, 1e-12, -1e-6])
         A /= np.linalg.norm(A, axis=1, keepdims=True)
-        b = rng.normal(size=m)
         ok, x = lp_point(A, b)
         ref = linprog(np.zeros(M), A_ub=A, b_ub=b + ROW_SLACK * (1 + abs(b)), bounds=(None, None), method="highs")
         assert ok == (ref.status != 2)
         if ok and x is not None:
             assert np.max(A @ x - b) < 1e-6
+        n_feasible += ok
+        n_thin += ok and trial % 3 == 0
+    assert 100 < n_feasible < 500 and n_thin > 10      # both verdicts, and thin feasible sets, were exercised
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)

@@ -1,25 +1,37 @@
 """Regenerate 09_certified_*.json: certified (provably complete) cycle counts at every training snapshot.
 
-Run from the repository root (about 20-30 min on one core for M3_H8; M8_H10 needs the data file in
-../shared/data and takes a few minutes more):
+Run from the repository root (one core):
 
-    OPENBLAS_NUM_THREADS=1 python notebooks/data/make_09_certified.py [PATH_TO_M8_H10.mat]
+    OPENBLAS_NUM_THREADS=1 python notebooks/data/make_09_certified.py [--m8 PATH_TO_M8_H10.mat] [--only PART ...]
 
-For every snapshot it stores, per order, the number of cycles, whether the order is proven complete,
-the method the certified search chose, and the seconds; and the same for the SCYFI heuristic
-(strategy="scyfi", seed=0) with the cycles it missed. Times depend on the machine.
+Parts (default: all that have their data file):
+
+- ``M3_H8`` (about 20-30 min): orders 1..4 at all 150 snapshots of the packaged M = 3, H = 8 model.
+- ``M8_H10`` (a few minutes, needs ``--m8``): orders 1..2 at all 150 snapshots of the M = 8, H = 10 model.
+- ``M8_H10_reach`` (about 10 min, needs ``--m8``): why orders 3..4 are out of reach at M = 8, H = 10: at three
+  snapshots, the realised-prefix tree's levels 1..2 (sizes, LPs, seconds), level 3 extrapolated from a random
+  sample of 300 level-2 prefixes, the number of words plain enumeration would solve, and what
+  ``find_cycles(..., strategy="certified", budget_seconds=60)`` returns for orders 1..4.
+
+For every snapshot the first two parts store, per order, the number of cycles, whether the order is proven
+complete, the method the certified search chose, and the seconds; and the same for the SCYFI heuristic
+(strategy="scyfi", seed=0) with the cycles it missed. Times depend on the machine and its load.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
 import plrnn_explorer as pe
+from plrnn_explorer.certified import PrefixTree, plain_seconds, search_costs
+from plrnn_explorer.exhaustive import n_lyndon_words
 
 HERE = Path(__file__).resolve().parent
+REACH_SNAPSHOTS = (0, 75, 149)
 
 
 def analyse(snapshots, orders, name):
@@ -44,10 +56,51 @@ def analyse(snapshots, orders, name):
     out.write_text(json.dumps({"orders": orders, "snapshots": rows}, indent=1))
 
 
+def reach(snapshots, name, budget_seconds=60.0, n_sample=300):
+    """Tree growth and plain-enumeration size of orders 3..4 at a few snapshots (see the module docstring)."""
+    rows = []
+    for i in REACH_SNAPSHOTS:
+        cf = snapshots[i].canonical
+        tree = PrefixTree(cf)
+        levels = []
+        for depth in (1, 2):
+            t = time.perf_counter()
+            lps = tree.n_lps
+            tree.grow_to(depth)
+            levels.append({"length": depth, "prefixes": len(tree.levels[depth]), "lps": tree.n_lps - lps,
+                           "seconds": time.perf_counter() - t})
+        nxt = tree.sample_next_level(n_sample, seed=i)
+        levels.append({"length": 3, "prefixes": nxt["estimated_prefixes"], "lps": nxt["estimated_lps"],
+                       "seconds": nxt["estimated_seconds"], "extrapolated_from_parents": nxt["parents_sampled"]})
+        del tree
+        costs = search_costs(cf)
+        plain = {k: {"words": n_lyndon_words(2 ** cf.n_gates, k), "estimated_seconds": plain_seconds(cf, k, costs)}
+                 for k in (1, 2, 3, 4)}
+        t = time.perf_counter()
+        res = pe.find_cycles(snapshots[i], 4, strategy="certified", budget_seconds=budget_seconds)
+        run = {"budget_seconds": budget_seconds, "seconds": time.perf_counter() - t, "counts": res.counts(),
+               "complete": {k: res.order_complete(k) for k in res.orders}, "stopped": res.stats.get("stopped"),
+               "methods": {k: s["strategy"] for k, s in res.stats["per_order"].items()}}
+        rows.append({"snapshot": i, "tree_levels": levels, "plain_enumeration": plain, "budgeted_run": run})
+        print(name, "reach", i, levels, run, file=sys.stderr, flush=True)
+    (HERE / f"09_certified_{name}_reach.json").write_text(json.dumps({"snapshots": rows}, indent=1))
+
+
 if __name__ == "__main__":
-    small = pe.io.load_mat_snapshots(pe.io.example_data_path("shplrnn_150_snapshots_M3_H8.mat"),
-                                     mapping=pe.io.SCYFI_SPEEDUP_MAPPING)
-    analyse(small, [1, 2, 3, 4], "M3_H8")
-    if len(sys.argv) > 1:
-        big = pe.io.load_mat_snapshots(sys.argv[1], mapping=pe.io.SCYFI_SPEEDUP_MAPPING)
-        analyse(big, [1, 2], "M8_H10")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--m8", type=Path, help="path of shplrnn_150_snapshots_M8_H10.mat")
+    ap.add_argument("--only", nargs="+", choices=["M3_H8", "M8_H10", "M8_H10_reach"])
+    args = ap.parse_args()
+    parts = set(args.only or ["M3_H8", "M8_H10", "M8_H10_reach"])
+    if "M3_H8" in parts:
+        small = pe.io.load_mat_snapshots(pe.io.example_data_path("shplrnn_150_snapshots_M3_H8.mat"),
+                                         mapping=pe.io.SCYFI_SPEEDUP_MAPPING)
+        analyse(small, [1, 2, 3, 4], "M3_H8")
+    if parts & {"M8_H10", "M8_H10_reach"}:
+        if args.m8 is None:
+            sys.exit("--m8 PATH is needed for the M8_H10 parts")
+        big = pe.io.load_mat_snapshots(args.m8, mapping=pe.io.SCYFI_SPEEDUP_MAPPING)
+        if "M8_H10" in parts:
+            analyse(big, [1, 2], "M8_H10")
+        if "M8_H10_reach" in parts:
+            reach(big, "M8_H10")
