@@ -36,7 +36,8 @@ SEED_TRAJECTORY_STEPS = 200
 MAX_LOWER_ORDER_SEEDS = 20000
 #: longest chain (re-initialisations with the candidate's own regions) from a seed or neighbour word
 SEED_CHAIN = 4
-#: the enrichment stops after this many times the paper's minimum work N_out * N_in (plus the seed chains)
+#: the enrichment stops after this many times the paper's minimum work N_out * N_in, plus the seed chains and
+#: the neighbour chains of the cycles found
 ENRICH_CAP_FACTOR = 50
 #: items per call of run_in_slices (one item = one solve); the loop calls it again until the search ends
 _ITEMS_PER_RUN = 1 << 20
@@ -136,10 +137,8 @@ def search_order(cf, k: int, n_out: int, n_in: int, pool: np.ndarray, seed: int 
     else:
         seeds = np.zeros((0, k, G), np.uint8)
     base = n_out * n_in
-    cap = base + (ENRICH_CAP_FACTOR * base + len(seeds) * SEED_CHAIN if enrich else 0)
-    ctl = hk.new_control(SEED_CHAIN, base, cap)
-    if not enrich:
-        ctl[hk.CAP] = 0                                 # phase 1 ends at once
+    cap = ENRICH_CAP_FACTOR * base + len(seeds) * SEED_CHAIN if enrich else 0     # 0: phase 1 ends at once
+    ctl = hk.new_control(SEED_CHAIN, base, cap, k * G * SEED_CHAIN if enrich else 0)
     state = _seed_state(seed, k).copy()
     word = np.zeros((k, G), np.uint8)
     history = np.zeros((16, k, G), np.uint8)

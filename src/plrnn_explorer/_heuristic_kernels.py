@@ -23,8 +23,8 @@ Two phases per order (``ctl[PHASE]``):
    keeps going while neighbours keep yielding new cycles), then from random
    draws. It stops once the seeds and neighbours are used up and no new
    cycle has appeared for ``max(patience, solves until the last find)``
-   solves (so the effort doubles while cycles keep appearing), or at
-   ``ctl[CAP]`` solves in all.
+   solves (so the effort doubles while cycles keep appearing), or when it
+   has spent ``ctl[CAP]`` solves plus ``ctl[CAP_PER_CYCLE]`` per cycle found.
 
 Found words are stored canonically (least rotation) and looked up in an
 open-addressing hash table, so a search with tens of thousands of cycles
@@ -61,7 +61,7 @@ NBR_FLIP = 8
 SEED_CHAIN = 9
 #: enrichment: solves without a new cycle that end the search at least (the paper's N_out * N_in)
 PATIENCE = 10
-#: enrichment: total solves (over both phases) after which the search stops
+#: enrichment: solves it may spend (on entry); from its start, the total of solves after which it stops
 CAP = 11
 #: solves in the chain (since its random draw or seed) that is running
 CHAIN = 12
@@ -69,7 +69,9 @@ CHAIN = 12
 FOUND_PAPER = 13
 #: enrichment: longest chain of the running chain (SEED_CHAIN or the paper's N_in)
 CHAIN_LIMIT = 14
-N_CTL = 15
+#: enrichment: solves its cap grows by per cycle found (enough to try every neighbour of every cycle)
+CAP_PER_CYCLE = 15
+N_CTL = 16
 
 # -- layout of the int64 statistics array ``stats`` (as in _kernels.scyfi_order) -------------------------------
 #: 0 n_found, 1 n_singular_stored, 2 candidate solves, 3 random draws, 4 singular equations,
@@ -161,7 +163,7 @@ def _next_start(word, k, G, pool, seeds, found, state, stats, ctl):
     new cycle for the patience, or the solve cap reached), 1 for a seed or
     neighbour, 2 for a random word.
     """
-    if stats[2] >= ctl[CAP]:
+    if stats[2] >= ctl[CAP] + ctl[CAP_PER_CYCLE] * stats[0]:
         return 0
     if ctl[SEED_NEXT] < seeds.shape[0]:
         i = ctl[SEED_NEXT]
@@ -222,6 +224,7 @@ def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, s
             if ctl[OUTER] >= n_outer:
                 ctl[PHASE] = 1
                 ctl[FOUND_PAPER] = stats[0]
+                ctl[CAP] += stats[2]            # the enrichment's cap counts from here
                 break
             _draw_word(word, k, G, pool, state)
             stats[3] += 1
@@ -320,9 +323,10 @@ def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, s
 
 
 @njit(cache=True, nogil=True)
-def new_control(seed_chain, patience, cap):
+def new_control(seed_chain, patience, cap, cap_per_cycle):
     """A fresh control array: the paper's loop at the top of its first outer iteration."""
     ctl = np.zeros(N_CTL, np.int64)
+    ctl[CAP_PER_CYCLE] = cap_per_cycle
     ctl[TOP] = 1
     ctl[SEED_CHAIN] = seed_chain
     ctl[PATIENCE] = patience
