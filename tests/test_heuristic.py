@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 
 import plrnn_explorer as pe
+from conftest import MODEL_KINDS, random_model, small_models
 from plrnn_explorer import scyfi
 from plrnn_explorer._heuristic import search_order
-from conftest import MODEL_KINDS, random_model, small_models
 
 
 def coupled_tents(M: int, seed: int, coupling: float = 0.2) -> pe.PLRNN:
@@ -141,7 +141,7 @@ def test_result_does_not_depend_on_the_thread_count():
     outs = []
     for threads in ("1", "2"):
         env = dict(os.environ, NUMBA_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
-        p = subprocess.run([sys.executable, "-c", _DIGEST], env=env, capture_output=True, text=True, timeout=600)
+        p = subprocess.run([sys.executable, "-c", _DIGEST], env=env, capture_output=True, text=True, timeout=600, check=False)
         assert p.returncode == 0, p.stderr
         outs.append(json.loads(p.stdout.strip().splitlines()[-1]))
     assert outs[0] == outs[1] and outs[0][1] > 50

@@ -20,8 +20,8 @@ the seed, so a result never depends on timing, slicing or thread count.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,9 +36,11 @@ SEED_TRAJECTORY_STEPS = 200
 MAX_LOWER_ORDER_SEEDS = 20000
 #: longest chain (re-initialisations with the candidate's own regions) from a seed or neighbour word
 SEED_CHAIN = 4
+#: at most max(MIN_SEEDS, N_out * N_in / SEED_CHAIN) seed words (a seeded random subset of them)
+MIN_SEEDS = 64
 #: the enrichment stops after this many times the paper's minimum work N_out * N_in, plus the seed chains and
 #: the neighbour chains of the cycles found
-ENRICH_CAP_FACTOR = 50
+ENRICH_CAP_FACTOR = 20
 #: items per call of run_in_slices (one item = one solve); the loop calls it again until the search ends
 _ITEMS_PER_RUN = 1 << 20
 
@@ -53,7 +55,6 @@ class OrderSearch:
     found_by_paper_loop: int
     n_seeds: int
     stopped: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def _seed_state(seed: int | None, *key: int) -> np.ndarray:
@@ -137,6 +138,10 @@ def search_order(cf, k: int, n_out: int, n_in: int, pool: np.ndarray, seed: int 
     else:
         seeds = np.zeros((0, k, G), np.uint8)
     base = n_out * n_in
+    max_seeds = max(MIN_SEEDS, base // SEED_CHAIN)       # the seed chains cost at most the paper's minimum work
+    if len(seeds) > max_seeds:
+        rng = np.random.default_rng(_seed_state(seed, k, 4)[0])
+        seeds = seeds[np.sort(rng.choice(len(seeds), max_seeds, replace=False))]
     cap = ENRICH_CAP_FACTOR * base + len(seeds) * SEED_CHAIN if enrich else 0     # 0: phase 1 ends at once
     ctl = hk.new_control(SEED_CHAIN, base, cap, k * G * SEED_CHAIN if enrich else 0)
     state = _seed_state(seed, k).copy()

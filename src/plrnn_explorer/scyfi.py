@@ -293,12 +293,15 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         the lower-order cycles found in the same call (concatenations, and
         powers with one gate flipped), from the one-gate neighbours of every
         cycle found, and further random restarts while new cycles keep
-        appearing (it stops when none appeared for as many solves as it took
-        to find the last one, and at most after ``ENRICH_CAP_FACTOR`` times
-        the paper's minimum work). The paper's loop comes first and is
-        unchanged, so the result contains what the paper's SCYFI finds with
-        the same seed; ``stats["per_order"][k]["found_by_paper_loop"]``
-        counts those.
+        appearing: it stops once no new cycle appeared for
+        ``max(N_out * N_in, solves until the last find)`` solves, or after
+        ``20 N_out N_in`` solves plus 4 per seed word (at most
+        ``max(64, N_out N_in / 4)`` seed words) and ``4 k G`` per cycle
+        found. The paper's loop comes first and is unchanged, so the
+        result contains what the paper's SCYFI finds with the same seed
+        (``stats["per_order"][k]["found_by_paper_loop"]`` counts those). The
+        search runs in slices of about 0.3 s (see ``cancel``); the result
+        depends only on the seed, never on timing or the thread count.
 
         ``"auto"`` (default): per order, the cheapest complete method whose
         estimated cost fits the order's budget, else the heuristic. The cost
