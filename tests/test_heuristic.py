@@ -205,6 +205,19 @@ def test_cancel_stops_within_a_second_and_keeps_the_found_cycles():
     assert len(res[stopped_at]) > 0
 
 
+def test_cancel_stops_the_certified_search_too():
+    m = coupled_tents(3, 1)
+    pe.find_cycles(m, 2, strategy="certified")
+    t0 = time.perf_counter()
+    res = pe.find_cycles(m, 14, strategy="certified", cancel=lambda: time.perf_counter() - t0 > 0.5)
+    assert time.perf_counter() - t0 < 2.5
+    assert res.stats["stopped"] == "cancelled" and not res.complete
+    done = [k for k in res.orders if res.order_complete(k)]
+    assert done and done == list(range(1, len(done) + 1)) and len(done) < 14
+    exact = pe.exhaustive_cycles(m, min(max(done), 4))
+    assert all(_keys(res, k) == _keys(exact, k) for k in exact.orders)
+
+
 def test_cancel_must_be_callable():
     with pytest.raises(TypeError, match="cancel must be None or a callable"):
         pe.find_cycles(coupled_tents(2, 0), 2, cancel=True)

@@ -641,9 +641,16 @@ class _Search:
         run = _heuristic_search(cf, k, n_out, n_in, self.pool, self.seed, preloaded, lower,
                                 cancel=self.cancel, heartbeat=self._heuristic_progress)
         st = run.stats
-        cycles = [c for c in (build_cycle(cf, w) for w in run.words) if c is not None]
+        cycles: list[Cycle] = []
+        try:       # a Ctrl-C while the cycles are built keeps those built so far
+            for w in run.words:
+                c = build_cycle(cf, w)
+                if c is not None:
+                    cycles.append(c)
+            self.degenerate += [d for d in (build_degenerate(cf, w) for w in run.singular) if d is not None]
+        except KeyboardInterrupt:
+            run.stopped = "interrupted"
         self.by_order[k] = sorted(cycles, key=cycle_sort_key)
-        self.degenerate += [d for d in (build_degenerate(cf, w) for w in run.singular) if d is not None]
         self.per_order[k] = {"strategy": "scyfi", "complete": False, "found": len(cycles),
                              "candidates_solved": int(st[2]),
                              "random_restarts": int(st[3]), "singular_equations": int(st[4]),
