@@ -15,7 +15,7 @@ run from the same process through a private switch) and by the current
 heuristic, same seed, against the true count. Both never report a cycle
 the certified search does not have (checked).
 
-Systems (seeded, so every run sees the same ones):
+Two families of systems (seeded, so every run sees the same ones). "tents":
 
 - PLRNN: M coupled skew tents (slopes ~0.9 and ~-2.6, full A with coupling
   0.05..0.3), the issue's chaotic example;
@@ -25,6 +25,10 @@ Systems (seeded, so every run sees the same ones):
   random unit adds gates and regions);
 - ClippedShallowPLRNN: clipped tents, slope ~-2.6 inside the band
   -2 < z_i < 0 of each unit and ~0.9 outside (two gates per unit).
+
+"random": random weights scaled x3 or x10 (strongly expanding pieces; many
+orbits diverge, so sampled orbits help less), the first of up to 30 draws
+with at least ``MIN_CYCLES`` cycles.
 
 Times are seconds summed over the systems of a row; the machine may be
 loaded, so compare the two columns of one run.
@@ -74,6 +78,23 @@ def chaotic_system(kind: str, M: int, rng: np.random.Generator):
     return pe.ClippedShallowPLRNN(a_l, np.diag(a_r - a_l) + C, np.eye(M), np.full(M, 0.5), np.full(M, 2.0))
 
 
+def random_expanding(kind: str, M: int, rng: np.random.Generator):
+    """A random system of ``kind`` with weights scaled x3 or x10 (strongly expanding pieces, orbits may diverge)."""
+    scale = float(rng.choice([3.0, 10.0]))
+    A = rng.uniform(-1, 1, M)
+    if kind == "PLRNN":
+        return pe.PLRNN(A, scale * rng.normal(size=(M, M)), rng.normal(size=M))
+    if kind == "ALRNN":
+        return pe.ALRNN(A, scale * rng.normal(size=(M, M)), rng.normal(size=M), int(rng.integers(1, M + 1)))
+    H = M if kind == "ShallowPLRNN" else M // 2 + 1
+    cls = pe.ShallowPLRNN if kind == "ShallowPLRNN" else pe.ClippedShallowPLRNN
+    return cls(A, scale * rng.normal(size=(M, H)), rng.normal(size=(H, M)), rng.normal(size=M), rng.normal(size=H))
+
+
+#: the "random" family keeps a drawn system only if it has at least this many cycles (up to 30 draws)
+MIN_CYCLES = 8
+
+
 def ground_truth(model, max_order: int, max_words: int, seconds: float) -> tuple[dict[int, set], int]:
     """True cycle keys per order 1..top, and top: the highest k with 1..k all known exactly.
 
@@ -95,6 +116,65 @@ def ground_truth(model, max_order: int, max_words: int, seconds: float) -> tuple
     return truth, len(truth)
 
 
+def family_table(family: str, args: argparse.Namespace, dims: range) -> tuple[int, int, int, int]:
+    """Print one table; returns (old, new, true, skipped cells) summed over it."""
+    K = args.max_order
+    print(f"### {family}: old (paper's SCYFI) / new (with enrichment) / true, seed {args.seed}, "
+          f"{args.systems} system(s) per row\n")
+    print("| model | M | G | " + " | ".join(f"k={k}" for k in range(1, K + 1)) + " | recall old | recall new | "
+          "old s | new s |")
+    print("|---|---|---|" + "---|" * K + "---|---|---|---|")
+    tot = [0, 0, 0, 0]
+    for kind in args.kinds.split(","):
+        for M in dims:
+            rng = np.random.default_rng([M, KINDS.index(kind), FAMILIES.index(family)])
+            cells = {k: [0, 0, 0] for k in range(1, K + 1)}
+            top_all = K
+            t_old = t_new = 0.0
+            G = 0
+            for _ in range(args.systems):
+                for _draw in range(30 if family == "random" else 1):
+                    m = chaotic_system(kind, M, rng) if family == "tents" else random_expanding(kind, M, rng)
+                    truth, top = ground_truth(m, K, args.truth_words, args.truth_seconds)
+                    if family == "tents" or sum(len(v) for v in truth.values()) >= MIN_CYCLES:
+                        break
+                G = m.n_gates
+                top_all = min(top_all, top)
+                if top == 0:
+                    continue
+                t = time.perf_counter()
+                old = _paper_scyfi(m, top, seed=args.seed)
+                t_old += time.perf_counter() - t
+                t = time.perf_counter()
+                new = pe.find_cycles(m, top, strategy="scyfi", seed=args.seed)
+                t_new += time.perf_counter() - t
+                for k in range(1, top + 1):
+                    new_k = {c.key for c in new[k]}
+                    assert old[k] <= truth[k] and new_k <= truth[k], f"{kind} M={M} k={k}: a cycle the truth lacks"
+                    cells[k][0] += len(old[k])
+                    cells[k][1] += len(new_k)
+                    cells[k][2] += len(truth[k])
+            row = []
+            for k in range(1, K + 1):
+                if k > top_all:
+                    row.append("skip")
+                    tot[3] += 1
+                    continue
+                row.append("/".join(map(str, cells[k])))
+            o, n, tr = (sum(cells[k][j] for k in range(1, top_all + 1)) for j in range(3))
+            tot[0], tot[1], tot[2] = tot[0] + o, tot[1] + n, tot[2] + tr
+            rec = (f"{100 * o / tr:.0f} %", f"{100 * n / tr:.0f} %") if tr else ("-", "-")
+            print(f"| {kind} | {M} | {G} | " + " | ".join(row) + f" | {rec[0]} | {rec[1]} | {t_old:.2f} | "
+                  f"{t_new:.2f} |", flush=True)
+    o, n, tr, skipped = tot
+    print(f"\n{family}: old {o} / new {n} / true {tr} cycles (recall {100 * o / max(tr, 1):.1f} % -> "
+          f"{100 * n / max(tr, 1):.1f} %); {skipped} cells skipped (ground truth too expensive)\n")
+    return o, n, tr, skipped
+
+
+FAMILIES = ("tents", "random")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--systems", type=int, default=1, help="systems per (model type, M) (default 1)")
@@ -106,71 +186,18 @@ def main() -> None:
                     help="above that, give the certified search this many seconds per order (default 0: skip)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the heuristic runs (default 0)")
     ap.add_argument("--kinds", default=",".join(KINDS), help="model types, comma separated (default: all four)")
+    ap.add_argument("--families", default=",".join(FAMILIES), help="system families: tents, random (default both)")
     args = ap.parse_args()
     lo, _, hi = args.dims.partition("-")
     dims = range(int(lo), int(hi or lo) + 1)
-    K = args.max_order
     pe.find_cycles(pe.systems.gt16(), 3, strategy="scyfi", seed=0)     # numba compile / cache load outside timings
     _paper_scyfi(pe.systems.gt16(), 3, seed=0)
-
-    print(f"## Heuristic recall, old (paper's SCYFI) / new (with enrichment) / true, seed {args.seed}, "
-          f"{args.systems} system(s) per row; ground truth: exhaustive up to {args.truth_words} Lyndon words, "
-          f"then certified for {args.truth_seconds:g} s per order\n")
-    print("| model | M | G | " + " | ".join(f"k={k}" for k in range(1, K + 1)) + " | recall old | recall new | "
-          "old s | new s |")
-    print("|---|---|---|" + "---|" * K + "---|---|---|---|")
-    tot_old = tot_new = tot_true = 0
-    sec_old = sec_new = 0.0
-    skipped = 0
+    print(f"## Heuristic recall; ground truth: exhaustive up to {args.truth_words} Lyndon words per order, then "
+          f"certified for {args.truth_seconds:g} s per order (0: skip)\n")
     t_start = time.perf_counter()
-    for kind in args.kinds.split(","):
-        for M in dims:
-            rng = np.random.default_rng([M, KINDS.index(kind)])
-            cells = {k: [0, 0, 0] for k in range(1, K + 1)}
-            top_all = K
-            t_old = t_new = 0.0
-            G = 0
-            for _ in range(args.systems):
-                m = chaotic_system(kind, M, rng)
-                G = m.n_gates
-                truth, top = ground_truth(m, K, args.truth_words, args.truth_seconds)
-                top_all = min(top_all, top)
-                if top == 0:
-                    continue
-                t = time.perf_counter()
-                old = _paper_scyfi(m, top, seed=args.seed)
-                t_old += time.perf_counter() - t
-                t = time.perf_counter()
-                new = pe.find_cycles(m, top, strategy="scyfi", seed=args.seed)
-                t_new += time.perf_counter() - t
-                for k in range(1, top + 1):
-                    true_k = truth[k]
-                    new_k = {c.key for c in new[k]}
-                    assert old[k] <= true_k and new_k <= true_k, f"{kind} M={M} k={k}: a cycle the truth lacks"
-                    cells[k][0] += len(old[k])
-                    cells[k][1] += len(new_k)
-                    cells[k][2] += len(true_k)
-            row = []
-            for k in range(1, K + 1):
-                if k > top_all:
-                    row.append("skip")
-                    skipped += 1
-                    continue
-                o, n, tr = cells[k]
-                row.append(f"{o}/{n}/{tr}")
-                tot_old, tot_new, tot_true = tot_old + o, tot_new + n, tot_true + tr
-            o = sum(cells[k][0] for k in range(1, top_all + 1))
-            n = sum(cells[k][1] for k in range(1, top_all + 1))
-            tr = sum(cells[k][2] for k in range(1, top_all + 1))
-            rec = (f"{100 * o / tr:.0f} %", f"{100 * n / tr:.0f} %") if tr else ("-", "-")
-            sec_old += t_old
-            sec_new += t_new
-            print(f"| {kind} | {M} | {G} | " + " | ".join(row) + f" | {rec[0]} | {rec[1]} | {t_old:.2f} | "
-                  f"{t_new:.2f} |", flush=True)
-    print(f"\nAll cells: old {tot_old} / new {tot_new} / true {tot_true} cycles "
-          f"(recall {100 * tot_old / max(tot_true, 1):.1f} % -> {100 * tot_new / max(tot_true, 1):.1f} %), "
-          f"heuristic seconds old {sec_old:.1f}, new {sec_new:.1f}; {skipped} cells skipped (ground truth too "
-          f"expensive: raise --truth-words or --truth-seconds); total {time.perf_counter() - t_start:.0f} s.")
+    for family in args.families.split(","):
+        family_table(family, args, dims)
+    print(f"total {time.perf_counter() - t_start:.0f} s (heuristic times per row in the tables)")
 
 
 if __name__ == "__main__":
