@@ -40,17 +40,19 @@ from __future__ import annotations
 import itertools
 import time
 from math import comb
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from . import _kernels
+from ._heuristic import search_order as _heuristic_search
 from ._progress import Progress, ProgressArg
+from ._slices import check_cancel
 from ._validation import (as_float, as_gate_patterns, as_int, as_itinerary_list, as_orders, as_region_pool_args,
                           as_seed, check_limit, search_work)
-from .certified import PrefixTree, plain_seconds, search_costs, solve_candidates
+from .certified import BudgetExhausted, PrefixTree, plain_seconds, search_costs, solve_candidates
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
-from .exhaustive import search_order_exhaustively
+from .exhaustive import n_lyndon_words, search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
 from .models import CanonicalForm, Model, check_model
 
@@ -222,7 +224,13 @@ def _budget(name: str, value: Any, default: int) -> int:
 
 def _search_order(cf: CanonicalForm, k: int, n_out: int, n_in: int, pool: np.ndarray, seed: int | None,
                   preloaded: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run the kernel for one order, growing the result buffers until they suffice."""
+    """The paper's SCYFI alone for one order (one uninterrupted kernel call), growing the buffers as needed.
+
+    The behaviour of ``strategy="scyfi"`` before the enrichment phase was
+    added; kept for :func:`_paper_scyfi` (benchmarks and tests compare
+    against it) and as the reference the sliced kernel's first phase must
+    reproduce word for word.
+    """
     G = cf.n_gates
     cap = 16 + len(preloaded)
     while True:
@@ -243,7 +251,8 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
                 outer_loop_iterations: int | None = None, inner_loop_iterations: int | None = None,
                 seed: int | None = None, initial_itineraries: Iterable[Any] | None = None,
                 pool: np.ndarray | None = None, strategy: str = "auto", budget_seconds: float | None = None,
-                max_nodes: int | None = None, progress: ProgressArg = None) -> CycleSet:
+                max_nodes: int | None = None, progress: ProgressArg = None,
+                cancel: Callable[[], bool] | None = None) -> CycleSet:
     """Find fixed points and k-cycles of ``model``: exactly when affordable, else with SCYFI.
 
     Parameters
@@ -277,8 +286,22 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         out it stops with what it found and the unfinished orders are flagged
         incomplete. An interrupt (Ctrl-C) does the same.
 
-        ``"scyfi"``: always the randomised heuristic of the paper (never
-        flagged complete), e.g. to study its scaling as in the paper's Fig. 2.
+        ``"scyfi"``: always the randomised heuristic (never flagged
+        complete). Per order it runs the paper's SCYFI loop, then an
+        enrichment phase that raises recall on chaotic systems: chains
+        started from the region words of sampled orbits, from words built of
+        the lower-order cycles found in the same call (concatenations, and
+        powers with one gate flipped), from the one-gate neighbours of every
+        cycle found, and further random restarts while new cycles keep
+        appearing: it stops once no new cycle appeared for
+        ``max(N_out * N_in, solves until the last find)`` solves, or after
+        ``20 N_out N_in`` solves plus 4 per seed word (at most
+        ``max(64, N_out N_in / 4)`` seed words) and ``4 k G`` per cycle
+        found. The paper's loop comes first and is unchanged, so the
+        result contains what the paper's SCYFI finds with the same seed
+        (``stats["per_order"][k]["found_by_paper_loop"]`` counts those). The
+        search runs in slices of about 0.3 s (see ``cancel``); the result
+        depends only on the seed, never on timing or the thread count.
 
         ``"auto"`` (default): per order, the cheapest complete method whose
         estimated cost fits the order's budget, else the heuristic. The cost
@@ -286,11 +309,15 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         and solves for the tree) times the measured seconds of one solve (one
         LP) at this model's M and G. The order's budget is ``budget_seconds``
         (what is left of it) when given, otherwise
-        ``max(AUTO_MIN_SECONDS, 2 * N_out * N_in * t_solve(k))``: twice the
-        heuristic's minimum work, so auto never picks a complete method much
-        slower than the heuristic. A tree search that overruns four times its
-        estimate stops and the order falls back to the heuristic (flagged
-        incomplete).
+        ``max(AUTO_MIN_SECONDS, 2 * heuristic seconds)``, so auto never picks
+        a complete method much slower than the heuristic. The heuristic's
+        cost is its minimum work ``N_out * N_in`` solves plus the work of
+        collecting its cycles: a probe of ``AUTO_PROBE_WORDS`` random words
+        gives the fraction p of words that are cycles, hence about
+        ``F = p L`` cycles among the L Lyndon words, and collecting F
+        coupons by random draws costs about ``L (1 + ln F)`` solves. A tree
+        search that overruns four times its estimate stops and the order
+        falls back to the heuristic (flagged incomplete).
     budget_seconds
         Time budget of the complete searches (None: unlimited for
         ``"certified"``, per-order rule above for ``"auto"``).
@@ -300,7 +327,13 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         True for a tqdm progress bar, False or None for none, or a callable
         ``progress(done, total)`` called as work completes (e.g. a widget's
         progress bar): here the orders finished out of those asked for, and
-        about once a second while the certified tree grows.
+        about once a second while the certified tree or the heuristic runs.
+    cancel
+        None or a callable ``cancel() -> bool``, checked about every 0.3 s:
+        True stops the search like Ctrl-C does. Either way the cycles found
+        so far are returned, the order that was running and those after it
+        are flagged incomplete, and ``stats["interrupted"]`` is True
+        (``stats["stopped"]`` says ``"interrupted"`` or ``"cancelled"``).
 
     Returns
     -------
@@ -312,9 +345,10 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         (``"exhaustive"``, ``"certified"`` or ``"scyfi"``), ``complete``,
         ``found``, ``candidates_solved`` and, for SCYFI orders,
         ``random_restarts``, ``singular_equations``, ``solves_until_last_find``
-        (all solves, over all restarts, until the last new cycle was found) and
+        (all solves, over all restarts, until the last new cycle was found),
         ``chain_length_at_last_find`` (solves of the one chain, from its random
-        draw, that found it); for certified orders ``tree_nodes``, ``lps``.
+        draw, that found it), ``found_by_paper_loop`` and ``seed_words``; for
+        certified orders ``tree_nodes``, ``lps``.
 
     Examples
     --------
@@ -338,6 +372,7 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         budget_seconds = as_float("budget_seconds", budget_seconds, minimum=0.0, strict_minimum=True)
     if max_nodes is not None:
         max_nodes = as_int("max_nodes", max_nodes, minimum=1)
+    cancel = check_cancel(cancel)
     report = Progress(progress, len(order_list), "cycle search", "order")
     cf = model.canonical
     G = cf.n_gates
@@ -346,22 +381,26 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
 
     t0 = time.perf_counter()
     search = _Search(model, cf, order_list, seed, pool_arr, itineraries, outer_loop_iterations,
-                     inner_loop_iterations, budget_seconds, max_nodes, report, t0)
-    interrupted = False
+                     inner_loop_iterations, budget_seconds, max_nodes, report, t0, cancel)
     try:
         for i, k in enumerate(order_list):
+            if search.interrupted is None and cancel is not None and cancel():
+                search.interrupted = "cancelled"
+            if search.interrupted is not None:
+                break
             search.run_order(k, strategy)
             report(i + 1, len(order_list))
     except KeyboardInterrupt:
-        interrupted = True
+        search.interrupted = "interrupted"
     finally:
         report.close()
+    interrupted = search.interrupted is not None
     per_order = search.per_order
     for k in order_list:
         if k not in per_order:
             per_order[k] = {"strategy": strategy, "complete": False, "found": 0, "candidates_solved": 0,
                             "random_restarts": 0, "singular_equations": 0,
-                            "stopped": "interrupted" if interrupted else search.stop_reason or "not searched"}
+                            "stopped": search.interrupted or search.stop_reason or "not searched"}
         search.by_order.setdefault(k, [])
     seconds = time.perf_counter() - t0
     stats: dict[str, Any] = {
@@ -378,7 +417,9 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
     }
     if search.tree is not None:
         stats["certified_tree"] = search.tree.status()
-    if search.stop_reason:
+    if search.interrupted is not None:
+        stats["stopped"] = search.interrupted
+    elif search.stop_reason:
         stats["stopped"] = search.stop_reason
     return CycleSet(order_list, search.by_order, stats, search.degenerate)
 
@@ -389,13 +430,15 @@ AUTO_MIN_SECONDS = 0.05
 PROBE_SECONDS = 0.5
 #: a tree search chosen by "auto" stops when it takes this many times its estimate
 AUTO_OVERRUN = 4.0
+#: random words checked to estimate how many cycles the heuristic would have to collect (strategy="auto")
+AUTO_PROBE_WORDS = 512
 
 
 class _Search:
     """State of one find_cycles call: results so far, the pool, the certified tree and the costs."""
 
     def __init__(self, model, cf, order_list, seed, pool, initial_itineraries, n_out, n_in, budget_seconds,
-                 max_nodes, report, t0):
+                 max_nodes, report, t0, cancel=None):
         self.model, self.cf, self.seed = model, cf, seed
         self.G = cf.n_gates
         self.n_out_arg, self.n_in_arg = n_out, n_in
@@ -406,6 +449,8 @@ class _Search:
         self.tree: PrefixTree | None = None
         self.tree_failed = False
         self.stop_reason: str | None = None
+        self.cancel = cancel
+        self.interrupted: str | None = None     # "interrupted" (Ctrl-C) or "cancelled" once the search was stopped
         self._pool_arg = pool
         self._pool: np.ndarray | None = None
         self._costs = None
@@ -454,6 +499,14 @@ class _Search:
     def _tree_progress(self, info: dict) -> None:
         """Heartbeat of the growing tree: orders finished so far, with the tree's depth and LPs beside a bar."""
         self.report(len(self.per_order), self.n_orders, depth=info["depth"], LPs=info["lps"])
+        if self.cancel is not None and self.cancel():
+            self.interrupted = "cancelled"
+            raise BudgetExhausted
+
+    def _heuristic_progress(self, info: dict) -> None:
+        """Heartbeat of the heuristic: orders finished so far, with solves and cycles found beside a bar."""
+        self.report(len(self.per_order), self.n_orders, order=info["order"], solves=info["solves"],
+                    found=info["found"])
 
     def remaining(self) -> float | None:
         if self.budget_seconds is None:
@@ -472,19 +525,26 @@ class _Search:
             plain = plain_seconds(self.cf, k, self.costs)
             # learning the tree's growth is worth a quarter of what plain enumeration would cost
             self._probe(k, max(PROBE_SECONDS, 0.25 * min(plain, 1e9)))
+            if self.interrupted is not None:
+                return
             pruned = self._tree_estimate(k)
             left = self.remaining()
             if plain <= pruned and (left is None or plain <= left):
                 self._exhaustive(k, t_k, plain)
             elif not self._tree_order(k, None if left is None else max(left, 0.0), t_k, pruned):
-                self.stop_reason = self.tree.stop_reason if self.tree is not None else "budget exhausted"
+                if self.interrupted is None:
+                    self.stop_reason = self.tree.stop_reason if self.tree is not None else "budget exhausted"
             return
         # auto
-        heur = 2.0 * self._budgets(k)[0] * self._budgets(k)[1] * self.costs.solve(k)
-        allowance = max(AUTO_MIN_SECONDS, heur) if self.budget_seconds is None else max(self.remaining(), 0.0)
         plain = plain_seconds(self.cf, k, self.costs)
+        if self.budget_seconds is None:
+            allowance = max(AUTO_MIN_SECONDS, 2.0 * self._heuristic_seconds(k, plain))
+        else:
+            allowance = max(self.remaining(), 0.0)
         if not self.tree_failed:
             self._probe(k, min(PROBE_SECONDS, allowance / 4))
+            if self.interrupted is not None:
+                return
         pruned = float("inf") if self.tree_failed else self._tree_estimate(k)
         if min(plain, pruned) <= allowance:
             if plain <= pruned:
@@ -493,10 +553,30 @@ class _Search:
             limit = max(AUTO_OVERRUN * pruned, AUTO_MIN_SECONDS)
             if self.budget_seconds is not None:
                 limit = min(limit, max(self.remaining(), 0.0))
-            if self._tree_order(k, limit, t_k, pruned):
+            if self._tree_order(k, limit, t_k, pruned) or self.interrupted is not None:
                 return
             self.tree_failed = True
         self._heuristic(k)
+
+    def _heuristic_seconds(self, k: int, plain: float) -> float:
+        """Estimated seconds of the heuristic at order k (see find_cycles, strategy "auto").
+
+        Its minimum work ``N_out * N_in`` solves, plus, when a probe of random
+        words hits cycles, the coupon collector's cost of finding the F cycles
+        it implies: about ``L (1 + ln F)`` solves for L Lyndon words. The
+        probe is only run when plain enumeration would not fit the minimum.
+        """
+        n_out, n_in = self._budgets(k)
+        t_solve = self.costs.solve(k)
+        base = n_out * n_in * t_solve
+        if not np.isfinite(plain) or plain <= max(AUTO_MIN_SECONDS, 2.0 * base):
+            return base
+        hits = _kernels.time_checks(*self.cf.arrays, k, AUTO_PROBE_WORDS, _seed_state(0, k))
+        if hits == 0:
+            return base
+        n_lyndon = float(n_lyndon_words(2 ** self.G, k))
+        n_cycles = max(1.0, hits / AUTO_PROBE_WORDS * n_lyndon)
+        return base + n_lyndon * (1.0 + np.log(n_cycles)) * t_solve
 
     def _budgets(self, k: int) -> tuple[int, int]:
         n_regions = len(self.pool) if len(self.pool) else 2 ** min(self.G, 30)
@@ -556,17 +636,50 @@ class _Search:
         n_out, n_in = self._budgets(k)
         check_limit(f"estimated work of order {k} (flops)", search_work(cf.dim, [k], n_out, n_in), "max_work")
         preloaded = self.preload.get(k, [])
-        words, singular, st = _search_order(cf, k, n_out, n_in, self.pool, self.seed, preloaded)
-        cycles = [c for c in (build_cycle(cf, w) for w in words) if c is not None]
+        lower = {a: np.array([canonical_rotation(c.itinerary.astype(np.uint8)) for c in cycles], np.uint8)
+                 .reshape(len(cycles), a, self.G) for a, cycles in self.by_order.items() if a < k}
+        run = _heuristic_search(cf, k, n_out, n_in, self.pool, self.seed, preloaded, lower,
+                                cancel=self.cancel, heartbeat=self._heuristic_progress)
+        st = run.stats
+        cycles: list[Cycle] = []
+        try:       # a Ctrl-C while the cycles are built keeps those built so far
+            for w in run.words:
+                c = build_cycle(cf, w)
+                if c is not None:
+                    cycles.append(c)
+            self.degenerate += [d for d in (build_degenerate(cf, w) for w in run.singular) if d is not None]
+        except KeyboardInterrupt:
+            run.stopped = "interrupted"
         self.by_order[k] = sorted(cycles, key=cycle_sort_key)
-        self.degenerate += [d for d in (build_degenerate(cf, w) for w in singular) if d is not None]
         self.per_order[k] = {"strategy": "scyfi", "complete": False, "found": len(cycles),
                              "candidates_solved": int(st[2]),
                              "random_restarts": int(st[3]), "singular_equations": int(st[4]),
                              "consistent_candidates": int(st[5]), "solves_until_last_find": int(st[6]),
                              "chain_length_at_last_find": int(st[8]),
                              "outer_loop_iterations": n_out, "inner_loop_iterations": n_in,
-                             "preloaded": len(preloaded), "seconds": time.perf_counter() - t_k}
+                             "preloaded": len(preloaded), "found_by_paper_loop": run.found_by_paper_loop,
+                             "seed_words": run.n_seeds, "seconds": time.perf_counter() - t_k}
+        if run.stopped:
+            self.per_order[k]["stopped"] = run.stopped
+            self.interrupted = run.stopped
+
+
+def _paper_scyfi(model: Model, max_order: int, seed: int | None = None) -> dict[int, set]:
+    """Cycle keys per order found by the paper's SCYFI alone (the heuristic before the enrichment phase).
+
+    Private: for benchmarks and tests that compare the heuristic with its
+    predecessor side by side. Same budgets and region pool as
+    ``find_cycles(strategy="scyfi")``.
+    """
+    cf = model.canonical
+    pool = region_pool(model, seed=0 if seed is None else seed)
+    n_regions = len(pool) if len(pool) else 2 ** min(cf.n_gates, 30)
+    out = {}
+    for k in range(1, max_order + 1):
+        n_out, n_in = adapted_budgets(k, n_regions)
+        words, _, _ = _search_order(cf, k, n_out, n_in, pool, seed, [])
+        out[k] = {c.key for c in (build_cycle(cf, w) for w in words) if c is not None}
+    return out
 
 
 def _consistent(cf: CanonicalForm, cyc: Cycle, word: np.ndarray) -> bool:
