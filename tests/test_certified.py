@@ -241,3 +241,15 @@ def test_tree_levels_of_a_model_without_gates():
     t = PrefixTree(m.canonical)
     assert t.grow_to(3) and [len(lv) for lv in t.levels] == [1, 1, 1, 1]
     assert pe.find_cycles(m, 3, strategy="certified").counts() == {1: 1, 2: 0, 3: 0}
+
+
+def test_certified_search_keeps_its_time_budget():
+    """The probe that learns the tree's growth counts against budget_seconds (it used to run 4x its share)."""
+    import time
+
+    m = coupled_skew_tents(7, 0)          # 2^35 words of length 5; the tree cannot finish in a second
+    t0 = time.perf_counter()
+    res = pe.find_cycles(m, 5, strategy="certified", budget_seconds=1.0)
+    elapsed = time.perf_counter() - t0
+    assert not res.complete and not res.stats["per_order"][5]["complete"]
+    assert elapsed < 1.6, f"a 1 s budget took {elapsed:.2f} s"

@@ -523,8 +523,13 @@ class _Search:
         t_k = time.perf_counter()
         if strategy == "certified":
             plain = plain_seconds(self.cf, k, self.costs)
-            # learning the tree's growth is worth a quarter of what plain enumeration would cost
-            self._probe(k, max(PROBE_SECONDS, 0.25 * min(plain, 1e9)))
+            # learning the tree's growth is worth a quarter of what plain enumeration would cost,
+            # and at most a quarter of what is left of the budget
+            probe = max(PROBE_SECONDS, 0.25 * min(plain, 1e9))
+            left = self.remaining()
+            if left is not None:
+                probe = min(probe, max(left, 0.0) / 4)
+            self._probe(k, probe)
             if self.interrupted is not None:
                 return
             pruned = self._tree_estimate(k)
@@ -598,6 +603,9 @@ class _Search:
         while tree.depth < min(k - 1, 3) and tree.estimated_seconds(tree.depth + 1, self.costs,
                                                                      self.n_letters()) <= seconds:
             tree.deadline = time.perf_counter() + 4 * seconds
+            left = self.remaining()
+            if left is not None:  # a probe never outlives the caller's budget
+                tree.deadline = min(tree.deadline, time.perf_counter() + max(left, 0.0))
             if not tree.grow_to(tree.depth + 1):
                 tree.stop_reason = None
                 tree.deadline = None
