@@ -1,0 +1,156 @@
+"""The search phase of maps, sweeps and training analyses on a ``dask.distributed`` cluster.
+
+What goes over the wire
+    The point set (the base model and the axis values, or the list of
+    checkpoints, see :mod:`._points`) and the shared region pool are scattered
+    once to every worker. A task carries only its point range ``(start,
+    stop)``, the orders, budgets and seed -- a few hundred bytes whatever the
+    model's size -- and its worker builds the models of its points itself.
+Chunk sizes
+    About :data:`TASKS_PER_THREAD` tasks per worker thread of the cluster
+    (``client.nthreads()``): enough to balance points of uneven cost and to
+    show progress, few enough that per-task overhead stays small; at least
+    :data:`MIN_CHUNK` points per task. ``chunk_size=`` overrides.
+Progress and Cancel
+    Results are collected as tasks finish (``distributed.as_completed``);
+    every finished chunk is reported to ``progress``. ``cancel()`` and Ctrl-C
+    are checked every :data:`POLL_SECONDS`; they cancel the outstanding tasks
+    and keep the chunks finished so far.
+Failures
+    A task that raises is retried :data:`RETRIES` times; a task whose worker
+    dies is rescheduled by the scheduler (up to its
+    ``distributed.scheduler.allowed-failures``, then ``KilledWorker``). A
+    chunk that still fails is recorded (its points and the error text), a
+    ``RuntimeWarning`` is issued, and its points stay not computed: the rest
+    of the result is returned.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._engine import search_chunk
+from ._points import PointSet
+
+__all__ = ["TASKS_PER_THREAD", "MIN_CHUNK", "RETRIES", "POLL_SECONDS", "DaskOutcome", "dask_chunks", "run_search",
+           "search_task"]
+
+#: tasks aimed at per worker thread of the cluster
+TASKS_PER_THREAD = 6
+#: fewest points per task (smaller tasks cost more in scheduling than they compute)
+MIN_CHUNK = 4
+#: retries of a task that raised
+RETRIES = 2
+#: how often cancel() and Ctrl-C are checked while waiting for tasks, seconds
+POLL_SECONDS = 0.1
+
+
+@dataclass
+class DaskOutcome:
+    """What :func:`run_search` collected.
+
+    Attributes
+    ----------
+    results
+        ``[((start, stop), chunk result), ...]`` of the finished chunks, in point order.
+    interrupted
+        True if cancelled or interrupted (Ctrl-C) before all chunks finished.
+    failures
+        One dict per chunk that failed for good: ``first_point``, ``last_point``, ``error``.
+    """
+
+    results: list[tuple[tuple[int, int], dict]] = field(default_factory=list)
+    interrupted: bool = False
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def dask_chunks(n: int, n_threads: int, chunk_size: int | None = None) -> list[tuple[int, int]]:
+    """Point ranges ``(start, stop)`` of the tasks: ``chunk_size`` points each, or sized by the cluster's threads.
+
+    Examples
+    --------
+    >>> dask_chunks(100, 2)                      # 2 threads: about 12 tasks
+    [(0, 9), (9, 18), (18, 27), (27, 36), (36, 45), (45, 54), (54, 63), (63, 72), (72, 81), (81, 90), (90, 99), (99, 100)]
+    >>> len(dask_chunks(100, 64)), dask_chunks(10, 1, chunk_size=4)
+    (25, [(0, 4), (4, 8), (8, 10)])
+    """
+    if chunk_size is None:
+        chunk_size = max(MIN_CHUNK, -(-n // (TASKS_PER_THREAD * max(1, n_threads))))
+    return [(i, min(n, i + chunk_size)) for i in range(0, n, chunk_size)]
+
+
+def search_task(shared: tuple[PointSet, np.ndarray], start: int, stop: int, orders: Sequence[int],
+                budgets: dict[int, tuple[int, int]], base_seed: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """One task on a worker: build the models of points ``start..stop-1`` and search them (one thread)."""
+    points, pool = shared
+    idx = np.arange(start, stop)
+    return search_chunk(points.canonical_arrays(idx), idx, orders, budgets, pool, base_seed, serial=True)
+
+
+def run_search(client: Any, points: PointSet, pool: np.ndarray, orders: list[int],
+               budgets: dict[int, tuple[int, int]], base_seed: int, chunk_size: int | None,
+               arrived: Callable[[int, int], Any], cancel: Callable[[], bool] | None) -> DaskOutcome:
+    """Run the search phase over ``client``; ``arrived(start, stop)`` is called as each chunk finishes.
+
+    Never raises for a failed chunk or an interrupt: see :class:`DaskOutcome`.
+    A ``KeyboardInterrupt`` raised by ``arrived`` or ``cancel`` (or Ctrl-C)
+    stops the run like Cancel does.
+    """
+    try:
+        from distributed import as_completed
+    except ImportError:
+        raise ValueError("client= needs dask.distributed: pip install 'plrnn-explorer[dask]'") from None
+
+    n_threads = sum(client.nthreads().values())
+    chunks = dask_chunks(points.n, n_threads, chunk_size)
+    shared = client.scatter((points, pool), broadcast=True)
+    futures = {client.submit(search_task, shared, start, stop, orders, budgets, base_seed, pure=False,
+                             retries=RETRIES): (start, stop) for start, stop in chunks}
+    outcome = DaskOutcome()
+    finished: dict[tuple[int, int], dict] = {}
+    pending = as_completed(futures)
+    try:
+        while not pending.is_empty():
+            if cancel is not None and cancel():
+                outcome.interrupted = True
+                break
+            batch = pending.next_batch(block=False)
+            if not batch:
+                time.sleep(POLL_SECONDS)
+                continue
+            for fut in batch:
+                start, stop = futures[fut]
+                if fut.status == "finished":
+                    finished[(start, stop)] = fut.result()
+                    arrived(start, stop)
+                else:
+                    outcome.failures.append(_failure(fut, start, stop))
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+    finally:
+        outstanding = [f for f in futures if f.status == "pending"]
+        if outstanding:
+            client.cancel(outstanding)
+    outcome.results = sorted(finished.items())
+    outcome.failures.sort(key=lambda f: f["first_point"])
+    if outcome.failures:
+        n_failed = sum(f["last_point"] - f["first_point"] + 1 for f in outcome.failures)
+        warnings.warn(f"{len(outcome.failures)} Dask task(s) failed after {RETRIES} retries; their {n_failed} "
+                      f"point(s) are not computed (first error: {outcome.failures[0]['error']}); "
+                      f"see stats['failed_chunks']", RuntimeWarning, stacklevel=4)
+    return outcome
+
+
+def _failure(fut: Any, start: int, stop: int) -> dict[str, Any]:
+    """The record of a chunk that failed for good (an exception after the retries, or KilledWorker)."""
+    try:
+        exc = fut.exception(timeout=5)
+        error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # cancelled or lost: the exception itself is not available
+        error = f"{fut.status}: {type(exc).__name__}: {exc}"
+    return {"first_point": int(start), "last_point": int(stop - 1), "error": error}
