@@ -2,10 +2,13 @@
 
 What goes over the wire
     The point set (the base model and the axis values, or the list of
-    checkpoints, see :mod:`._points`) and the shared region pool are scattered
-    once to every worker. A task carries only its point range ``(start,
-    stop)``, the orders, budgets and seed -- a few hundred bytes whatever the
-    model's size -- and its worker builds the models of its points itself.
+    checkpoints, see :mod:`._points`) and the shared region pool leave the
+    client once, as the argument of one task whose result every worker
+    fetches once (from a peer) and keeps for the run. Unlike a scattered
+    value, it is recomputed if every worker holding it dies. A search task
+    carries only its point range ``(start, stop)``, the orders, budgets and
+    seed -- a few hundred bytes whatever the model's size -- and its worker
+    builds the models of its points itself.
 Chunk sizes
     About :data:`TASKS_PER_THREAD` tasks per worker thread of the cluster
     (``client.nthreads()``): enough to balance points of uneven cost and to
@@ -84,6 +87,10 @@ def dask_chunks(n: int, n_threads: int, chunk_size: int | None = None) -> list[t
     return [(i, min(n, i + chunk_size)) for i in range(0, n, chunk_size)]
 
 
+def _shared(points: PointSet, pool: np.ndarray) -> tuple[PointSet, np.ndarray]:
+    return points, pool
+
+
 def search_task(shared: tuple[PointSet, np.ndarray], start: int, stop: int, orders: Sequence[int],
                 budgets: dict[int, tuple[int, int]], base_seed: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """One task on a worker: build the models of points ``start..stop-1`` and search them (one thread)."""
@@ -107,13 +114,20 @@ def run_search(client: Any, points: PointSet, pool: np.ndarray, orders: list[int
         raise ValueError("client= needs dask.distributed: pip install 'plrnn-explorer[dask]'") from None
 
     n_threads = sum(client.nthreads().values())
-    chunks = dask_chunks(points.n, n_threads, chunk_size)
-    shared = client.scatter((points, pool), broadcast=True)
-    futures = {client.submit(search_task, shared, start, stop, orders, budgets, base_seed, pure=False,
-                             retries=RETRIES): (start, stop) for start, stop in chunks}
+    # the shared data as the result of a task, not scattered: a scattered value lost with its workers cannot be
+    # recomputed, a task's result can; every worker fetches it once from a peer and keeps it for the run
+    shared = client.submit(_shared, points, pool, pure=False)
+    futures: dict[Any, tuple[int, int]] = {}
+
+    def submit(chunk: tuple[int, int]) -> Any:
+        fut = client.submit(search_task, shared, *chunk, orders, budgets, base_seed, pure=False, retries=RETRIES)
+        futures[fut] = chunk
+        return fut
+
+    pending = as_completed([submit(chunk) for chunk in dask_chunks(points.n, n_threads, chunk_size)])
     outcome = DaskOutcome()
     finished: dict[tuple[int, int], dict] = {}
-    pending = as_completed(futures)
+    resubmitted: dict[tuple[int, int], int] = {}
     try:
         while not pending.is_empty():
             if cancel is not None and cancel():
@@ -124,18 +138,22 @@ def run_search(client: Any, points: PointSet, pool: np.ndarray, orders: list[int
                 time.sleep(POLL_SECONDS)
                 continue
             for fut in batch:
-                start, stop = futures[fut]
-                if fut.status == "finished":
-                    finished[(start, stop)] = fut.result()
-                    arrived(start, stop)
+                chunk = futures.pop(fut)
+                result, error = _collect(fut)
+                if error is None:
+                    finished[chunk] = result
+                    arrived(*chunk)
+                elif fut.status != "error" and resubmitted.get(chunk, 0) < RETRIES:
+                    # finished, but its worker died before the result was fetched (or its input was lost)
+                    resubmitted[chunk] = resubmitted.get(chunk, 0) + 1
+                    pending.add(submit(chunk))
                 else:
-                    outcome.failures.append(_failure(fut, start, stop))
+                    outcome.failures.append({"first_point": chunk[0], "last_point": chunk[1] - 1, "error": error})
     except KeyboardInterrupt:
         outcome.interrupted = True
     finally:
-        outstanding = [f for f in futures if f.status == "pending"]
-        if outstanding:
-            client.cancel(outstanding)
+        if futures:
+            client.cancel(list(futures))
     outcome.results = sorted(finished.items())
     outcome.failures.sort(key=lambda f: f["first_point"])
     if outcome.failures:
@@ -146,11 +164,13 @@ def run_search(client: Any, points: PointSet, pool: np.ndarray, orders: list[int
     return outcome
 
 
-def _failure(fut: Any, start: int, stop: int) -> dict[str, Any]:
-    """The record of a chunk that failed for good (an exception after the retries, or KilledWorker)."""
+def _collect(fut: Any) -> tuple[Any, str | None]:
+    """``(result, None)`` of a finished task, else ``(None, error text)`` (exception after retries, KilledWorker,
+    cancelled, or a result lost with its worker)."""
     try:
+        if fut.status == "finished":
+            return fut.result(), None
         exc = fut.exception(timeout=5)
-        error = f"{type(exc).__name__}: {exc}"
-    except Exception as exc:  # cancelled or lost: the exception itself is not available
-        error = f"{fut.status}: {type(exc).__name__}: {exc}"
-    return {"first_point": int(start), "last_point": int(stop - 1), "error": error}
+        return None, (f"task ended with status {fut.status!r}" if exc is None else f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        return None, f"task ended with status {fut.status!r}: {type(exc).__name__}: {exc}"
