@@ -1,0 +1,135 @@
+"""Dask: client memory before the first task, bytes per task, and scaling over worker processes.
+
+Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_dask.py [--repeats 3] [--workers 1 2 4]``
+
+1. Client memory (tracemalloc peak) from the call of ``bifurcation_map`` until the first search task is
+   submitted, for the 100 x 100 map of a ShallowPLRNN with M = 20, H = 200 (a stand-in client stops there).
+2. Pickled size of what one search task carries, for M = 2 and for M = 20, H = 200.
+3. Wall time of one fixed map on ``LocalCluster(processes=True, n_workers=w, threads_per_worker=1)`` for
+   each w, and on one worker with 2 threads, median of ``--repeats`` runs after a warm-up run, and the
+   speed-up over one single-threaded worker. The search phase runs on the workers; continuation and
+   boundary location run on the client (serial).
+
+Prints markdown tables (docs/dask.md quotes them). Timings depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+import plrnn_explorer as pe
+
+GT16 = pe.PLRNN([0.8377689, 0.96461297], [[0, -0.64375], [0.52505308, 0]], [0.37298253, -0.97931491])
+
+
+class _FirstTask(Exception):
+    pass
+
+
+class FirstTaskProbe:
+    """Stands in for a Client: records the traced memory peak when the first search task is submitted."""
+
+    def __init__(self) -> None:
+        self.peak = None
+        self.task_args: list[tuple] = []
+
+    def nthreads(self) -> dict[str, int]:
+        return {"worker": 2}
+
+    def submit(self, fn, *args, **kwargs):
+        if fn.__name__ == "_shared":
+            return "shared-future"
+        self.peak = tracemalloc.get_traced_memory()[1]
+        self.task_args.append(args[1:])
+        raise _FirstTask
+
+
+def shallow(M: int, H: int) -> pe.ShallowPLRNN:
+    rng = np.random.default_rng(0)
+    return pe.ShallowPLRNN(rng.uniform(0, 0.9, M), rng.normal(size=(M, H)) / np.sqrt(H),
+                           rng.normal(size=(H, M)) / np.sqrt(M), rng.normal(size=M), rng.normal(size=H))
+
+
+def client_memory() -> None:
+    model = shallow(20, 200)
+    axis = np.linspace(0.1, 0.9, 100)
+    probe = FirstTaskProbe()
+    tracemalloc.start()
+    try:
+        pe.bifurcation_map(model, ("A[0,0]", axis), ("A[1,1]", axis), 1, seed=0, client=probe)
+    except _FirstTask:
+        pass
+    tracemalloc.stop()
+    model_kib = len(pickle.dumps(model)) / 1024
+    print("| client memory before the first task (100 x 100 map, ShallowPLRNN M = 20, H = 200) | MiB |")
+    print("|---|---|")
+    print(f"| tracemalloc peak | {probe.peak / 2**20:.0f} |")
+    print(f"\nmodel pickled: {model_kib:.0f} KiB; bytes per search task (pickled arguments besides the shared "
+          f"future): {len(pickle.dumps(probe.task_args[0]))}")
+    small = pe.PLRNN([0.5, 0.3], [[0.0, 0.2], [0.1, 0.0]], [0.1, 0.2])
+    probe = FirstTaskProbe()
+    try:
+        pe.bifurcation_map(small, ("A[0,0]", axis), ("A[1,1]", axis), 1, seed=0, client=probe)
+    except _FirstTask:
+        pass
+    print(f"bytes per search task for a PLRNN with M = 2: {len(pickle.dumps(probe.task_args[0]))}\n")
+
+
+def scaling(workers: list[int], repeats: int) -> None:
+    import distributed
+
+    src = str(Path(pe.__file__).resolve().parents[1])
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
+           "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    xs = 0.8377689 + np.linspace(-0.3, 0.3, 12)
+    ys = 0.96461297 + np.linspace(-0.3, 0.3, 12)
+
+    def run(client) -> tuple[float, float, np.ndarray]:
+        t0 = time.perf_counter()
+        bm = pe.bifurcation_map(GT16, ("A[0,0]", xs), ("A[1,1]", ys), 10, seed=0, budgets=(60, 60), client=client)
+        return time.perf_counter() - t0, bm.stats["search_seconds"], bm.counts
+
+    print(f"fixed map: GT16 system, 12 x 12 cells, orders 1..10, budgets (60, 60); median of {repeats} runs; "
+          f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f} at start\n")
+    print("| workers x threads | map, s | search phase, s | speed-up of the map over 1 x 1 |")
+    print("|---|---|---|---|")
+    reference = None
+    base = None
+    for w, threads in [(w, 1) for w in workers] + [(1, 2)]:
+        with distributed.LocalCluster(n_workers=w, threads_per_worker=threads, processes=True,
+                                      dashboard_address=None, env=env) as cluster, \
+                distributed.Client(cluster) as client:
+            run(client)  # warm-up: workers import the package and load the compiled kernels
+            times = [run(client) for _ in range(repeats)]
+        total = statistics.median(t for t, _, _ in times)
+        search = statistics.median(s for _, s, _ in times)
+        counts = times[0][2]
+        if reference is None:
+            reference, base = counts, total
+        assert np.array_equal(counts, reference), "results differ between cluster sizes"
+        print(f"| {w} x {threads} | {total:.2f} | {search:.2f} | {base / total:.2f} |")
+        sys.stdout.flush()
+    t_local = statistics.median(run(None)[0] for _ in range(repeats))
+    print(f"\nsame map without Dask (numba threads in this process): {t_local:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    args = parser.parse_args()
+    client_memory()
+    scaling(args.workers, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
