@@ -237,3 +237,36 @@ def test_cancel_and_ctrl_c_stop_within_a_second_and_keep_finished_chunks(client,
     while _scheduler_tasks(client) and time.perf_counter() < deadline:   # outstanding tasks were cancelled
         time.sleep(0.1)
     assert _scheduler_tasks(client) == 0
+
+
+def _failing_first_chunk(real):
+    """A search task that raises for the chunk starting at point 0 (defined in a function: travels by value)."""
+    def search_task(shared, start, stop, *args):
+        if start == 0:
+            raise ValueError("simulated bug in the first chunk")
+        return real(shared, start, stop, *args)
+    return search_task
+
+
+def test_failed_chunks_mark_training_analyses_and_cli_runs_incomplete(client, tmp_path, monkeypatch, capsys):
+    from plrnn_explorer import cli
+
+    _wait_for_two_workers(client)  # chunks of 4 points (2 threads)
+    monkeypatch.setattr(_dask, "search_task", _failing_first_chunk(_dask.search_task))
+    ckpts = [GT16.set_param("A[0,0]", v) for v in np.linspace(0.6, 1.0, 12)]
+    with pytest.warns(RuntimeWarning, match="simulated bug"):
+        ta = pe.analyze_training(ckpts, 3, seed=5, client=client)
+    assert ta.stats["failed_chunks"][0]["first_point"] == 0
+    assert ta.to_xarray().attrs["complete"] in (0, False)
+    assert all(sum(cs.counts().values()) == 0 for cs in ta.cycles[:4]) and sum(ta.cycles[5].counts().values()) > 0
+
+    path = tmp_path / "gt16.json"
+    pe.save_model(GT16, path)
+    monkeypatch.setattr(cli, "_client", lambda address: client)
+    with pytest.warns(RuntimeWarning):
+        code = cli.main(["map", str(path), "--x", "A[0,0]=0.6:1.0:6", "--y", "A[1,1]=0.7:1.1:5", "--max-order", "2",
+                         "--seed", "0", "--scheduler", "tcp://unused", "--npz", str(tmp_path / "map.npz")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Dask task(s) failed for good (first error: ValueError: simulated bug" in err, err
+    bm = pe.bifurcations.load_bifurcation_map(tmp_path / "map.npz")
+    assert not bm.computed.ravel()[:4].any() and bm.computed.ravel()[4:].all()
