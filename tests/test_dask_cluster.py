@@ -270,3 +270,12 @@ def test_failed_chunks_mark_training_analyses_and_cli_runs_incomplete(client, tm
     assert code == 1 and "Dask task(s) failed for good (first error: ValueError: simulated bug" in err, err
     bm = pe.bifurcations.load_bifurcation_map(tmp_path / "map.npz")
     assert not bm.computed.ravel()[:4].any() and bm.computed.ravel()[4:].all()
+
+
+def test_continuation_without_holding_all_canonical_arrays_gives_the_same_map(monkeypatch, local_map):
+    from plrnn_explorer.bifurcations import _engine
+
+    monkeypatch.setattr(_engine, "FULL_ARRAYS_BYTES", 0)   # build the arrays slice by slice, as for huge grids
+    store = _engine.CanonicalStore(ParamGrid(GT16, ("A[0,0]", XS), ("A[1,1]", YS)))
+    assert store._arrays is None
+    _same_map(pe.bifurcation_map(GT16, ("A[0,0]", XS), ("A[1,1]", YS), 6, seed=3), local_map)

@@ -46,6 +46,8 @@ CancelArg = Callable[[], bool] | None
 _CAP = 16
 #: orders with at most max(N_out * N_in, this) candidate words are enumerated exactly at every point
 EXHAUSTIVE_WORDS = 2**10
+#: the client holds the canonical arrays of all points at once up to this size, bytes (else builds them per slice)
+FULL_ARRAYS_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -145,6 +147,34 @@ def search_chunk(arrays: tuple[np.ndarray, ...], seed_ids: np.ndarray, orders: S
     return out
 
 
+class CanonicalStore:
+    """Canonical arrays of a point set on the client: all at once if they fit in :data:`FULL_ARRAYS_BYTES`,
+    else built for every slice of work (a 100 x 100 map of a model with M = 20, G = 200 would need 690 MB).
+
+    Examples
+    --------
+    >>> import numpy as np, plrnn_explorer as pe
+    >>> from plrnn_explorer.bifurcations._points import ParamGrid
+    >>> store = CanonicalStore(ParamGrid(pe.PLRNN([0.5], [[0.0]], [1.0]), ("A[0,0]", [0.1, 0.2, 0.3])))
+    >>> arrays, local = store.take(np.array([2, 0, 2]))
+    >>> arrays[0][local].ravel().tolist()
+    [0.3, 0.1, 0.3]
+    """
+
+    def __init__(self, points: PointSet) -> None:
+        self.points = points
+        per_point = 8 * sum(a.size for a in points.base.canonical.arrays)
+        self._arrays = (points.canonical_arrays(np.arange(points.n)) if points.n * per_point <= FULL_ARRAYS_BYTES
+                        else None)
+
+    def take(self, ids: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """Stacked arrays holding the points ``ids``, and the index of each of ``ids`` into them."""
+        if self._arrays is not None:
+            return self._arrays, ids
+        uniq, local = np.unique(ids, return_inverse=True)
+        return self.points.canonical_arrays(uniq), local.astype(np.int64)
+
+
 def search_grid(points: PointSet, neighbours: Callable[[np.ndarray], list[np.ndarray]],
                 orders: Sequence[int], budgets: dict[int, tuple[int, int]], pool: np.ndarray, base_seed: int, *,
                 progress: ProgressArg = None, cancel: CancelArg = None, client: Any = None,
@@ -155,9 +185,10 @@ def search_grid(points: PointSet, neighbours: Callable[[np.ndarray], list[np.nda
     arrays of neighbour indices (-1 = none), one array per direction. With a
     Dask ``client`` the search phase runs on the cluster (see :mod:`._dask`):
     the point set is sent once, and the client builds the points' canonical
-    arrays only afterwards, for the continuation phase. Chunks that failed
-    on the cluster for good are listed in ``stats["failed_chunks"]`` and
-    their points stay not computed.
+    arrays only afterwards, for the continuation phase (all at once or slice
+    by slice, see :class:`CanonicalStore`). Chunks that failed on the cluster
+    for good are listed in ``stats["failed_chunks"]`` and their points stay
+    not computed.
     """
     t0 = time.perf_counter()
     N = points.n
@@ -193,18 +224,19 @@ def search_grid(points: PointSet, neighbours: Callable[[np.ndarray], list[np.nda
         computed[idx] = True
 
     def search_slice(idx: np.ndarray) -> None:
-        absorb(idx, search_chunk(tuple(a[idx] for a in arrays), idx, orders, budgets, pool, base_seed))
+        arrays, local = store.take(idx)
+        absorb(idx, search_chunk(tuple(a[local] for a in arrays), idx, orders, budgets, pool, base_seed))
         update(int(computed.sum()), N)
 
     def arrived(start: int, stop: int) -> None:  # a Dask chunk finished (its words are absorbed at the end)
         arrived_points[start:stop] = True
         update(int(arrived_points.sum()), N)
 
-    arrays = None
+    store = None
     arrived_points = np.zeros(N, bool)
     try:
         if client is None:
-            arrays = points.canonical_arrays(np.arange(N))
+            store = CanonicalStore(points)
             interrupted = run_in_slices(N, search_slice, cancel=cancel, size=chunk_size).interrupted
         else:
             from ._dask import run_search
@@ -218,8 +250,8 @@ def search_grid(points: PointSet, neighbours: Callable[[np.ndarray], list[np.nda
     finally:
         update.close()
     t_search = time.perf_counter() - t0
-    if arrays is None:
-        arrays = points.canonical_arrays(np.arange(N))
+    if store is None:
+        store = CanonicalStore(points)
 
     words = {k: (np.stack(word_lists[k]) if word_lists[k] else np.zeros((0, k, cf.n_gates), np.uint8))
              for k in orders}
@@ -229,7 +261,7 @@ def search_grid(points: PointSet, neighbours: Callable[[np.ndarray], list[np.nda
     for k in orders:
         pts = np.concatenate([p for p, _ in pairs[k]]) if pairs[k] else np.zeros(0, np.int64)
         wid = np.concatenate([w for _, w in pairs[k]]) if pairs[k] else np.zeros(0, np.int64)
-        pts, wid, P, checked, done = _continue(arrays, neighbours, computed, words[k], pts, wid, cancel,
+        pts, wid, P, checked, done = _continue(store, neighbours, computed, words[k], pts, wid, cancel,
                                                spread=continued)
         n_checked += checked
         continued &= done
@@ -245,21 +277,22 @@ def search_grid(points: PointSet, neighbours: Callable[[np.ndarray], list[np.nda
     return result
 
 
-def _check_sliced(arrays: tuple[np.ndarray, ...], pts: np.ndarray, words: np.ndarray,
+def _check_sliced(store: CanonicalStore, pts: np.ndarray, words: np.ndarray,
                   cancel: CancelArg) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """``check_words`` in time-bounded slices: (ok, monodromies, done, interrupted)."""
-    n, M = pts.shape[0], arrays[0].shape[1]
+    n, M = pts.shape[0], store.points.base.canonical.dim
     ok, P = np.zeros(n, bool), np.zeros((n, M, M))
 
     def work(idx: np.ndarray) -> None:
-        ok[idx], P[idx] = _batch.check_words(*arrays, np.ascontiguousarray(pts[idx]),
+        arrays, local = store.take(pts[idx])
+        ok[idx], P[idx] = _batch.check_words(*arrays, np.ascontiguousarray(local),
                                              np.ascontiguousarray(words[idx]), SINGULAR_RTOL)
 
     outcome = run_in_slices(n, work, cancel=cancel)
     return ok, P, outcome.done, outcome.interrupted
 
 
-def _continue(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray], list[np.ndarray]],
+def _continue(store: CanonicalStore, neighbours: Callable[[np.ndarray], list[np.ndarray]],
               computed: np.ndarray, words: np.ndarray, pts: np.ndarray, wid: np.ndarray, cancel: CancelArg = None,
               spread: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """Spread every word to neighbouring computed points where it is self-consistent.
@@ -273,10 +306,10 @@ def _continue(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray],
     """
     N = computed.shape[0]
     U = words.shape[0]
-    M = arrays[0].shape[1]
+    M = store.points.base.canonical.dim
     if U == 0:
         return pts, wid, np.zeros((0, M, M)), 0, True
-    ok, P, done, interrupted = _check_sliced(arrays, pts, words[wid], None)
+    ok, P, done, interrupted = _check_sliced(store, pts, words[wid], None)
     interrupted |= not spread
     if not done.all():
         computed[np.unique(pts[~done])] = False
@@ -296,7 +329,7 @@ def _continue(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray],
         cand_p, cand_w = cand // U, cand % U
         if not cand.size:
             break
-        ok, P, done, interrupted = _check_sliced(arrays, cand_p, words[cand_w], cancel)
+        ok, P, done, interrupted = _check_sliced(store, cand_p, words[cand_w], cancel)
         tried[cand_p[done], cand_w[done]] = True
         n_checked += int(done.sum())
         good = ok & done
