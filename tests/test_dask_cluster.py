@@ -135,12 +135,12 @@ def _flaky_grid(base: pe.PLRNN, marker: Path, victim: int, how: str, always: boo
 
     class FlakyGrid(ParamGrid):
         def canonical_arrays(self, idx):
-            if os.getpid() != client_pid and victim in set(np.asarray(idx).tolist()):
-                if always or not marker.exists():
-                    marker.touch()
-                    if how == "kill":
-                        os.kill(os.getpid(), signal.SIGKILL)
-                    raise RuntimeError(f"simulated failure at point {victim}")
+            on_worker = os.getpid() != client_pid
+            if on_worker and victim in set(np.asarray(idx).tolist()) and (always or not marker.exists()):
+                marker.touch()
+                if how == "kill":
+                    os.kill(os.getpid(), signal.SIGKILL)
+                raise RuntimeError(f"simulated failure at point {victim}")
             return super().canonical_arrays(idx)
 
     return FlakyGrid(base, ("A[0,0]", XS), ("A[1,1]", YS))

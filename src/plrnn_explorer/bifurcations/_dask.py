@@ -77,8 +77,9 @@ def dask_chunks(n: int, n_threads: int, chunk_size: int | None = None) -> list[t
 
     Examples
     --------
-    >>> dask_chunks(100, 2)                      # 2 threads: about 12 tasks
-    [(0, 9), (9, 18), (18, 27), (27, 36), (36, 45), (45, 54), (54, 63), (63, 72), (72, 81), (81, 90), (90, 99), (99, 100)]
+    >>> chunks = dask_chunks(100, 2)              # 2 threads: about 12 tasks of 9 points
+    >>> len(chunks), chunks[:3], chunks[-1]
+    (12, [(0, 9), (9, 18), (18, 27)], (99, 100))
     >>> len(dask_chunks(100, 64)), dask_chunks(10, 1, chunk_size=4)
     (25, [(0, 4), (4, 8), (8, 10)])
     """

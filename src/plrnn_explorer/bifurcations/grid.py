@@ -20,8 +20,8 @@ from ..cycles import CycleSet
 from ..models import Model, check_model
 from ._common import base_seed, check_grid_size, cycle_set, map_budgets, orders_upto, shared_pool
 from ._engine import CancelArg, GridCycles, ProgressArg, grid_neighbours, resolve_budgets, search_grid
-from .events import BifurcationEvent, detect_events
 from ._points import ParamGrid
+from .events import BifurcationEvent, detect_events
 from .family import Family, check_values
 
 __all__ = ["BifurcationMap", "BoundarySegment", "bifurcation_map", "load_bifurcation_map"]

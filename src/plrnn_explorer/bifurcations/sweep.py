@@ -16,8 +16,8 @@ from ..cycles import CycleSet
 from ..models import Model
 from ._common import base_seed, check_grid_size, cycle_set, orders_upto, shared_pool
 from ._engine import CancelArg, ProgressArg, grid_neighbours, resolve_budgets, search_grid
-from .events import BifurcationEvent, detect_events
 from ._points import ModelList
+from .events import BifurcationEvent, detect_events
 from .family import Family, check_values, param_family
 
 __all__ = ["Sweep", "sweep"]
