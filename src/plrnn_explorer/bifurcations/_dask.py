@@ -7,7 +7,7 @@ What goes over the wire
     fetches once (from a peer) and keeps for the run. Unlike a scattered
     value, it is recomputed if every worker holding it dies. A search task
     carries only its point range ``(start, stop)``, the orders, budgets and
-    seed -- a few hundred bytes whatever the model's size -- and its worker
+    seed -- under a kilobyte whatever the model's size -- and its worker
     builds the models of its points itself.
 Chunk sizes
     About :data:`TASKS_PER_THREAD` tasks per worker thread of the cluster
@@ -22,8 +22,9 @@ Progress and Cancel
 Failures
     A task that raises is retried :data:`RETRIES` times; a task whose worker
     dies is rescheduled by the scheduler (up to its
-    ``distributed.scheduler.allowed-failures``, then ``KilledWorker``). A
-    chunk that still fails is recorded (its points and the error text), a
+    ``distributed.scheduler.allowed-failures``, then ``KilledWorker``); a
+    result lost with its worker before the client fetched it is resubmitted
+    (:data:`RETRIES` times at most). A chunk that still fails is recorded (its points and the error text), a
     ``RuntimeWarning`` is issued, and its points stay not computed: the rest
     of the result is returned.
 """
