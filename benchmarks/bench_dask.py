@@ -6,8 +6,9 @@ Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_dask.py [--repeats 3] [--w
    submitted, for the 100 x 100 map of a ShallowPLRNN with M = 20, H = 200 (a stand-in client stops there).
 2. Pickled size of what one search task carries, for M = 2 and for M = 20, H = 200.
 3. Wall time of one fixed map on ``LocalCluster(processes=True, n_workers=w, threads_per_worker=1)`` for
-   each w, and on one worker with 2 threads, median of ``--repeats`` runs after a warm-up run, and the
-   speed-up over one single-threaded worker. The search phase runs on the workers; continuation and
+   each w, on one worker with 2 threads and without Dask: ``--repeats`` rounds that run every configuration
+   once (round-robin, so that a changing machine load hits all alike) after a warm-up run, the median per
+   configuration, and the speed-up over one single-threaded worker. The search phase runs on the workers; continuation and
    boundary location run on the client (serial).
 
 Prints markdown tables (docs/dask.md quotes them). Timings depend on the machine and its load.
@@ -16,10 +17,10 @@ Prints markdown tables (docs/dask.md quotes them). Timings depend on the machine
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
 import statistics
-import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -98,33 +99,38 @@ def scaling(workers: list[int], repeats: int) -> None:
         bm = pe.bifurcation_map(GT16, ("A[0,0]", xs), ("A[1,1]", ys), 10, seed=0, budgets=(60, 60), client=client)
         return time.perf_counter() - t0, bm.stats["search_seconds"], bm.counts
 
-    print(f"fixed map: GT16 system, 12 x 12 cells, orders 1..10, budgets (60, 60); median of {repeats} runs; "
+    configs = [(w, 1) for w in workers] + [(1, 2)]
+    print(f"fixed map: GT16 system, 12 x 12 cells, orders 1..10, budgets (60, 60); {repeats} rounds, each running "
+          f"every configuration once (round-robin, so that changing machine load hits all alike), median; "
           f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f} at start\n")
+    with contextlib.ExitStack() as stack:
+        clients = {}
+        for w, threads in configs:
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=w, threads_per_worker=threads, processes=True, dashboard_address=None, env=env))
+            clients[w, threads] = stack.enter_context(distributed.Client(cluster))
+            run(clients[w, threads])  # warm-up: workers import the package and load the compiled kernels
+        clients["local", 0] = None
+        times: dict = {key: [] for key in clients}
+        for _ in range(repeats):
+            for key, client in clients.items():
+                times[key].append(run(client))
+    reference = times[configs[0]][0][2]
+    assert all(np.array_equal(t[2], reference) for ts in times.values() for t in ts), "results differ"
+    base = statistics.median(t for t, _, _ in times[configs[0]])
     print("| workers x threads | map, s | search phase, s | speed-up of the map over 1 x 1 |")
     print("|---|---|---|---|")
-    reference = None
-    base = None
-    for w, threads in [(w, 1) for w in workers] + [(1, 2)]:
-        with distributed.LocalCluster(n_workers=w, threads_per_worker=threads, processes=True,
-                                      dashboard_address=None, env=env) as cluster, \
-                distributed.Client(cluster) as client:
-            run(client)  # warm-up: workers import the package and load the compiled kernels
-            times = [run(client) for _ in range(repeats)]
-        total = statistics.median(t for t, _, _ in times)
-        search = statistics.median(s for _, s, _ in times)
-        counts = times[0][2]
-        if reference is None:
-            reference, base = counts, total
-        assert np.array_equal(counts, reference), "results differ between cluster sizes"
-        print(f"| {w} x {threads} | {total:.2f} | {search:.2f} | {base / total:.2f} |")
-        sys.stdout.flush()
-    t_local = statistics.median(run(None)[0] for _ in range(repeats))
-    print(f"\nsame map without Dask (numba threads in this process): {t_local:.2f} s")
+    for key, ts in times.items():
+        total = statistics.median(t for t, _, _ in ts)
+        search = statistics.median(s for _, s, _ in ts)
+        label = "no Dask (numba threads in the client)" if key[0] == "local" else f"{key[0]} x {key[1]}"
+        print(f"| {label} | {total:.2f} | {search:.2f} | {base / total:.2f} |")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     args = parser.parse_args()
     client_memory()
