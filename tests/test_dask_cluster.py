@@ -118,11 +118,21 @@ def test_model_is_sent_once_and_tasks_carry_only_point_ranges(client):
         (first, (points, _pool)), *tasks = rec.submitted     # the model leaves the client once ...
         assert first == "_shared" and points.base is model and points.n == 12
         assert len(tasks) == len(_dask.dask_chunks(12, 2)) and {fn for fn, _ in tasks} == {"search_task"}
-        assert all(isinstance(args[0], distributed.Future) for _, args in tasks)
+        assert all(isinstance(args[0], distributed.Future) and args[1] is None for _, args in tasks)
         sizes[name] = max(len(pickle.dumps(args[1:])) for _, args in tasks)  # ... each task carries a few numbers
     model_bytes = len(pickle.dumps(big))
     assert model_bytes > 60_000
     assert sizes["big"] == sizes["small"] < 1_000, (sizes, model_bytes)
+
+    # distinct models (checkpoints) are not sent whole: each task carries the models of its own points
+    rec = _Recorder(client)
+    ckpts = [small.set_param("A[0,0]", v) for v in np.linspace(0.1, 0.5, 12)]
+    pe.analyze_training(ckpts, 1, seed=0, budgets=(2, 2), client=rec)
+    (first, (whole, _pool)), *tasks = rec.submitted
+    assert whole is None
+    for _, (_, part, start, stop, *_) in tasks:
+        assert [part.model(p) for p in range(start, stop)] == ckpts[start:stop]
+        assert len(part._models) == stop - start
 
 
 def _flaky_grid(base: pe.PLRNN, marker: Path, victim: int, how: str, always: bool) -> ParamGrid:
@@ -241,10 +251,10 @@ def test_cancel_and_ctrl_c_stop_within_a_second_and_keep_finished_chunks(client,
 
 def _failing_first_chunk(real):
     """A search task that raises for the chunk starting at point 0 (defined in a function: travels by value)."""
-    def search_task(shared, start, stop, *args):
+    def search_task(shared, part, start, stop, *args):
         if start == 0:
             raise ValueError("simulated bug in the first chunk")
-        return real(shared, start, stop, *args)
+        return real(shared, part, start, stop, *args)
     return search_task
 
 

@@ -1,14 +1,17 @@
 """The search phase of maps, sweeps and training analyses on a ``dask.distributed`` cluster.
 
 What goes over the wire
-    The point set (the base model and the axis values, or the list of
-    checkpoints, see :mod:`._points`) and the shared region pool leave the
-    client once, as the argument of one task whose result every worker
-    fetches once (from a peer) and keeps for the run. Unlike a scattered
-    value, it is recomputed if every worker holding it dies. A search task
-    carries only its point range ``(start, stop)``, the orders, budgets and
-    seed -- under a kilobyte whatever the model's size -- and its worker
-    builds the models of its points itself.
+    The point set of a map (the base model and the axis values, see
+    :mod:`._points`) and the shared region pool leave the client once, as
+    the argument of one task whose result every worker fetches once (from a
+    peer) and keeps for the run. Unlike a scattered value, it is recomputed
+    if every worker holding it dies. A search task carries only its point
+    range ``(start, stop)``, the orders, budgets and seed -- under a kilobyte
+    whatever the model's size -- and its worker builds the models of its
+    points itself. Point sets given as a list of distinct models (sweeps
+    along a family, training checkpoints) are not sent whole: each task
+    carries the models of its own points, so every model crosses the wire
+    once.
 Chunk sizes
     About :data:`TASKS_PER_THREAD` tasks per worker thread of the cluster
     (``client.nthreads()``): enough to balance points of uneven cost and to
@@ -89,14 +92,19 @@ def dask_chunks(n: int, n_threads: int, chunk_size: int | None = None) -> list[t
     return [(i, min(n, i + chunk_size)) for i in range(0, n, chunk_size)]
 
 
-def _shared(points: PointSet, pool: np.ndarray) -> tuple[PointSet, np.ndarray]:
+def _shared(points: PointSet | None, pool: np.ndarray) -> tuple[PointSet | None, np.ndarray]:
     return points, pool
 
 
-def search_task(shared: tuple[PointSet, np.ndarray], start: int, stop: int, orders: Sequence[int],
-                budgets: dict[int, tuple[int, int]], base_seed: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """One task on a worker: build the models of points ``start..stop-1`` and search them (one thread)."""
-    points, pool = shared
+def search_task(shared: tuple[PointSet | None, np.ndarray], part: PointSet | None, start: int, stop: int,
+                orders: Sequence[int], budgets: dict[int, tuple[int, int]],
+                base_seed: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """One task on a worker: build the models of points ``start..stop-1`` and search them (one thread).
+
+    The models come from the shared point set, or from ``part`` (the task's own models) if it is not None.
+    """
+    whole, pool = shared
+    points = whole if part is None else part
     idx = np.arange(start, stop)
     return search_chunk(points.canonical_arrays(idx), idx, orders, budgets, pool, base_seed, serial=True)
 
@@ -118,11 +126,13 @@ def run_search(client: Any, points: PointSet, pool: np.ndarray, orders: list[int
     n_threads = sum(client.nthreads().values())
     # the shared data as the result of a task, not scattered: a scattered value lost with its workers cannot be
     # recomputed, a task's result can; every worker fetches it once from a peer and keeps it for the run
-    shared = client.submit(_shared, points, pool, pure=False)
+    shared = client.submit(_shared, points if points.send_whole else None, pool, pure=False)
     futures: dict[Any, tuple[int, int]] = {}
 
     def submit(chunk: tuple[int, int]) -> Any:
-        fut = client.submit(search_task, shared, *chunk, orders, budgets, base_seed, pure=False, retries=RETRIES)
+        part = None if points.send_whole else points.part(*chunk)
+        fut = client.submit(search_task, shared, part, *chunk, orders, budgets, base_seed, pure=False,
+                            retries=RETRIES)
         futures[fut] = chunk
         return fut
 

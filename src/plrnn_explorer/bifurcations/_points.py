@@ -9,8 +9,10 @@ distinct models (training checkpoints) -- and builds the canonical arrays of
 any subset of points when they are needed: in a slice of the local search,
 in a Dask task on a worker, or for the continuation phase.
 
-Point sets are small and picklable, so a Dask client sends one once to every
-worker and only point ranges per task.
+A :class:`ParamGrid` is small whatever the grid, so a Dask client sends it
+once to every worker and only point ranges per task; a :class:`ModelList` is
+as large as its models, so each task gets only the models of its own points
+(:meth:`PointSet.part`).
 """
 
 from __future__ import annotations
@@ -29,9 +31,15 @@ class PointSet:
 
     n: int
     base: Model
+    #: True if the whole set is small enough to send once to every worker (else tasks get their :meth:`part`)
+    send_whole: bool = True
 
     def model(self, p: int) -> Model:
         raise NotImplementedError
+
+    def part(self, start: int, stop: int) -> "PointSet":
+        """A point set that can build (at least) the points ``start..stop-1``, with their global indices."""
+        return self
 
     def canonical_arrays(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         """Stacked contiguous canonical arrays ``(A, W_out, W_in, b_in, h)`` of the points ``idx``.
@@ -93,15 +101,23 @@ class ModelList(PointSet):
     Examples
     --------
     >>> import plrnn_explorer as pe
-    >>> pts = ModelList([pe.PLRNN([a], [[0.0]], [1.0]) for a in (0.1, 0.2)])
+    >>> pts = ModelList([pe.PLRNN([a], [[0.0]], [1.0]) for a in (0.1, 0.2, 0.3)])
     >>> pts.n, pts.canonical_arrays([1])[0].tolist()
-    (2, [[[0.2]]])
+    (3, [[[0.2]]])
+    >>> pts.part(1, 3).model(2).get_param("A[0,0]")     # points keep their global index
+    0.3
     """
 
-    def __init__(self, models: Sequence[Model]) -> None:
+    send_whole = False
+
+    def __init__(self, models: Sequence[Model], offset: int = 0) -> None:
         self._models = list(models)
+        self._offset = offset
         self.base = self._models[0]
-        self.n = len(self._models)
+        self.n = offset + len(self._models)
 
     def model(self, p: int) -> Model:
-        return self._models[int(p)]
+        return self._models[int(p) - self._offset]
+
+    def part(self, start: int, stop: int) -> "ModelList":
+        return ModelList(self._models[start - self._offset:stop - self._offset], offset=start)
