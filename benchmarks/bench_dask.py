@@ -94,10 +94,18 @@ def scaling(workers: list[int], repeats: int) -> None:
     xs = 0.8377689 + np.linspace(-0.3, 0.3, 12)
     ys = 0.96461297 + np.linspace(-0.3, 0.3, 12)
 
-    def run(client) -> tuple[float, float, np.ndarray]:
-        t0 = time.perf_counter()
-        bm = pe.bifurcation_map(GT16, ("A[0,0]", xs), ("A[1,1]", ys), 10, seed=0, budgets=(60, 60), client=client)
-        return time.perf_counter() - t0, bm.stats["search_seconds"], bm.counts
+    def run(client) -> tuple[float, float, np.ndarray, float]:
+        """Map seconds, search seconds, counts, and the tasks' compute seconds summed (0 without Dask)."""
+        with contextlib.ExitStack() as stack:
+            stream = None if client is None else stack.enter_context(distributed.get_task_stream(client))
+            t0 = time.perf_counter()
+            bm = pe.bifurcation_map(GT16, ("A[0,0]", xs), ("A[1,1]", ys), 10, seed=0, budgets=(60, 60),
+                                    client=client)
+            elapsed = time.perf_counter() - t0
+        busy = 0.0 if stream is None else sum(
+            ss["stop"] - ss["start"] for task in stream.data if task["key"].startswith("search_task")
+            for ss in task["startstops"] if ss["action"] == "compute")
+        return elapsed, bm.stats["search_seconds"], bm.counts, busy
 
     configs = [(w, 1) for w in workers] + [(1, 2)]
     print(f"fixed map: GT16 system, 12 x 12 cells, orders 1..10, budgets (60, 60); {repeats} rounds, each running "
@@ -117,14 +125,17 @@ def scaling(workers: list[int], repeats: int) -> None:
                 times[key].append(run(client))
     reference = times[configs[0]][0][2]
     assert all(np.array_equal(t[2], reference) for ts in times.values() for t in ts), "results differ"
-    base = statistics.median(t for t, _, _ in times[configs[0]])
-    print("| workers x threads | map, s | search phase, s | speed-up of the map over 1 x 1 |")
-    print("|---|---|---|---|")
+    base = statistics.median(t[0] for t in times[configs[0]])
+    print("| workers x threads | map, s | search phase, s | speed-up of the map over 1 x 1 | tasks running at once "
+          "(task compute time / search phase) |")
+    print("|---|---|---|---|---|")
     for key, ts in times.items():
-        total = statistics.median(t for t, _, _ in ts)
-        search = statistics.median(s for _, s, _ in ts)
+        total = statistics.median(t[0] for t in ts)
+        search = statistics.median(t[1] for t in ts)
+        overlap = statistics.median(t[3] / t[1] for t in ts)
         label = "no Dask (numba threads in the client)" if key[0] == "local" else f"{key[0]} x {key[1]}"
-        print(f"| {label} | {total:.2f} | {search:.2f} | {base / total:.2f} |")
+        print(f"| {label} | {total:.2f} | {search:.2f} | {base / total:.2f} | "
+              f"{'-' if key[0] == 'local' else f'{overlap:.2f}'} |")
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 
