@@ -271,14 +271,8 @@ def _tent_sweep(**kw):
     return pe.sweep(CHAOTIC_TENT, "W[0,0]", np.linspace(-3.5, -2.5, 40), 6, seed=0, budgets=(1, 1), **kw)
 
 
-_VERIFY_XFAIL = pytest.mark.xfail(strict=True, reason=(
-    "bifurcations/_engine.py (dask helper): _continue marks every point whose search results were not yet "
-    "re-verified as not computed, so one Ctrl-C while the search results are verified throws the map away; "
-    "fix described in the issue-12 audit report"))
-
-
 @pytest.mark.parametrize("run", [_tent_map, _tent_sweep], ids=["map", "sweep"])
-@pytest.mark.parametrize("phase", [pytest.param("verification", marks=_VERIFY_XFAIL), "spreading"])
+@pytest.mark.parametrize("phase", ["verification", "spreading"])
 def test_ctrl_c_during_continuation_keeps_the_finished_search(monkeypatch, phase, run):
     """SIGINT after the search phase, while cycles are continued cell to cell (first while the search results
     are verified, then while they spread): every searched cell is kept, flagged partial."""

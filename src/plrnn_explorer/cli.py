@@ -241,7 +241,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 
 def _finish(result, args: argparse.Namespace) -> int:
-    """Save the outputs; exit 130 with a message if the run was interrupted (the partial result is saved)."""
+    """Save the outputs; exit 130 with a message if the run was interrupted, 1 if Dask tasks failed for good
+    (the partial result is saved either way)."""
     try:
         _save_outputs(result, args)
     except KeyboardInterrupt:  # every file is written atomically: one not yet replaced keeps its old content
@@ -252,6 +253,11 @@ def _finish(result, args: argparse.Namespace) -> int:
         return 0
     saved = [f for f in (args.out, args.netcdf, args.npz) if f]
     where = f"; partial result saved to {', '.join(saved)}" if saved else "; no output file given, nothing saved"
+    failed = result.stats.get("failed_chunks")
+    if failed and not result.stats.get("interrupted"):
+        print(f"plrnn-explorer {args.command}: {len(failed)} Dask task(s) failed for good (first error: "
+              f"{failed[0]['error']}){where}", file=sys.stderr)
+        return 1
     print(f"plrnn-explorer {args.command}: interrupted{where}", file=sys.stderr)
     return 130
 

@@ -38,6 +38,7 @@ from .._slices import check_cancel, run_in_slices
 from .._validation import as_int, check_limit, search_work
 from ..scyfi import default_budgets
 from . import _batch
+from ._points import PointSet
 
 CancelArg = Callable[[], bool] | None
 
@@ -45,6 +46,8 @@ CancelArg = Callable[[], bool] | None
 _CAP = 16
 #: orders with at most max(N_out * N_in, this) candidate words are enumerated exactly at every point
 EXHAUSTIVE_WORDS = 2**10
+#: the client holds the canonical arrays of all points at once up to this size, bytes (else builds them per slice)
+FULL_ARRAYS_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -144,24 +147,51 @@ def search_chunk(arrays: tuple[np.ndarray, ...], seed_ids: np.ndarray, orders: S
     return out
 
 
-def _chunks(n: int, chunk_size: int | None) -> list[np.ndarray]:
-    """Fixed chunks of the Dask path (the local path adapts its slices to a time target)."""
-    if chunk_size is None:
-        chunk_size = max(4 * numba.get_num_threads(), -(-n // 100))
-    return [np.arange(i, min(n, i + chunk_size)) for i in range(0, n, chunk_size)]
+class CanonicalStore:
+    """Canonical arrays of a point set on the client: all at once if they fit in :data:`FULL_ARRAYS_BYTES`,
+    else built for every slice of work (a 100 x 100 map of a model with M = 20, G = 200 would need 690 MB).
+
+    Examples
+    --------
+    >>> import numpy as np, plrnn_explorer as pe
+    >>> from plrnn_explorer.bifurcations._points import ParamGrid
+    >>> store = CanonicalStore(ParamGrid(pe.PLRNN([0.5], [[0.0]], [1.0]), ("A[0,0]", [0.1, 0.2, 0.3])))
+    >>> arrays, local = store.take(np.array([2, 0, 2]))
+    >>> arrays[0][local].ravel().tolist()
+    [0.3, 0.1, 0.3]
+    """
+
+    def __init__(self, points: PointSet) -> None:
+        self.points = points
+        per_point = 8 * sum(a.size for a in points.base.canonical.arrays)
+        self._arrays = (points.canonical_arrays(np.arange(points.n)) if points.n * per_point <= FULL_ARRAYS_BYTES
+                        else None)
+
+    def take(self, ids: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """Stacked arrays holding the points ``ids``, and the index of each of ``ids`` into them."""
+        if self._arrays is not None:
+            return self._arrays, ids
+        uniq, local = np.unique(ids, return_inverse=True)
+        return self.points.canonical_arrays(uniq), local.astype(np.int64)
 
 
-def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray], list[np.ndarray]],
+def search_grid(points: PointSet, neighbours: Callable[[np.ndarray], list[np.ndarray]],
                 orders: Sequence[int], budgets: dict[int, tuple[int, int]], pool: np.ndarray, base_seed: int, *,
                 progress: ProgressArg = None, cancel: CancelArg = None, client: Any = None,
                 chunk_size: int | None = None, desc: str = "cycles") -> GridCycles:
-    """Both phases over stacked canonical ``arrays`` of N points.
+    """Both phases over the N points of ``points``.
 
     ``neighbours(p)`` maps an int array of flat point indices to a list of
-    arrays of neighbour indices (-1 = none), one array per direction.
+    arrays of neighbour indices (-1 = none), one array per direction. With a
+    Dask ``client`` the search phase runs on the cluster (see :mod:`._dask`):
+    the point set is sent once, and the client builds the points' canonical
+    arrays only afterwards, for the continuation phase (all at once or slice
+    by slice, see :class:`CanonicalStore`). Chunks that failed on the cluster
+    for good are listed in ``stats["failed_chunks"]`` and their points stay
+    not computed.
     """
     t0 = time.perf_counter()
-    N = arrays[0].shape[0]
+    N = points.n
     orders = list(orders)
     cancel = check_cancel(cancel)
     if client is not None and not callable(getattr(client, "submit", None)):
@@ -169,14 +199,16 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
                         f"got {type(client).__name__}")
     if chunk_size is not None:
         chunk_size = as_int("chunk_size", chunk_size, minimum=1)
+    cf = points.base.canonical
     check_limit(f"estimated work of the search phase over {N} points (flops)",
-                N * sum(search_work(arrays[0].shape[1], [k], *budgets[k]) for k in orders), "max_work")
+                N * sum(search_work(cf.dim, [k], *budgets[k]) for k in orders), "max_work")
     update = Progress(progress, N, desc, "pt")
     computed = np.zeros(N, bool)
     tables: dict[int, dict[bytes, int]] = {k: {} for k in orders}
     word_lists: dict[int, list[np.ndarray]] = {k: [] for k in orders}
     pairs: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in orders}
     interrupted = False
+    failures: list[dict[str, Any]] = []
 
     def absorb(idx: np.ndarray, res: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
         for k in orders:
@@ -190,31 +222,46 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
                 ids[i] = tables[k][key]
             pairs[k].append((np.repeat(idx, n_found), ids))
         computed[idx] = True
+
+    def search_slice(idx: np.ndarray) -> None:
+        arrays, local = store.take(idx)
+        absorb(idx, search_chunk(tuple(a[local] for a in arrays), idx, orders, budgets, pool, base_seed))
         update(int(computed.sum()), N)
 
+    def arrived(start: int, stop: int) -> None:  # a Dask chunk finished (its words are absorbed at the end)
+        arrived_points[start:stop] = True
+        update(int(arrived_points.sum()), N)
+
+    store = None
+    arrived_points = np.zeros(N, bool)
     try:
         if client is None:
-            interrupted = run_in_slices(N, lambda idx: absorb(idx, search_chunk(
-                tuple(a[idx] for a in arrays), idx, orders, budgets, pool, base_seed)),
-                cancel=cancel, size=chunk_size).interrupted
+            store = CanonicalStore(points)
+            interrupted = run_in_slices(N, search_slice, cancel=cancel, size=chunk_size).interrupted
         else:
-            interrupted = _run_dask(client, _chunks(N, chunk_size), arrays, orders, budgets, pool, base_seed,
-                                    absorb, cancel)
+            from ._dask import run_search
+
+            outcome = run_search(client, points, pool, orders, budgets, base_seed, chunk_size, arrived, cancel)
+            for (start, stop), res in outcome.results:  # in point order: the word tables are deterministic
+                absorb(np.arange(start, stop), res)
+            interrupted, failures = outcome.interrupted, outcome.failures
     except KeyboardInterrupt:
         interrupted = True
     finally:
         update.close()
     t_search = time.perf_counter() - t0
+    if store is None:
+        store = CanonicalStore(points)
 
-    G = arrays[2].shape[1]
-    words = {k: (np.stack(word_lists[k]) if word_lists[k] else np.zeros((0, k, G), np.uint8)) for k in orders}
+    words = {k: (np.stack(word_lists[k]) if word_lists[k] else np.zeros((0, k, cf.n_gates), np.uint8))
+             for k in orders}
     result = GridCycles(N, orders, words, {}, {}, {}, {}, computed)
     n_checked = 0
     continued = True
     for k in orders:
         pts = np.concatenate([p for p, _ in pairs[k]]) if pairs[k] else np.zeros(0, np.int64)
         wid = np.concatenate([w for _, w in pairs[k]]) if pairs[k] else np.zeros(0, np.int64)
-        pts, wid, P, checked, done = _continue(arrays, neighbours, computed, words[k], pts, wid, cancel,
+        pts, wid, P, checked, done = _continue(store, neighbours, computed, words[k], pts, wid, cancel,
                                                spread=continued)
         n_checked += checked
         continued &= done
@@ -225,55 +272,27 @@ def search_grid(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray
                     "continuation_solves": n_checked, "interrupted": interrupted or not continued,
                     "continuation_complete": continued,
                     "points_computed": int(computed.sum()), "budgets": budgets}
+    if failures:
+        result.stats["failed_chunks"] = failures
     return result
 
 
-def _run_dask(client: Any, chunks: list[np.ndarray], arrays: tuple[np.ndarray, ...], orders: list[int],
-              budgets: dict[int, tuple[int, int]], pool: np.ndarray, base_seed: int,
-              absorb: Callable, cancel: CancelArg) -> bool:
-    """Fan the search phase out over a dask.distributed Client; True if cancelled."""
-    try:
-        from distributed import as_completed
-    except ImportError:
-        raise ValueError("client= needs dask.distributed: pip install 'plrnn-explorer[dask]'") from None
-
-    futures = {}
-    for idx in chunks:
-        fut = client.submit(search_chunk, tuple(a[idx] for a in arrays), idx, orders, budgets, pool, base_seed,
-                            True, pure=False)
-        futures[fut] = idx
-    done = {}
-    try:
-        for fut in as_completed(list(futures)):
-            done[fut] = fut.result()
-            if cancel is not None and cancel():
-                return True
-    finally:
-        for fut in futures:
-            if fut not in done:
-                fut.cancel()
-        # absorb in chunk order so the word table (and everything after) is deterministic
-        for fut, idx in futures.items():
-            if fut in done:
-                absorb(idx, done[fut])
-    return False
-
-
-def _check_sliced(arrays: tuple[np.ndarray, ...], pts: np.ndarray, words: np.ndarray,
+def _check_sliced(store: CanonicalStore, pts: np.ndarray, words: np.ndarray,
                   cancel: CancelArg) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """``check_words`` in time-bounded slices: (ok, monodromies, done, interrupted)."""
-    n, M = pts.shape[0], arrays[0].shape[1]
+    n, M = pts.shape[0], store.points.base.canonical.dim
     ok, P = np.zeros(n, bool), np.zeros((n, M, M))
 
     def work(idx: np.ndarray) -> None:
-        ok[idx], P[idx] = _batch.check_words(*arrays, np.ascontiguousarray(pts[idx]),
+        arrays, local = store.take(pts[idx])
+        ok[idx], P[idx] = _batch.check_words(*arrays, np.ascontiguousarray(local),
                                              np.ascontiguousarray(words[idx]), SINGULAR_RTOL)
 
     outcome = run_in_slices(n, work, cancel=cancel)
     return ok, P, outcome.done, outcome.interrupted
 
 
-def _continue(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray], list[np.ndarray]],
+def _continue(store: CanonicalStore, neighbours: Callable[[np.ndarray], list[np.ndarray]],
               computed: np.ndarray, words: np.ndarray, pts: np.ndarray, wid: np.ndarray, cancel: CancelArg = None,
               spread: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """Spread every word to neighbouring computed points where it is self-consistent.
@@ -287,10 +306,13 @@ def _continue(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray],
     """
     N = computed.shape[0]
     U = words.shape[0]
-    M = arrays[0].shape[1]
+    M = store.points.base.canonical.dim
     if U == 0:
         return pts, wid, np.zeros((0, M, M)), 0, True
-    ok, P, done, interrupted = _check_sliced(arrays, pts, words[wid], None)
+    ok, P, done, interrupted = _check_sliced(store, pts, words[wid], None)
+    if not done.all():  # Ctrl-C here: finish verifying the search results (one solve each, cheap), keep the map
+        rest = np.flatnonzero(~done)
+        ok[rest], P[rest], done[rest], _ = _check_sliced(store, pts[rest], words[wid[rest]], None)
     interrupted |= not spread
     if not done.all():
         computed[np.unique(pts[~done])] = False
@@ -310,7 +332,7 @@ def _continue(arrays: tuple[np.ndarray, ...], neighbours: Callable[[np.ndarray],
         cand_p, cand_w = cand // U, cand % U
         if not cand.size:
             break
-        ok, P, done, interrupted = _check_sliced(arrays, cand_p, words[cand_w], cancel)
+        ok, P, done, interrupted = _check_sliced(store, cand_p, words[cand_w], cancel)
         tried[cand_p[done], cand_w[done]] = True
         n_checked += int(done.sum())
         good = ok & done

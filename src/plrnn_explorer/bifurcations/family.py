@@ -10,7 +10,7 @@ value and its cycle equation can be solved anywhere along the family.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -125,8 +125,3 @@ def check_values(name: str, values: Any) -> np.ndarray:
                          f"{arr[i]:.6g} then {arr[i + 1]:.6g} at positions {i}, {i + 1}")
     return arr
 
-
-def stack_canonical(models: Sequence[Model]) -> tuple[np.ndarray, ...]:
-    """Stacked contiguous canonical arrays ``(A, W_out, W_in, b_in, h)`` of equally sized models."""
-    cfs = [m.canonical for m in models]
-    return tuple(np.ascontiguousarray(np.stack([cf.arrays[i] for cf in cfs])) for i in range(5))

@@ -20,8 +20,9 @@ from ..cycles import CycleSet
 from ..models import Model, check_model
 from ._common import base_seed, check_grid_size, cycle_set, map_budgets, orders_upto, shared_pool
 from ._engine import CancelArg, GridCycles, ProgressArg, grid_neighbours, resolve_budgets, search_grid
+from ._points import ParamGrid
 from .events import BifurcationEvent, detect_events
-from .family import Family, check_values, stack_canonical
+from .family import Family, check_values
 
 __all__ = ["BifurcationMap", "BoundarySegment", "bifurcation_map", "load_bifurcation_map"]
 
@@ -383,7 +384,7 @@ def _cell_edges(v: np.ndarray, i: int) -> tuple[float, float]:
 
 
 def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycles,
-                models: list[Model], refine: bool, cancel: CancelArg) -> tuple[list[BoundarySegment], bool]:
+                points: ParamGrid, refine: bool, cancel: CancelArg) -> tuple[list[BoundarySegment], bool]:
     """Events on every grid edge whose two cells differ in their cycles or their stability.
 
     Runs edge by edge in time-bounded slices: stopped by ``cancel`` or Ctrl-C it
@@ -398,7 +399,7 @@ def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycl
 
     def cs(p: int) -> CycleSet:
         if p not in sets:
-            sets[p] = cycle_set(grid, p, models[p])
+            sets[p] = cycle_set(grid, p, points.model(p))
         return sets[p]
 
     edges = []
@@ -417,7 +418,8 @@ def _boundaries(px: str, py: str, xs: np.ndarray, ys: np.ndarray, grid: GridCycl
             iy, ix = divmod(p, nx)
             qy, qx = divmod(q, nx)
             path = px if axis == "x" else py
-            fam = Family(models[p], lambda v, m=models[p], path=path: m.set_param(path, v), path)
+            m = points.model(p)
+            fam = Family(m, lambda v, m=m, path=path: m.set_param(path, v), path)
             a, b = (float(xs[ix]), float(xs[qx])) if axis == "x" else (float(ys[iy]), float(ys[qy]))
             segs = []
             for ev in detect_events(fam, a, b, cs(p), cs(q), refine=refine):
@@ -461,7 +463,10 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
         (fresh entropy). The int used is recorded in ``stats["seed"]`` and in
         the saved file, so the map can be recomputed.
     client
-        A ``dask.distributed.Client``: the search phase is fanned out in chunks.
+        A ``dask.distributed.Client``: the search phase is fanned out in
+        chunks. The model is sent to the workers once, each task carries only
+        its range of cells; a chunk that fails for good leaves its cells not
+        computed and is listed in ``stats["failed_chunks"]`` (see docs/dask.md).
     budgets
         None (:func:`map_budgets`), a pair ``(N_out, N_in)`` or a callable
         ``order -> (N_out, N_in)``.
@@ -484,7 +489,7 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
         of about 0.3 s, so an interrupt acts within about a second.
     chunk_size
         Cells per slice of the search phase (a positive int; default: adapted
-        to about 0.3 s per slice, or about 1 % of the grid per Dask task).
+        to about 0.3 s per slice, or about 6 Dask tasks per worker thread).
 
     Returns
     -------
@@ -512,15 +517,14 @@ def bifurcation_map(model: Model, x: tuple[str, Sequence[float]], y: tuple[str, 
     orders = orders_upto(max_order)
     check_grid_size("len(xs) * len(ys) (grid cells)", len(xs) * len(ys), model)
     ny, nx = len(ys), len(xs)
-    models = [model.set_param(px, float(xv)).set_param(py, float(yv)) for yv in ys for xv in xs]
-    corners = [models[0], models[nx - 1], models[-nx], models[-1], models[len(models) // 2]]
-    pool = shared_pool(corners, seed)
-    grid = search_grid(stack_canonical(models), grid_neighbours((ny, nx)), orders,
+    points = ParamGrid(model, (px, xs), (py, ys))  # models built on demand, never all at once
+    pool = shared_pool([points.model(p) for p in (0, nx - 1, nx * ny - nx, nx * ny - 1, nx * ny // 2)], seed)
+    grid = search_grid(points, grid_neighbours((ny, nx)), orders,
                        resolve_budgets(orders, budgets, map_budgets), pool, base_seed(seed), progress=progress,
                        cancel=cancel, client=client, chunk_size=chunk_size, desc="bifurcation map")
     segs: list[BoundarySegment] = []
     if boundaries and not grid.stats["interrupted"]:
-        segs, done = _boundaries(px, py, xs, ys, grid, models, refine, cancel)
+        segs, done = _boundaries(px, py, xs, ys, grid, points, refine, cancel)
         grid.stats["boundaries_complete"] = done
         grid.stats["interrupted"] = not done
     elif boundaries:

@@ -16,8 +16,9 @@ from ..cycles import CycleSet
 from ..models import Model
 from ._common import base_seed, check_grid_size, cycle_set, orders_upto, shared_pool
 from ._engine import CancelArg, ProgressArg, grid_neighbours, resolve_budgets, search_grid
+from ._points import ModelList
 from .events import BifurcationEvent, detect_events
-from .family import Family, check_values, param_family, stack_canonical
+from .family import Family, check_values, param_family
 
 __all__ = ["Sweep", "sweep"]
 
@@ -227,7 +228,7 @@ def run_path(family: Family, values: np.ndarray, models: list[Model], orders: li
     seed = resolve_seed(seed)
     n = len(values)
     pool = shared_pool([models[0], models[n // 2], models[-1]], seed)
-    grid = search_grid(stack_canonical(models), grid_neighbours((n,)), orders, resolve_budgets(orders, budgets),
+    grid = search_grid(ModelList(models), grid_neighbours((n,)), orders, resolve_budgets(orders, budgets),
                        pool, base_seed(seed), progress=progress, cancel=cancel, client=client, desc="sweep")
     cycles = [cycle_set(grid, i, models[i]) if grid.computed[i] else CycleSet(list(orders), {}) for i in range(n)]
     found: list[list[BifurcationEvent]] = [[] for _ in range(n - 1)]

@@ -144,7 +144,7 @@ class TrainingAnalysis:
                             "between consecutive checkpoints",
                 max_order=int(orders[-1]) if orders else None,
                 budgets=None if budgets is None else {str(k): list(v) for k, v in budgets.items()},
-                complete=not self.stats.get("interrupted", False)))
+                complete=not self.stats.get("interrupted", False) and "failed_chunks" not in self.stats))
 
     def __repr__(self) -> str:
         return f"<TrainingAnalysis {len(self.epochs)} checkpoints, {len(self.events)} event(s)>"
