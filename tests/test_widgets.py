@@ -145,11 +145,11 @@ def test_jobs_hand_results_back_to_the_event_loop():
     assert jc.status.value.startswith("done") and not jc.run_button.disabled
 
 
-def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second():
+def test_two_jobs_run_at_once_and_cancel_lets_go_within_a_second():
     import threading
     import time
 
-    from plrnn_explorer.widgets._jobs import NUMBA_LOCK, JobControls
+    from plrnn_explorer.widgets._jobs import JobControls
 
     inside, overlap = [], []
 
@@ -160,7 +160,7 @@ def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second()
             inside.append(threading.get_ident())
             if len(set(inside[-2:])) > 1:
                 overlap.append(i)
-            time.sleep(0.01)                                  # a "chunk" under the lock
+            time.sleep(0.01)                                  # a "slice" of work
             progress(i + 1, 30)
         return 30
 
@@ -169,10 +169,9 @@ def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second()
     b = JobControls("B", work, lambda r, c: results.append(r))
     a.start(); b.start()
     assert a.wait(20) and b.wait(20)
-    assert sorted(results) == [30, 30] and overlap              # both finished, chunks interleaved
-    assert NUMBA_LOCK.waiting() == 0
+    assert sorted(results) == [30, 30] and overlap              # both finished, slices interleaved
 
-    def stubborn(progress, cancelled):                          # one chunk that takes 5 s
+    def stubborn(progress, cancelled):                          # one slice that takes 5 s
         time.sleep(5)
         return "late"
 
@@ -186,6 +185,137 @@ def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second()
     assert "cancelled" in c.status.value
     c.job.join(10)
     assert late == []                                           # the late result is dropped
+
+
+def test_panels_keep_no_lock_of_their_own():
+    """One mechanism serialises numba-parallel kernels: the library's parallel_section."""
+    from plrnn_explorer.widgets import _jobs
+
+    assert not hasattr(_jobs, "NUMBA_LOCK") and not hasattr(_jobs, "FairLock")
+
+
+def test_status_says_when_numba_compiles_on_first_use():
+    import threading
+
+    import numba
+
+    from plrnn_explorer.widgets._jobs import compile_note, compiling
+
+    assert not compiling() and compile_note() == ""
+    seen = []
+
+    @numba.njit
+    def fresh(x):                                                # never compiled before: compiles on this call
+        return x + 1
+
+    stop = threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            seen.append(compile_note())
+
+    t = threading.Thread(target=poll)
+    t.start()
+    fresh(1)
+    stop.set(); t.join()
+    assert "compiling on first use" in "".join(seen) and compile_note() == ""
+
+
+# -- cycle searches off the main thread ---------------------------------------------------------
+def _in_loop(coro_fn, timeout=600):
+    import asyncio
+
+    return asyncio.run(asyncio.wait_for(coro_fn(), timeout))
+
+
+def test_panel_changes_search_on_a_worker_and_the_newest_model_wins(gt16):
+    import asyncio
+    import threading
+
+    st = widgets.ExplorerState(gt16, max_order=16)
+    panel = widgets.ParameterPanel(st, ["A[0,0]"], debounce=0, show_message=False)
+    pp = widgets.PhasePortrait(st, show_message=False)
+    c16 = st.cycles.stable[0]
+    pp.selected = c16
+    where, seen = [], []
+    real = widgets.state.find_cycles
+
+    def spy(model, *args, **kwargs):
+        where.append(threading.get_ident())
+        return real(model, *args, **kwargs)
+
+    st.observe(lambda ch: seen.append((st.cycles_model, ch["new"])), names="cycles")
+    row = panel.rows["A[0,0]"]
+    values = [row.value_at(row.index_of(0.8377689) + i) for i in range(1, 6)]
+
+    async def drag():
+        widgets.state.find_cycles = spy
+        try:
+            for v in values:                                       # five steps faster than a search
+                panel.sliders["A[0,0]"].value = row.index_of(v)
+                assert st.searching and st.model.get_param("A[0,0]") == v   # the model is the newest at once
+                assert "previous parameters" in pp.info.value      # the info line never passes for the new model's
+                await asyncio.sleep(0)
+            return await st.until_current(600)
+        finally:
+            widgets.state.find_cycles = real
+
+    assert _in_loop(drag)
+    assert where and threading.get_ident() not in where             # never searched on the loop's thread
+    assert st.cycles_model is st.model and st.model.get_param("A[0,0]") == values[-1]
+    # stale results are never shown: every delivered CycleSet belongs to the model it is shown with, in order
+    shown = [m.get_param("A[0,0]") for m, _ in seen]
+    assert shown == sorted(shown) and shown[-1] == values[-1]
+    for model, cycles in seen:                                     # each result belongs to its model
+        for c in cycles:
+            z = c.points[0]
+            assert np.allclose(model.simulate(z, c.order + 1)[-1], z, atol=1e-8 * (1 + np.abs(z).max()))
+    if pp.selected is not None:
+        assert pp.info.value == widgets.phase_portrait.cycle_info(pp.selected) and pp.selected in list(st.cycles)
+    else:
+        assert "no longer exists" in pp.info.value
+    assert f"A[0,0]={values[-1]:.6g}" in pp.ax.get_title()
+
+
+def test_a_model_set_from_code_is_searched_at_once_even_inside_a_loop(gt16):
+    st = widgets.ExplorerState(gt16, max_order=4)
+
+    async def set_from_code():
+        st.model = gt16.set_param("h[0]", 0.5)
+        return st.cycles_model is st.model and not st.searching
+
+    assert _in_loop(set_from_code)
+
+
+def test_slow_background_search_shows_busy_status(gt16, monkeypatch):
+    import asyncio
+    import time
+
+    st = widgets.ExplorerState(gt16, max_order=4)
+    pp = widgets.PhasePortrait(st, show_message=False)
+    real = widgets.state.find_cycles
+
+    def slow(*args, **kwargs):
+        time.sleep(0.8)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(widgets.state, "find_cycles", slow)
+    busy = []
+
+    async def change():
+        st.apply(lambda m: m.set_param("h[0]", 0.5))
+        t0 = time.monotonic()
+        while st.searching:
+            busy.append((round(time.monotonic() - t0, 2), st.busy, pp.summary.value))
+            await asyncio.sleep(0.05)
+        return True
+
+    assert _in_loop(change)
+    texts = [b for _, b, _ in busy if b]
+    assert texts and texts[-1].startswith("searching cycles up to order 4") and texts[-1].endswith(" s")
+    assert any(s.startswith("searching cycles") for _, _, s in busy)     # shown in the portrait's summary
+    assert all(t >= widgets.state.BUSY_DELAY - 0.06 for t, b, _ in busy if b)   # quick searches stay silent
+    assert st.busy == "" and pp.summary.value == widgets.phase_portrait.cycle_summary(st.cycles)
 
 
 WORKQUEUE_SCRIPT = """

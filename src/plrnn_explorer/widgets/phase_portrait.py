@@ -146,6 +146,8 @@ class PhasePortrait(W.VBox):
         self.canvas.mpl_connect("button_press_event", self._on_press)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.state.observe(lambda _: self.redraw(), names="cycles")
+        self.state.observe(self._on_busy, names="busy")
+        self.state.observe(self._on_model, names="model")
         controls = W.HBox([self.borders_box, self.basins_box, self.autoscale_box, self.clear_button])
         children: list[W.Widget] = [controls, self.view_controls, self.canvas, self.summary, self.info,
                                     self.basins_status, self.notice]
@@ -176,9 +178,17 @@ class PhasePortrait(W.VBox):
             j = (i + 1) % model.dim
         return Projection.coordinates(model.dim, i, j, origin=base.origin)
 
+    def _on_busy(self, change: Any) -> None:
+        self.summary.value = html.escape(change["new"]) if change["new"] else cycle_summary(self.state.cycles)
+
+    def _on_model(self, change: Any) -> None:
+        if self.state.searching and self.selected is not None:  # the info line must not pass for the new model's
+            self.info.value = (cycle_info(self.selected) +
+                               " <i>(at the previous parameters; searching the new model's cycles...)</i>")
+
     def redraw(self) -> None:
-        """Draw the current model, cycles and trajectories again."""
-        model, cycles = self.state.model, self.state.cycles
+        """Draw the current cycles with the model they belong to (see ``state.cycles_model``), and trajectories."""
+        model, cycles = self.state.cycles_model or self.state.model, self.state.cycles
         ax = self.ax
         self._sync_view_controls(model.dim)
         if any(z.shape != (model.dim,) for z in self.trajectories):  # the model changed dimension
@@ -218,16 +228,16 @@ class PhasePortrait(W.VBox):
             self.selected = None
             self.info.value = "no cycles computed"
         self._hovered = None
-        ax.set_title(self.title(), fontsize="medium")
-        self.summary.value = cycle_summary(cycles)
+        ax.set_title(self.title(model), fontsize="medium")
+        self.summary.value = html.escape(self.state.busy) if self.state.busy else cycle_summary(cycles)
         self.table.value = cycle_table_html(cycles)
         self.canvas.draw_idle()
         if self.basins_box.value and cycles is not None:
             self._start_basins(model, cycles, self.projection, (xlim, ylim))
 
-    def title(self) -> str:
-        """Model class and size, training epoch, and the values of the explored parameters."""
-        m, st = self.state.model, self.state
+    def title(self, model: Model | None = None) -> str:
+        """Model class and size, training epoch, and the values of the explored parameters (of ``model``)."""
+        m, st = model if model is not None else self.state.model, self.state
         parts = [f"{type(m).__name__} (M={m.dim})"]
         if st.epoch is not None:
             parts.append(f"epoch {st.epoch}")
