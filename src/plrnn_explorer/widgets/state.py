@@ -27,7 +27,7 @@ from typing import Any
 
 from traitlets import HasTraits, Instance, Int, List, TraitError, Unicode, observe, validate
 
-from .._validation import as_int
+from .._validation import as_int, as_orders
 from ..cycles import CycleSet
 from ..models import Model
 from ..scyfi import find_cycles
@@ -130,8 +130,10 @@ class ExplorerState(HasTraits):
 
     @validate("max_order")
     def _check_max_order(self, proposal: Any) -> int:
-        if proposal["value"] < 1:
-            raise TraitError(f"max_order must be >= 1, got {proposal['value']}")
+        try:
+            as_orders(proposal["value"], None)  # the library's bounds (>= 1, limits.max_order)
+        except (TypeError, ValueError) as exc:
+            raise TraitError(str(exc)) from None
         return proposal["value"]
 
     @observe("model", "max_order")
