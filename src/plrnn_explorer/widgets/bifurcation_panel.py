@@ -10,7 +10,7 @@ import numpy as np
 
 from ..models import Model
 from ._jobs import JobControls
-from ._ui import MessageBar, canvas_figure
+from ._ui import BlitLayer, MessageBar, canvas_figure
 from .parameter_panel import _state
 from .state import ExplorerState
 
@@ -87,6 +87,8 @@ class BifurcationMapPanel(W.VBox):
         self.result: Any = None
         self.figure = canvas_figure(figsize)
         self.canvas = self.figure.canvas
+        # the model's marker moves over a cached frame (see BlitLayer)
+        self.layer = BlitLayer(self.figure, lambda: [self.marker], lambda: (id(self.ax), self.ax.get_xlim(), self.ax.get_ylim()))
         self.canvas.mpl_connect("button_press_event", self._on_press)
         self.state.observe(lambda _: self._mark_model(), names="model")
         self.state.observe(self._on_model_paths, names="model")
@@ -172,6 +174,7 @@ class BifurcationMapPanel(W.VBox):
         self._new_axes(result)
 
     def _new_axes(self, result: Any) -> None:
+        self.layer.invalidate()
         self.figure.clear()
         self.ax = self.figure.add_subplot()
         try:
@@ -200,7 +203,7 @@ class BifurcationMapPanel(W.VBox):
             self.marker.set_data([], [])
         else:
             self.marker.set_data([x], [y])
-        self.canvas.draw_idle()
+        self.layer.update()
 
     # -- clicking ------------------------------------------------------------------
     def move_to(self, x: float, y: float) -> bool:

@@ -14,7 +14,7 @@ from ..attraction import basins_coarse_to_fine
 from ..plotting.phase import default_limits, default_projection, phase_portrait, plot_basins
 from ..projection import Projection
 from ._jobs import Job
-from ._ui import MessageBar, canvas_figure, clear_axes
+from ._ui import BlitLayer, MessageBar, canvas_figure, clear_axes
 from .parameter_panel import _state
 from .state import ExplorerState
 
@@ -118,6 +118,9 @@ class PhasePortrait(W.VBox):
         self.figure = canvas_figure(figsize)
         self.figure.subplots_adjust(left=0.11, right=0.64, top=0.9)  # the legend sits right of the axes
         self.ax = self.figure.add_subplot()
+        # a slider step redraws only the data and the title over a cached frame, ticks and legend (see BlitLayer)
+        self.layer = BlitLayer(self.figure, self._changing_artists, self._static_key)
+        self._auto_limits: tuple[Any, Any, Any] | None = None  # (view key, xlim, ylim) chosen by autoscale
         self.basins_job: Job | None = None
         self.basins_status = W.HTML().add_class("plrnn-basins-status")
         self.basin_labels: np.ndarray | None = None
@@ -204,7 +207,7 @@ class PhasePortrait(W.VBox):
         xlim, ylim = (ax.get_xlim(), ax.get_ylim()) if keep else (None, None)
         self.projection = self._make_projection(model, cycles)
         if not keep:
-            xlim, ylim = default_limits(model, cycles, self.projection)
+            xlim, ylim = self._autoscale(default_limits(model, cycles, self.projection), model.dim)
         clear_axes(ax)
         self._stop_basins()
         try:
@@ -231,9 +234,41 @@ class PhasePortrait(W.VBox):
         ax.set_title(self.title(model), fontsize="medium")
         self.summary.value = html.escape(self.state.busy) if self.state.busy else cycle_summary(cycles)
         self.table.value = cycle_table_html(cycles)
-        self.canvas.draw_idle()
+        self.layer.update()
         if self.basins_box.value and cycles is not None:
             self._start_basins(model, cycles, self.projection, (xlim, ylim))
+
+    def _autoscale(self, limits: tuple[Any, Any], dim: int) -> tuple[Any, Any]:
+        """New limits only when the cycles near the frame's edge or fill less than a third of it (no jitter while dragging).
+
+        The frame of :func:`default_limits` pads the cycles by over a seventh of its span on each side, so the
+        current frame is kept while the new one sticks out by at most a tenth of the current span.
+        """
+        view = (dim, self.view.value, self.x_coord.value, self.y_coord.value)
+        (x0, x1), (y0, y1) = limits
+        if self._auto_limits is not None and self._auto_limits[0] == view and self.view.value == "coordinates":
+            _, (X0, X1), (Y0, Y1) = self._auto_limits
+            tx, ty = 0.1 * (X1 - X0), 0.1 * (Y1 - Y0)
+            inside = X0 - tx <= x0 and x1 <= X1 + tx and Y0 - ty <= y0 and y1 <= Y1 + ty
+            snug = (x1 - x0) * 3 >= (X1 - X0) and (y1 - y0) * 3 >= (Y1 - Y0)
+            if inside and snug:
+                return (X0, X1), (Y0, Y1)
+        self._auto_limits = (view, (x0, x1), (y0, y1))
+        return (x0, x1), (y0, y1)
+
+    def _changing_artists(self) -> list[Any]:
+        """What a slider step changes: the data (lines, borders, basins) and the title."""
+        ax = self.ax
+        data = {*ax.images, *ax.collections, *ax.lines, ax.title}
+        return [a for a in ax.get_children() if a in data]  # in the axes' order, as a full draw has them
+
+    def _static_key(self) -> tuple:
+        """What the cached frame shows: limits, axis labels, legend entries, figure size."""
+        ax = self.ax
+        leg = ax.get_legend()
+        entries = tuple(t.get_text() for t in leg.get_texts()) if leg is not None else ()
+        return (ax.get_xlim(), ax.get_ylim(), ax.get_xlabel(), ax.get_ylabel(), entries,
+                tuple(self.figure.get_size_inches()), self.figure.dpi)
 
     def title(self, model: Model | None = None) -> str:
         """Model class and size, training epoch, and the values of the explored parameters (of ``model``)."""
@@ -297,7 +332,7 @@ class PhasePortrait(W.VBox):
         self.basin_labels = labels
         n = labels.shape[0]
         self.basins_status.value = f"basins: {n}x{n} grid drawn, refining..." if n < BASIN_SIZES[-1] else ""
-        self.canvas.draw_idle()
+        self.layer.update()
 
     def wait_for_basins(self, timeout: float | None = None) -> bool:
         """Block until the basins computation has finished (headless use and tests)."""
