@@ -496,7 +496,9 @@ def test_phase_portrait_follows_the_model(gt16):
     pp.state.model = gt16.set_param("h[1]", -0.5)
     new = [ln.get_xydata() for ln in lines(pp.ax, "cycle")]
     assert len(new) != len(old) or any(not np.allclose(a, b) for a, b in zip(old, new))
-    assert "stable" in pp.summary.value and "<table" in pp.table.value
+    assert "stable" in pp.summary.value and pp.table.value == ""      # the table is filled when opened
+    pp.table_box.selected_index = 0
+    assert pp.table.value == widgets.phase_portrait.cycle_table_html(pp.state.cycles) and "<table" in pp.table.value
     assert len(pp.ax.collections[0].get_segments()) == len(old_borders)
     pp.basins_box.value = True                                 # no stable cycle here: nothing to shade
     assert pp.wait_for_basins(600) and len(pp.ax.images) == 0 and "no stable cycle" in pp.basins_status.value
@@ -808,3 +810,39 @@ def test_slider_step_blits_the_data_over_a_cached_frame_and_matches_a_full_draw(
     differ = np.any(blitted != plain, axis=2).mean()
     assert differ < 1e-3, differ    # a few pixels where data meet the frame (drawn after it); a stale frame: ~1 %
     assert f"A[0,0]={ex.model.get_param('A[0,0]'):.6g}" in pp.ax.get_title()
+
+
+def test_previous_cycles_continued_to_the_new_model_are_drawn_before_the_search_ends(gt16, monkeypatch):
+    import asyncio
+    import time
+
+    st = widgets.ExplorerState(gt16, max_order=16, params=["A[0,0]"])
+    pp = widgets.PhasePortrait(st, show_message=False)
+    pp.selected = st.cycles.stable[0]
+    real = widgets.state.find_cycles
+
+    def slow(*args, **kwargs):
+        time.sleep(0.6)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(widgets.state, "find_cycles", slow)
+    new_a = GT16["A"][0] + 1e-3
+
+    async def step():
+        st.apply(lambda m: m.set_param("A[0,0]", new_a))
+        t0 = time.monotonic()
+        while st.preview is None and time.monotonic() - t0 < 0.5:
+            await asyncio.sleep(0.005)
+        seen = (st.searching, st.preview, st.preview_model, pp.drawn_cycles, pp.info.value, pp.ax.get_title())
+        await st.until_current(60)
+        return seen
+
+    searching, preview, model, drawn, info, title = asyncio.run(step())
+    assert searching and preview is not None and drawn is preview and model is st.model
+    assert [c.order for c in preview.stable] == [16] and f"A[0,0]={new_a:.6g}" in title
+    for c in preview:                                                  # each continued cycle is real at the new model
+        z = c.points[0]
+        assert np.allclose(model.simulate(z, c.order + 1)[-1], z, atol=1e-9 * (1 + np.abs(z).max()))
+        assert pe.cycle_from_itinerary(model, c.itinerary).same_as(c)
+    assert "16-cycle" in info and "previous parameters" not in info     # the info line describes the new model
+    assert st.preview is None and pp.drawn_cycles is st.cycles and st.cycles_model is st.model

@@ -122,7 +122,8 @@ class BifurcationDiagramPanel(W.VBox):
         # the model's marker moves over a cached frame (see BlitLayer)
         self.layer = BlitLayer(self.figure, lambda: [self.marker], lambda: (id(self.ax), self.ax.get_xlim(), self.ax.get_ylim()))
         self.canvas.mpl_connect("button_press_event", self._on_press)
-        self.state.observe(lambda _: self._mark_model(), names="model")
+        # after the cycles (and the portrait, whose frame matters most on a slider step), not on every model change
+        self.state.observe(lambda _: self._mark_model(), names="cycles")
         self._draw()
         children: list[W.Widget] = [
             W.HTML(f"<b>Bifurcation diagram</b> over {param}: press Compute; click to move the model there"),

@@ -115,6 +115,7 @@ class PhasePortrait(W.VBox):
         self.selected: Cycle | None = None
         self._hovered: Cycle | None = None
         self.projection: Projection | None = None
+        self.drawn_cycles: CycleSet | None = None
         self.figure = canvas_figure(figsize)
         self.figure.subplots_adjust(left=0.11, right=0.64, top=0.9)  # the legend sits right of the axes
         self.ax = self.figure.add_subplot()
@@ -149,6 +150,7 @@ class PhasePortrait(W.VBox):
         self.canvas.mpl_connect("button_press_event", self._on_press)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.state.observe(lambda _: self.redraw(), names="cycles")
+        self.state.observe(lambda ch: self.redraw() if ch["new"] is not None else None, names="preview")
         self.state.observe(self._on_busy, names="busy")
         self.state.observe(self._on_model, names="model")
         controls = W.HBox([self.borders_box, self.basins_box, self.autoscale_box, self.clear_button])
@@ -156,7 +158,10 @@ class PhasePortrait(W.VBox):
                                     self.basins_status, self.notice]
         if show_message:
             children.append(MessageBar(self.state))
-        children.append(W.Accordion([self.table], titles=("cycle table",)))
+        self.table_box = W.Accordion([self.table], titles=("cycle table",))
+        self.table_box.observe(lambda ch: setattr(self.table, "value", cycle_table_html(self.state.cycles))
+                               if ch["new"] is not None else None, names="selected_index")
+        children.append(self.table_box)
         super().__init__(children)
         self.add_class("plrnn-phase-portrait")
         self.redraw()
@@ -182,7 +187,10 @@ class PhasePortrait(W.VBox):
         return Projection.coordinates(model.dim, i, j, origin=base.origin)
 
     def _on_busy(self, change: Any) -> None:
-        self.summary.value = html.escape(change["new"]) if change["new"] else cycle_summary(self.state.cycles)
+        if change["new"]:
+            self.summary.value = html.escape(change["new"])
+        elif self.state.preview is None:
+            self.summary.value = cycle_summary(self.state.cycles)
 
     def _on_model(self, change: Any) -> None:
         if self.state.searching and self.selected is not None:  # the info line must not pass for the new model's
@@ -191,7 +199,10 @@ class PhasePortrait(W.VBox):
 
     def redraw(self) -> None:
         """Draw the current cycles with the model they belong to (see ``state.cycles_model``), and trajectories."""
-        model, cycles = self.state.cycles_model or self.state.model, self.state.cycles
+        st = self.state
+        preview = st.preview is not None and st.preview_model is st.model
+        model, cycles = (st.preview_model, st.preview) if preview else (st.cycles_model or st.model, st.cycles)
+        self.drawn_cycles = cycles  # what hovering and clicking pick from
         ax = self.ax
         self._sync_view_controls(model.dim)
         if any(z.shape != (model.dim,) for z in self.trajectories):  # the model changed dimension
@@ -232,9 +243,15 @@ class PhasePortrait(W.VBox):
             self.info.value = "no cycles computed"
         self._hovered = None
         ax.set_title(self.title(model), fontsize="medium")
-        self.summary.value = html.escape(self.state.busy) if self.state.busy else cycle_summary(cycles)
-        self.table.value = cycle_table_html(cycles)
+        if st.busy:
+            self.summary.value = html.escape(st.busy)
+        elif preview:
+            self.summary.value = f"{len(cycles)} cycle(s) continued from the previous parameters; searching for more..."
+        else:
+            self.summary.value = cycle_summary(cycles)
         self.layer.update()
+        if self.table_box.selected_index is not None:  # the (collapsed by default) table is filled when opened
+            self.table.value = cycle_table_html(cycles)
         if self.basins_box.value and cycles is not None:
             self._start_basins(model, cycles, self.projection, (xlim, ylim))
 
@@ -369,7 +386,7 @@ class PhasePortrait(W.VBox):
 
     def cycle_at(self, x_px: float, y_px: float) -> Cycle | None:
         """The cycle with a point within :data:`PICK_RADIUS_PX` pixels of display position (x, y)."""
-        cycles = self.state.cycles
+        cycles = self.drawn_cycles
         if cycles is None or self.projection is None:
             return None
         best, best_d = None, PICK_RADIUS_PX

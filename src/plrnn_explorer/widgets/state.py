@@ -29,6 +29,7 @@ from traitlets import HasTraits, Instance, Int, List, TraitError, Unicode, obser
 
 from .._validation import as_int, as_orders
 from ..cycles import CycleSet
+from ..itineraries import cycle_from_itinerary
 from ..models import Model
 from ..scyfi import find_cycles
 
@@ -59,6 +60,11 @@ class ExplorerState(HasTraits):
     cycles_model
         The model whose cycles :attr:`cycles` are: :attr:`model`, or the
         previous model while a background search for the new one runs.
+    preview
+        While a background search runs: the previous cycles continued to the
+        new model (each one solved and checked at the new parameters, so
+        exact but possibly incomplete), for a first picture within
+        milliseconds; None otherwise. :attr:`preview_model` is its model.
     busy
         What runs in the background, e.g. "searching cycles up to order 16:
         1.2 s" ("" when nothing does, or for the first :data:`BUSY_DELAY` s).
@@ -98,6 +104,8 @@ class ExplorerState(HasTraits):
     model = Instance(Model)
     cycles = Instance(CycleSet, allow_none=True, read_only=True)
     cycles_model = Instance(Model, allow_none=True, read_only=True)
+    preview = Instance(CycleSet, allow_none=True, read_only=True)
+    preview_model = Instance(Model, allow_none=True, read_only=True)
     busy = Unicode("")
     max_order = Int(10)
     params = List(Unicode())
@@ -192,6 +200,9 @@ class ExplorerState(HasTraits):
                     self._worker = None
                     return
                 (request, loop), self._pending = self._pending, None
+            preview = _continued(request[1], request[2], request[3])
+            if preview is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._show_preview, request, preview)
             cycles, error = self._search(request, superseded=lambda: self._pending is not None)
             if not isinstance(error, _Superseded) and not loop.is_closed():
                 loop.call_soon_threadsafe(self._deliver, request, cycles, error)
@@ -202,6 +213,8 @@ class ExplorerState(HasTraits):
             return  # a newer model has been asked for since: never show this result
         self._running_since = None
         self.busy = ""
+        self.set_trait("preview", None)
+        self.set_trait("preview_model", None)
         if error is not None:
             self.message = f"cycle search failed: {type(error).__name__}: {error}"
             self.set_trait("cycles_model", model)
@@ -210,6 +223,11 @@ class ExplorerState(HasTraits):
         self.message = _warnings(cycles, max_order)
         self.set_trait("cycles_model", model)  # first: observers of cycles read it
         self.set_trait("cycles", cycles)
+
+    def _show_preview(self, request: tuple, preview: CycleSet) -> None:
+        if request[0] == self._generation and self.searching:
+            self.set_trait("preview_model", request[1])
+            self.set_trait("preview", preview)
 
     def _tick(self, generation: int) -> None:
         if generation != self._generation or self._running_since is None:
@@ -273,6 +291,26 @@ class ExplorerState(HasTraits):
                 self._keep_epoch = False
                 self._background = False
             return True
+
+
+#: continue at most this many previous cycles for a preview (each costs a linear solve and a check)
+PREVIEW_MAX = 64
+
+
+def _continued(model: Model, max_order: int, old: CycleSet | None) -> CycleSet | None:
+    """The cycles of ``old`` that still exist at ``model`` (same itinerary), solved there; None if none to try."""
+    if old is None or not 0 < len(old) <= PREVIEW_MAX:
+        return None
+    orders = list(range(1, max_order + 1))
+    by_order: dict[int, list[Any]] = {k: [] for k in orders}
+    for c in old:
+        if c.order > max_order or c.itinerary.shape[1] != model.n_gates:
+            continue
+        try:
+            by_order[c.order].append(cycle_from_itinerary(model, c.itinerary))
+        except ValueError:  # gone at the new parameters (or singular)
+            continue
+    return CycleSet(orders, by_order, stats={"preview": True})
 
 
 def _event_loop() -> asyncio.AbstractEventLoop | None:
