@@ -231,8 +231,11 @@ CanvasRenderingContext2D.prototype.drawImage = function (...args) {
 """
 
 
-def browser_latency(repeats: int) -> list[float]:
-    """Arrow-key slider steps in Voila (headless Debian Chromium): key press -> portrait frame painted.
+def browser_latency(repeats: int) -> dict[str, list[float]]:
+    """Arrow-key slider steps in Voila (headless Debian Chromium): key press -> portrait frames painted.
+
+    ``first``: the first frame (the previous cycles continued to the new parameters); ``last``: the last
+    frame of the step (the full cycle search's result).
 
     Both times are taken in the page (``performance.now()``): the key press by a keydown listener, the frame by
     a wrapper around ``drawImage`` that sees ipympl paint a received frame onto the portrait's canvas. Nothing
@@ -276,14 +279,16 @@ def browser_latency(repeats: int) -> list[float]:
                 page.wait_for_timeout(3000)
                 slider = page.locator(".plrnn-parameter-panel").get_by_role("slider").first
                 slider.focus()
-                out = []
+                out: dict[str, list[float]] = {"first": [], "last": []}
                 for _ in range(repeats):
                     n = page.evaluate("window.__plrnn.frames.length")
                     slider.press("ArrowRight")
                     page.wait_for_function(f"window.__plrnn.frames.length > {n}", timeout=30_000, polling="raf")
-                    out.append(page.evaluate(f"(() => {{ const p = window.__plrnn; "
-                                             f"return (p.frames[{n}] - p.keys[p.keys.length - 1]) / 1000; }})()"))
-                    page.wait_for_timeout(400)  # let the step settle (debounce, later frames)
+                    page.wait_for_timeout(600)  # let the step settle: the full search's frame follows the first
+                    first, last = page.evaluate(f"(() => {{ const p = window.__plrnn, k = p.keys[p.keys.length - 1]; "
+                                                f"return [p.frames[{n}] - k, p.frames[p.frames.length - 1] - k]; }})()")
+                    out["first"].append(first / 1000)
+                    out["last"].append(last / 1000)
                 browser.close()
         finally:
             proc.terminate()
@@ -304,8 +309,13 @@ def main() -> None:
     args = ap.parse_args()
     if args.browser:
         lat = browser_latency(args.repeats)
-        print(f"## Browser: arrow-key slider step -> new portrait frame (Voila, GT16, orders <= 16), "
-              f"median of {len(lat)}: {ms(lat)} ms (min {1e3 * min(lat):.0f}, max {1e3 * max(lat):.0f})\n")
+        print(f"## Browser: arrow-key slider step -> portrait frame painted (Voila, GT16, orders <= 16), "
+              f"median of {args.repeats}\n")
+        print("| frame | median ms | min ms | max ms |")
+        print("|---|---:|---:|---:|")
+        for name, label in (("first", "first frame (cycles continued)"), ("last", "last frame (full search)")):
+            print(f"| {label} | {ms(lat[name])} | {1e3 * min(lat[name]):.0f} | {1e3 * max(lat[name]):.0f} |")
+        print()
     globals()["MAX_ORDER"] = args.max_order
     row = widgets.ParameterPanel(GT16, ["A[0,0]"]).rows["A[0,0]"]
     start = row.index_of(GT16.get_param("A[0,0]"))
