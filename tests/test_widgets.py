@@ -846,3 +846,37 @@ def test_previous_cycles_continued_to_the_new_model_are_drawn_before_the_search_
         assert pe.cycle_from_itinerary(model, c.itinerary).same_as(c)
     assert "16-cycle" in info and "previous parameters" not in info     # the info line describes the new model
     assert st.preview is None and pp.drawn_cycles is st.cycles and st.cycles_model is st.model
+
+
+def test_background_and_code_set_searches_never_run_at_once(gt16, monkeypatch):
+    """find_cycles' exact strategy calls SciPy's HiGHS, which crashed a kernel when two threads used it at once."""
+    import asyncio
+    import threading
+    import time
+
+    st = widgets.ExplorerState(gt16, max_order=8)
+    real = widgets.state.find_cycles
+    active, most, guard = [0], [0], threading.Lock()
+
+    def counting(*args, **kwargs):
+        with guard:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            time.sleep(0.01)
+            return real(*args, **kwargs)
+        finally:
+            with guard:
+                active[0] -= 1
+
+    monkeypatch.setattr(widgets.state, "find_cycles", counting)
+
+    async def mix():
+        for i in range(15):
+            st.apply(lambda m: m.set_param("A[0,0]", 0.5 + 0.01 * i))       # a panel change: on the worker
+            await asyncio.sleep(0.002)
+            st.model = gt16.set_param("A[0,0]", 0.3 + 0.01 * i)              # from code: on this thread, at once
+        return await st.until_current(60)
+
+    assert asyncio.run(mix())
+    assert most[0] == 1 and st.cycles_model is st.model and st.model.get_param("A[0,0]") == 0.3 + 0.01 * 14
