@@ -172,10 +172,14 @@ def cancel_table() -> None:
         panel.jobs.start()
         return panel.jobs
 
+    small_map = widgets.BifurcationMapPanel(GT16, ["A[0,0]", "A[1,1]"], n=3, max_order=16)
+    small_training = widgets.TrainingPanel(ckpts[:3], max_order=16)
+    small_training.state.budget = None
+    for panel in (small_map, small_training):  # compile the kernels on small problems
+        start(panel).wait(600)
     rows = []
     for name, panel in (("bifurcation map 60x60, orders <= 16", map_panel),
                         ("training analysis, 200 checkpoints, paper's budgets", training)):
-        start(panel).wait(600)  # once to compile
         rows.append((name, cancel_latency(lambda: start(panel))))
     from plrnn_explorer.attraction import basins_coarse_to_fine
 
@@ -324,7 +328,7 @@ def main() -> None:
     fast = slider_latency(values, INTERACTIVE_BUDGET)
     paper = slider_latency(values, None)
     ref = numpy_pipeline_latency(values)
-    print(f"## Slider change -> cycles up to order {MAX_ORDER} (2-D GT16) -> redraw + render, "
+    print(f"## Slider change -> cycles up to order {MAX_ORDER} (2-D GT16) -> portrait frame sent (browser emulated), "
           f"median over {args.repeats} positions\n")
     print("| pipeline | search budgets | search ms | total ms | vs NumPy |")
     print("|---|---|---:|---:|---:|")
@@ -333,8 +337,9 @@ def main() -> None:
     print(f"| widgets (numba, strategy='auto', warm start) | paper's defaults | {ms(paper['search'])} | {ms(paper['total'])} | "
           f"{statistics.median(ref) / statistics.median(paper['total']):.1f}x |")
     print(f"| plain-NumPy SCYFI reference | interactive {INTERACTIVE_BUDGET} | - | {ms(ref)} | 1.0x |")
-    print(f"\nkernel side of the browser target <= 150 ms: "
-          f"{'met' if statistics.median(fast['total']) < 0.15 else 'NOT met'}\n")
+    print(f"\nkernel side of the browser target <= 150 ms (without the continued-cycles preview, which only a "
+          f"running event loop gives: see --browser): {'met' if statistics.median(fast['total']) < 0.15 else 'NOT met'}"
+          f"; frame minus search: {1e3 * (statistics.median(fast['total']) - statistics.median(fast['search'])):.1f} ms\n")
     t_nb, t_np = search_only(values)
     print(f"## The search alone: SCYFI up to order {MAX_ORDER}, budgets {INTERACTIVE_BUDGET}, no warm start\n")
     print("| implementation | ms | speed-up |")
