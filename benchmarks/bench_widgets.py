@@ -7,9 +7,9 @@ Run: ``python benchmarks/bench_widgets.py [--repeats N] [--max-order K]``
    ``PhasePortrait`` share one state, as in the Explorer. Each sample moves the
    A[0,0] slider one grid step (no debounce), which replaces the model, searches all cycles
    up to order K (default 16) of the 2-D GT16 system (interactive budgets, warm-started
-   from the previous itineraries) and redraws the portrait; the sample then
-   renders the figure and encodes the PNG diff that ipympl sends to the
-   browser. Compared with the same pipeline whose cycle search is the
+   from the previous itineraries) and redraws the portrait; the sample ends when the
+   portrait sends its frame (the PNG diff ipympl sends to the browser; blitted over a cached
+   frame when only the data changed). Compared with the same pipeline whose cycle search is the
    plain-NumPy SCYFI reference (``numpy_reference.py``, same budgets), run
    side by side in this process. The widgets search with
    ``strategy="auto"`` (exact enumeration for low orders, SCYFI above), so a
@@ -25,7 +25,8 @@ Run: ``python benchmarks/bench_widgets.py [--repeats N] [--max-order K]``
    and the panel's coarse-to-fine levels (time to the first picture).
 
 With ``--browser``: arrow-key slider steps in Voila, in headless Debian
-Chromium, timed from the key press to the new portrait frame on the canvas.
+Chromium, timed in the page from the key press to the portrait's next frame
+painted on its canvas (a ``drawImage`` probe: nothing polls or re-encodes the canvas).
 
 Prints markdown tables of medians.
 """
@@ -58,17 +59,30 @@ def render(fig) -> None:
 
 
 def slider_latency(values: np.ndarray, budget) -> dict[str, list[float]]:
+    """Slider step -> the portrait's frame sent to the browser, with the browser emulated.
+
+    The canvas behaves as with a browser attached: only PNG diffs are encoded and sent, and a full
+    redraw asked for with ``draw_idle`` is drawn at once (the browser would ask for it). The time runs
+    from the slider's new value to the first frame the portrait sends.
+    """
     state = widgets.ExplorerState(GT16, MAX_ORDER, budget=budget)
     panel = widgets.ParameterPanel(state, ["A[0,0]"], debounce=0, show_message=False)
     portrait = widgets.PhasePortrait(state, show_message=False)
-    render(portrait.figure)
+    canvas = portrait.canvas
+    canvas.syncing_data_url = False
+    canvas.draw_idle = canvas.draw
+    sent: list[float] = []
+    send = canvas.send_binary
+    canvas.send_binary = lambda data: (sent.append(time.perf_counter()), send(data))[1]
+    canvas.draw()
     out: dict[str, list[float]] = {"total": [], "search": []}
     row = panel.rows["A[0,0]"]
     for v in values:
+        n = len(sent)
         t0 = time.perf_counter()
         panel.sliders["A[0,0]"].value = row.index_of(float(v))
-        render(portrait.figure)
-        out["total"].append(time.perf_counter() - t0)
+        assert len(sent) > n, "no frame was sent"
+        out["total"].append(sent[n] - t0)
         out["search"].append(state.cycles.stats["seconds"])
     return out
 
@@ -158,10 +172,14 @@ def cancel_table() -> None:
         panel.jobs.start()
         return panel.jobs
 
+    small_map = widgets.BifurcationMapPanel(GT16, ["A[0,0]", "A[1,1]"], n=3, max_order=16)
+    small_training = widgets.TrainingPanel(ckpts[:3], max_order=16)
+    small_training.state.budget = None
+    for panel in (small_map, small_training):  # compile the kernels on small problems
+        start(panel).wait(600)
     rows = []
     for name, panel in (("bifurcation map 60x60, orders <= 16", map_panel),
                         ("training analysis, 200 checkpoints, paper's budgets", training)):
-        start(panel).wait(600)  # once to compile
         rows.append((name, cancel_latency(lambda: start(panel))))
     from plrnn_explorer.attraction import basins_coarse_to_fine
 
@@ -202,8 +220,31 @@ BROWSER_NOTEBOOK = {
     "nbformat": 4, "nbformat_minor": 5}
 
 
-def browser_latency(repeats: int) -> list[float]:
-    """Arrow-key slider steps in Voila (headless Debian Chromium): key press -> new portrait frame painted."""
+#: injected before the page loads: timestamps of key presses and of frames painted on the portrait's canvas
+FRAME_PROBE = """
+window.__plrnn = {keys: [], frames: []};
+document.addEventListener('keydown', () => window.__plrnn.keys.push(performance.now()), true);
+const drawImage = CanvasRenderingContext2D.prototype.drawImage;
+CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+  const out = drawImage.apply(this, args);
+  const c = this.canvas;   // ipympl paints each received frame onto the visible canvas of every view
+  if (c && c.isConnected && c.closest('.plrnn-phase-portrait') && args[0] instanceof HTMLCanvasElement)
+    window.__plrnn.frames.push(performance.now());
+  return out;
+};
+"""
+
+
+def browser_latency(repeats: int) -> dict[str, list[float]]:
+    """Arrow-key slider steps in Voila (headless Debian Chromium): key press -> portrait frames painted.
+
+    ``first``: the first frame (the previous cycles continued to the new parameters); ``last``: the last
+    frame of the step (the full cycle search's result).
+
+    Both times are taken in the page (``performance.now()``): the key press by a keydown listener, the frame by
+    a wrapper around ``drawImage`` that sees ipympl paint a received frame onto the portrait's canvas. Nothing
+    polls or re-encodes the canvas, so the measurement itself costs the browser almost nothing.
+    """
     import json
     import socket
     import subprocess
@@ -233,22 +274,25 @@ def browser_latency(repeats: int) -> list[float]:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.add_init_script(FRAME_PROBE)
                 page.route("**/*", lambda r: r.abort() if not r.request.url.startswith(base) else r.continue_())
                 page.goto(base + "/voila/render/bench.ipynb")
                 canvas = page.locator(".plrnn-phase-portrait .jupyter-matplotlib canvas").first
                 canvas.wait_for(timeout=120_000)
+                page.wait_for_function("window.__plrnn.frames.length > 0", timeout=120_000)
                 page.wait_for_timeout(3000)
                 slider = page.locator(".plrnn-parameter-panel").get_by_role("slider").first
                 slider.focus()
-                out = []
+                out: dict[str, list[float]] = {"first": [], "last": []}
                 for _ in range(repeats):
-                    old = canvas.evaluate("c => c.toDataURL()")
-                    t0 = time.perf_counter()
+                    n = page.evaluate("window.__plrnn.frames.length")
                     slider.press("ArrowRight")
-                    page.wait_for_function("([c, old]) => c.toDataURL() !== old",
-                                           arg=[canvas.element_handle(), old], timeout=30_000, polling=5)
-                    out.append(time.perf_counter() - t0)
-                    page.wait_for_timeout(300)  # let the debounced redraw settle
+                    page.wait_for_function(f"window.__plrnn.frames.length > {n}", timeout=30_000, polling="raf")
+                    page.wait_for_timeout(600)  # let the step settle: the full search's frame follows the first
+                    first, last = page.evaluate(f"(() => {{ const p = window.__plrnn, k = p.keys[p.keys.length - 1]; "
+                                                f"return [p.frames[{n}] - k, p.frames[p.frames.length - 1] - k]; }})()")
+                    out["first"].append(first / 1000)
+                    out["last"].append(last / 1000)
                 browser.close()
         finally:
             proc.terminate()
@@ -269,17 +313,22 @@ def main() -> None:
     args = ap.parse_args()
     if args.browser:
         lat = browser_latency(args.repeats)
-        print(f"## Browser: arrow-key slider step -> new portrait frame (Voila, GT16, orders <= 16), "
-              f"median of {len(lat)}: {ms(lat)} ms (min {1e3 * min(lat):.0f}, max {1e3 * max(lat):.0f})\n")
+        print(f"## Browser: arrow-key slider step -> portrait frame painted (Voila, GT16, orders <= 16), "
+              f"median of {args.repeats}\n")
+        print("| frame | median ms | min ms | max ms |")
+        print("|---|---:|---:|---:|")
+        for name, label in (("first", "first frame (cycles continued)"), ("last", "last frame (full search)")):
+            print(f"| {label} | {ms(lat[name])} | {1e3 * min(lat[name]):.0f} | {1e3 * max(lat[name]):.0f} |")
+        print()
     globals()["MAX_ORDER"] = args.max_order
     row = widgets.ParameterPanel(GT16, ["A[0,0]"]).rows["A[0,0]"]
     start = row.index_of(GT16.get_param("A[0,0]"))
-    values = np.array([row.value_at(start + i) for i in range(args.repeats)])  # one slider step each
+    values = np.array([row.value_at(start + 1 + i) for i in range(args.repeats)])  # one slider step each
     slider_latency(values[:3], INTERACTIVE_BUDGET)             # compile and warm caches
     fast = slider_latency(values, INTERACTIVE_BUDGET)
     paper = slider_latency(values, None)
     ref = numpy_pipeline_latency(values)
-    print(f"## Slider change -> cycles up to order {MAX_ORDER} (2-D GT16) -> redraw + render, "
+    print(f"## Slider change -> cycles up to order {MAX_ORDER} (2-D GT16) -> portrait frame sent (browser emulated), "
           f"median over {args.repeats} positions\n")
     print("| pipeline | search budgets | search ms | total ms | vs NumPy |")
     print("|---|---|---:|---:|---:|")
@@ -288,8 +337,9 @@ def main() -> None:
     print(f"| widgets (numba, strategy='auto', warm start) | paper's defaults | {ms(paper['search'])} | {ms(paper['total'])} | "
           f"{statistics.median(ref) / statistics.median(paper['total']):.1f}x |")
     print(f"| plain-NumPy SCYFI reference | interactive {INTERACTIVE_BUDGET} | - | {ms(ref)} | 1.0x |")
-    print(f"\nkernel side of the browser target <= 150 ms: "
-          f"{'met' if statistics.median(fast['total']) < 0.15 else 'NOT met'}\n")
+    print(f"\nkernel side of the browser target <= 150 ms (without the continued-cycles preview, which only a "
+          f"running event loop gives: see --browser): {'met' if statistics.median(fast['total']) < 0.15 else 'NOT met'}"
+          f"; frame minus search: {1e3 * (statistics.median(fast['total']) - statistics.median(fast['search'])):.1f} ms\n")
     t_nb, t_np = search_only(values)
     print(f"## The search alone: SCYFI up to order {MAX_ORDER}, budgets {INTERACTIVE_BUDGET}, no warm start\n")
     print("| implementation | ms | speed-up |")

@@ -87,3 +87,39 @@ def test_parallel_kernels_from_two_threads_workqueue_layer():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("workqueue")
+
+
+def test_parallel_lock_is_granted_in_arrival_order():
+    """Two threads that run kernel after kernel take turns (a plain lock lets the releaser take it again)."""
+    import threading
+    import time
+
+    from plrnn_explorer._threads import PARALLEL_LOCK
+
+    order = []
+
+    def run(name):
+        for _ in range(20):
+            with PARALLEL_LOCK:
+                order.append(name)
+                time.sleep(0.002)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    switches = sum(x != y for x, y in zip(order, order[1:]))
+    assert len(order) == 40 and switches >= 30 and PARALLEL_LOCK.waiting() == 0
+
+
+def test_parallel_lock_survives_an_interrupted_waiter():
+    from plrnn_explorer._threads import FairLock
+
+    lock = FairLock()
+    lock.acquire()
+    lock._next += 1                       # a waiter took ticket 1 ...
+    lock._dropped.add(1)                  # ... and was interrupted (KeyboardInterrupt) before its turn
+    lock.release()
+    with lock:                            # ticket 2 is served, not blocked behind the dead ticket 1
+        assert lock.waiting() == 0

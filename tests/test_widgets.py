@@ -145,11 +145,11 @@ def test_jobs_hand_results_back_to_the_event_loop():
     assert jc.status.value.startswith("done") and not jc.run_button.disabled
 
 
-def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second():
+def test_two_jobs_run_at_once_and_cancel_lets_go_within_a_second():
     import threading
     import time
 
-    from plrnn_explorer.widgets._jobs import NUMBA_LOCK, JobControls
+    from plrnn_explorer.widgets._jobs import JobControls
 
     inside, overlap = [], []
 
@@ -160,7 +160,7 @@ def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second()
             inside.append(threading.get_ident())
             if len(set(inside[-2:])) > 1:
                 overlap.append(i)
-            time.sleep(0.01)                                  # a "chunk" under the lock
+            time.sleep(0.01)                                  # a "slice" of work
             progress(i + 1, 30)
         return 30
 
@@ -169,10 +169,9 @@ def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second()
     b = JobControls("B", work, lambda r, c: results.append(r))
     a.start(); b.start()
     assert a.wait(20) and b.wait(20)
-    assert sorted(results) == [30, 30] and overlap              # both finished, chunks interleaved
-    assert NUMBA_LOCK.waiting() == 0
+    assert sorted(results) == [30, 30] and overlap              # both finished, slices interleaved
 
-    def stubborn(progress, cancelled):                          # one chunk that takes 5 s
+    def stubborn(progress, cancelled):                          # one slice that takes 5 s
         time.sleep(5)
         return "late"
 
@@ -186,6 +185,137 @@ def test_fair_lock_lets_two_jobs_interleave_and_cancel_lets_go_within_a_second()
     assert "cancelled" in c.status.value
     c.job.join(10)
     assert late == []                                           # the late result is dropped
+
+
+def test_panels_keep_no_lock_of_their_own():
+    """One mechanism serialises numba-parallel kernels: the library's parallel_section."""
+    from plrnn_explorer.widgets import _jobs
+
+    assert not hasattr(_jobs, "NUMBA_LOCK") and not hasattr(_jobs, "FairLock")
+
+
+def test_status_says_when_numba_compiles_on_first_use():
+    import threading
+
+    import numba
+
+    from plrnn_explorer.widgets._jobs import compile_note, compiling
+
+    assert not compiling() and compile_note() == ""
+    seen = []
+
+    @numba.njit
+    def fresh(x):                                                # never compiled before: compiles on this call
+        return x + 1
+
+    stop = threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            seen.append(compile_note())
+
+    t = threading.Thread(target=poll)
+    t.start()
+    fresh(1)
+    stop.set(); t.join()
+    assert "compiling on first use" in "".join(seen) and compile_note() == ""
+
+
+# -- cycle searches off the main thread ---------------------------------------------------------
+def _in_loop(coro_fn, timeout=600):
+    import asyncio
+
+    return asyncio.run(asyncio.wait_for(coro_fn(), timeout))
+
+
+def test_panel_changes_search_on_a_worker_and_the_newest_model_wins(gt16):
+    import asyncio
+    import threading
+
+    st = widgets.ExplorerState(gt16, max_order=16)
+    panel = widgets.ParameterPanel(st, ["A[0,0]"], debounce=0, show_message=False)
+    pp = widgets.PhasePortrait(st, show_message=False)
+    c16 = st.cycles.stable[0]
+    pp.selected = c16
+    where, seen = [], []
+    real = widgets.state.find_cycles
+
+    def spy(model, *args, **kwargs):
+        where.append(threading.get_ident())
+        return real(model, *args, **kwargs)
+
+    st.observe(lambda ch: seen.append((st.cycles_model, ch["new"])), names="cycles")
+    row = panel.rows["A[0,0]"]
+    values = [row.value_at(row.index_of(0.8377689) + i) for i in range(1, 6)]
+
+    async def drag():
+        widgets.state.find_cycles = spy
+        try:
+            for v in values:                                       # five steps faster than a search
+                panel.sliders["A[0,0]"].value = row.index_of(v)
+                assert st.searching and st.model.get_param("A[0,0]") == v   # the model is the newest at once
+                assert "previous parameters" in pp.info.value      # the info line never passes for the new model's
+                await asyncio.sleep(0)
+            return await st.until_current(600)
+        finally:
+            widgets.state.find_cycles = real
+
+    assert _in_loop(drag)
+    assert where and threading.get_ident() not in where             # never searched on the loop's thread
+    assert st.cycles_model is st.model and st.model.get_param("A[0,0]") == values[-1]
+    # stale results are never shown: every delivered CycleSet belongs to the model it is shown with, in order
+    shown = [m.get_param("A[0,0]") for m, _ in seen]
+    assert shown == sorted(shown) and shown[-1] == values[-1]
+    for model, cycles in seen:                                     # each result belongs to its model
+        for c in cycles:
+            z = c.points[0]
+            assert np.allclose(model.simulate(z, c.order + 1)[-1], z, atol=1e-8 * (1 + np.abs(z).max()))
+    if pp.selected is not None:
+        assert pp.info.value == widgets.phase_portrait.cycle_info(pp.selected) and pp.selected in list(st.cycles)
+    else:
+        assert "no longer exists" in pp.info.value
+    assert f"A[0,0]={values[-1]:.6g}" in pp.ax.get_title()
+
+
+def test_a_model_set_from_code_is_searched_at_once_even_inside_a_loop(gt16):
+    st = widgets.ExplorerState(gt16, max_order=4)
+
+    async def set_from_code():
+        st.model = gt16.set_param("h[0]", 0.5)
+        return st.cycles_model is st.model and not st.searching
+
+    assert _in_loop(set_from_code)
+
+
+def test_slow_background_search_shows_busy_status(gt16, monkeypatch):
+    import asyncio
+    import time
+
+    st = widgets.ExplorerState(gt16, max_order=4)
+    pp = widgets.PhasePortrait(st, show_message=False)
+    real = widgets.state.find_cycles
+
+    def slow(*args, **kwargs):
+        time.sleep(0.8)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(widgets.state, "find_cycles", slow)
+    busy = []
+
+    async def change():
+        st.apply(lambda m: m.set_param("h[0]", 0.5))
+        t0 = time.monotonic()
+        while st.searching:
+            busy.append((round(time.monotonic() - t0, 2), st.busy, pp.summary.value))
+            await asyncio.sleep(0.05)
+        return True
+
+    assert _in_loop(change)
+    texts = [b for _, b, _ in busy if b]
+    assert texts and texts[-1].startswith("searching cycles up to order 4") and texts[-1].endswith(" s")
+    assert any(s.startswith("searching cycles") for _, _, s in busy)     # shown in the portrait's summary
+    assert all(t >= widgets.state.BUSY_DELAY - 0.06 for t, b, _ in busy if b)   # quick searches stay silent
+    assert st.busy == "" and pp.summary.value == widgets.phase_portrait.cycle_summary(st.cycles)
 
 
 WORKQUEUE_SCRIPT = """
@@ -235,7 +365,7 @@ def test_phase_portrait_basins_are_superseded_by_a_model_change(gt16):
     pp = widgets.PhasePortrait(gt16, max_order=16, basins=True)
     first = pp.basins_job
     pp.state.model = gt16.set_param("h[0]", 0.3)
-    assert first is None or first._abandoned
+    assert first is None or first._abandoned or not first.alive     # superseded unless already finished
     assert pp.wait_for_basins(600) and pp.basin_labels is not None
 
 
@@ -366,7 +496,9 @@ def test_phase_portrait_follows_the_model(gt16):
     pp.state.model = gt16.set_param("h[1]", -0.5)
     new = [ln.get_xydata() for ln in lines(pp.ax, "cycle")]
     assert len(new) != len(old) or any(not np.allclose(a, b) for a, b in zip(old, new))
-    assert "stable" in pp.summary.value and "<table" in pp.table.value
+    assert "stable" in pp.summary.value and pp.table.value == ""      # the table is filled when opened
+    pp.table_box.selected_index = 0
+    assert pp.table.value == widgets.phase_portrait.cycle_table_html(pp.state.cycles) and "<table" in pp.table.value
     assert len(pp.ax.collections[0].get_segments()) == len(old_borders)
     pp.basins_box.value = True                                 # no stable cycle here: nothing to shade
     assert pp.wait_for_basins(600) and len(pp.ax.images) == 0 and "no stable cycle" in pp.basins_status.value
@@ -655,3 +787,96 @@ def test_panels_leave_pyplots_backend_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     canvas, backend, pyplot_canvas = out.stdout.split()
     assert (canvas, backend.lower(), pyplot_canvas) == ("Canvas", "agg", "FigureCanvasAgg")
+
+
+def test_slider_step_blits_the_data_over_a_cached_frame_and_matches_a_full_draw(gt16):
+    """A step redraws only data and title (BlitLayer); the picture equals a plain full draw of the same figure."""
+    ex = widgets.Explorer(gt16, max_order=16, params=["A[0,0]"], debounce=0)
+    pp = ex.portrait
+    pp.canvas.draw()                                                  # what the browser's first frame request does
+    modes = []
+    update = pp.layer.update
+    pp.layer.update = lambda: modes.append(update()) or modes[-1]
+    row = ex.parameters.rows["A[0,0]"]
+    for i in (1, 2):
+        ex.parameters.sliders["A[0,0]"].value = row.index_of(gt16.get_param("A[0,0]")) + i
+    assert modes == ["blit", "blit"]
+    blitted = np.asarray(pp.canvas.get_renderer().buffer_rgba()).copy()
+    pp.canvas.mpl_disconnect(pp.layer.draw_callback)                  # reference: a plain draw, nothing cached
+    for a in pp.figure.findobj():
+        a.set_animated(False)
+    pp.canvas.draw()
+    plain = np.asarray(pp.canvas.get_renderer().buffer_rgba())
+    differ = np.any(blitted != plain, axis=2).mean()
+    assert differ < 1e-3, differ    # a few pixels where data meet the frame (drawn after it); a stale frame: ~1 %
+    assert f"A[0,0]={ex.model.get_param('A[0,0]'):.6g}" in pp.ax.get_title()
+
+
+def test_previous_cycles_continued_to_the_new_model_are_drawn_before_the_search_ends(gt16, monkeypatch):
+    import asyncio
+    import time
+
+    st = widgets.ExplorerState(gt16, max_order=16, params=["A[0,0]"])
+    pp = widgets.PhasePortrait(st, show_message=False)
+    pp.selected = st.cycles.stable[0]
+    real = widgets.state.find_cycles
+
+    def slow(*args, **kwargs):
+        time.sleep(0.6)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(widgets.state, "find_cycles", slow)
+    new_a = GT16["A"][0] + 1e-3
+
+    async def step():
+        st.apply(lambda m: m.set_param("A[0,0]", new_a))
+        t0 = time.monotonic()
+        while st.preview is None and time.monotonic() - t0 < 0.5:
+            await asyncio.sleep(0.005)
+        seen = (st.searching, st.preview, st.preview_model, pp.drawn_cycles, pp.info.value, pp.ax.get_title())
+        await st.until_current(60)
+        return seen
+
+    searching, preview, model, drawn, info, title = asyncio.run(step())
+    assert searching and preview is not None and drawn is preview and model is st.model
+    assert [c.order for c in preview.stable] == [16] and f"A[0,0]={new_a:.6g}" in title
+    for c in preview:                                                  # each continued cycle is real at the new model
+        z = c.points[0]
+        assert np.allclose(model.simulate(z, c.order + 1)[-1], z, atol=1e-9 * (1 + np.abs(z).max()))
+        assert pe.cycle_from_itinerary(model, c.itinerary).same_as(c)
+    assert "16-cycle" in info and "previous parameters" not in info     # the info line describes the new model
+    assert st.preview is None and pp.drawn_cycles is st.cycles and st.cycles_model is st.model
+
+
+def test_background_and_code_set_searches_never_run_at_once(gt16, monkeypatch):
+    """find_cycles' exact strategy calls SciPy's HiGHS, which crashed a kernel when two threads used it at once."""
+    import asyncio
+    import threading
+    import time
+
+    st = widgets.ExplorerState(gt16, max_order=8)
+    real = widgets.state.find_cycles
+    active, most, guard = [0], [0], threading.Lock()
+
+    def counting(*args, **kwargs):
+        with guard:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            time.sleep(0.01)
+            return real(*args, **kwargs)
+        finally:
+            with guard:
+                active[0] -= 1
+
+    monkeypatch.setattr(widgets.state, "find_cycles", counting)
+
+    async def mix():
+        for i in range(15):
+            st.apply(lambda m: m.set_param("A[0,0]", 0.5 + 0.01 * i))       # a panel change: on the worker
+            await asyncio.sleep(0.002)
+            st.model = gt16.set_param("A[0,0]", 0.3 + 0.01 * i)              # from code: on this thread, at once
+        return await st.until_current(60)
+
+    assert asyncio.run(mix())
+    assert most[0] == 1 and st.cycles_model is st.model and st.model.get_param("A[0,0]") == 0.3 + 0.01 * 14

@@ -233,3 +233,33 @@ def test_voila_serves_the_app(page, voila_url, artifacts):
         page.screenshot(path=str(artifacts / "voila-app.png"), full_page=True)
     finally:
         page.goto("about:blank")
+
+
+#: makes every cycle search in the kernel take 2 s longer (stands in for a first-use compile or a hard model)
+SLOW_SEARCH = ("import time, plrnn_explorer.widgets.state as S; _f = S.find_cycles; "
+               "S.find_cycles = lambda *a, **k: (time.sleep(2.0), _f(*a, **k))[1]")
+
+
+def test_voila_slow_cycle_search_shows_status_and_keeps_the_kernel_free(page, voila_url, artifacts):
+    """A slider step whose search is slow: the status line says so while it runs, the kernel keeps answering
+    (a typed value is applied at once), and the newest model's cycles are shown in the end."""
+    from playwright.sync_api import expect
+
+    page.context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+    page.goto(f"{voila_url}/voila/render/probe.ipynb")
+    try:
+        canvas = page.locator(CANVAS).first
+        expect(canvas).to_be_visible(timeout=90_000)
+        page.wait_for_function(PAINTED, arg=canvas.element_handle(), timeout=60_000)
+        _run(page, SLOW_SEARCH)
+        summary = page.locator(".plrnn-cycle-summary").first
+        slider = page.locator(".plrnn-param-row").nth(0).get_by_role("slider")
+        slider.focus()
+        slider.press("ArrowRight")
+        expect(summary).to_contain_text(re.compile(r"searching cycles up to order 16.*: \d+\.\d s"), timeout=10_000)
+        _type(page, 1, "0.5")                                          # the kernel is free: applied at once
+        _wait_param(page, "W[1,0]", "0.5", timeout=1.5)
+        expect(summary).to_contain_text(re.compile(r"cycle\(s\) up to order 16"), timeout=30_000)
+        page.screenshot(path=str(artifacts / "voila-slow-search.png"))
+    finally:
+        page.goto("about:blank")

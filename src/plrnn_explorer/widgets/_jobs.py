@@ -7,17 +7,19 @@ and ``cancelled()`` callables; the library calls them between chunks.
 
 Three rules make this safe and honest:
 
-- **One numba-parallel call at a time.** numba's ``workqueue`` threading
-  layer (its fallback when neither TBB nor OpenMP is installed) aborts the
-  process when two threads launch parallel kernels at once. Every job holds
-  :data:`NUMBA_LOCK` while it computes and hands it over (fairly, in arrival
-  order) at each chunk boundary, so two jobs interleave chunk by chunk on
-  every threading layer.
+- **Two jobs at once are safe.** numba's ``workqueue`` threading layer (its
+  fallback when neither TBB nor OpenMP is installed) aborts the process when
+  two threads launch parallel kernels at once. The library already runs its
+  parallel kernels one at a time per process, granted in arrival order
+  (:func:`plrnn_explorer._threads.parallel_section`), so two jobs interleave
+  kernel by kernel on every threading layer; the panels add no lock of their own.
 - **Cancel acts within a second.** Cancel asks the job to stop at its next
-  chunk; if it has not stopped one second later the panel lets it go: the
-  buttons come back at once and the job's late result is dropped.
+  slice (the library checks ``cancelled()`` every ~0.3 s of work); if it has
+  not stopped one second later the panel lets it go: the buttons come back at
+  once and the job's late result is dropped.
 - **Say what runs.** The status line names the job, its progress and the
-  seconds elapsed, and says when the first run is compiling the kernels.
+  seconds elapsed, and says when numba is compiling (or loading) its kernels
+  on first use (:func:`compiling`).
 
 Widget and figure updates are handed back to the kernel's event loop, so they
 run on the main thread like every other widget callback; without a running
@@ -35,7 +37,7 @@ from typing import Any
 
 import ipywidgets as W
 
-__all__ = ["NUMBA_LOCK", "FairLock", "Job", "JobControls"]
+__all__ = ["Job", "JobControls", "compile_note", "compiling"]
 
 Work = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
 Done = Callable[[Any, bool], None]
@@ -46,55 +48,52 @@ CANCEL_GRACE = 1.0
 TICK = 0.5
 
 
-class FairLock:
-    """A non-reentrant lock granted in arrival order; :meth:`pass_on` lets waiting threads go first.
+class _CompileWatch:
+    """Counts threads inside numba's compiler (first use of a kernel: compile or load from the cache)."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self._guard = threading.Lock()
+        self._installed = False
+
+    def install(self) -> None:
+        if self._installed:
+            return
+        from numba.core import event
+
+        watch = self
+
+        class _Listener(event.Listener):
+            def on_start(self, ev: Any) -> None:
+                with watch._guard:
+                    watch.active += 1
+
+            def on_end(self, ev: Any) -> None:
+                with watch._guard:
+                    watch.active = max(0, watch.active - 1)
+
+        event.register("numba:compiler_lock", _Listener())
+        self._installed = True
+
+
+_COMPILE_WATCH = _CompileWatch()
+
+
+def compiling() -> bool:
+    """True while numba compiles or loads a kernel on its first use in this process.
 
     Examples
     --------
-    >>> lock = FairLock()
-    >>> with lock:
-    ...     lock.waiting()
-    0
+    >>> compiling()
+    False
     """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._next = 0      # next ticket to hand out
-        self._serving = 0   # ticket that holds the lock
-
-    def acquire(self) -> None:
-        with self._cond:
-            ticket = self._next
-            self._next += 1
-            while self._serving != ticket:
-                self._cond.wait()
-
-    def release(self) -> None:
-        with self._cond:
-            self._serving += 1
-            self._cond.notify_all()
-
-    def waiting(self) -> int:
-        """Number of threads waiting for the lock (the holder not counted)."""
-        with self._cond:
-            return max(0, self._next - self._serving - 1)
-
-    def pass_on(self) -> None:
-        """Release and re-acquire if another thread waits (called by the holder between chunks)."""
-        if self.waiting():
-            self.release()
-            self.acquire()
-
-    def __enter__(self) -> FairLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
+    _COMPILE_WATCH.install()
+    return _COMPILE_WATCH.active > 0
 
 
-#: process-wide: held while numba-parallel kernels run (see the module docstring)
-NUMBA_LOCK = FairLock()
+def compile_note() -> str:
+    """" (compiling on first use: up to a minute)" while numba compiles, else ""."""
+    return " (compiling on first use: up to a minute)" if compiling() else ""
 
 
 def _event_loop() -> asyncio.AbstractEventLoop | None:
@@ -105,7 +104,7 @@ def _event_loop() -> asyncio.AbstractEventLoop | None:
 
 
 class Job:
-    """One run of ``work(progress, cancelled)`` on a worker thread, under :data:`NUMBA_LOCK`.
+    """One run of ``work(progress, cancelled)`` on a worker thread.
 
     ``on_progress(done, total)`` and ``on_finish(result, cancelled, error)``
     run on the event loop that started the job (or on the worker without
@@ -129,7 +128,6 @@ class Job:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
         self.started_at = 0.0
-        self.computing_since: float | None = None  # None while waiting for NUMBA_LOCK
         self.done_total: tuple[int, int] | None = None
 
     @property
@@ -141,6 +139,7 @@ class Job:
         return self._cancel.is_set()
 
     def start(self) -> None:
+        _COMPILE_WATCH.install()
         self._loop = _event_loop()
         self.started_at = time.monotonic()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -170,22 +169,18 @@ class Job:
 
     def _progress(self, done: int, total: int) -> None:
         self.done_total = (int(done), int(total))
-        NUMBA_LOCK.pass_on()
         self._in_ui(self._on_progress, int(done), int(total))
 
     def _cancelled(self) -> bool:
-        NUMBA_LOCK.pass_on()
         return self._cancel.is_set()
 
     def _run(self) -> None:
         result, error = None, None
-        with NUMBA_LOCK:
-            self.computing_since = time.monotonic()
-            try:
-                if not self._cancel.is_set():
-                    result = self._work(self._progress, self._cancelled)
-            except Exception as exc:  # noqa: BLE001 - reported in the panel; the kernel and panel live on
-                error = exc
+        try:
+            if not self._cancel.is_set():
+                result = self._work(self._progress, self._cancelled)
+        except Exception as exc:  # noqa: BLE001 - reported in the panel; the kernel and panel live on
+            error = exc
         self._in_ui(self._on_finish, result, self._cancel.is_set(), error)
 
 
@@ -260,8 +255,7 @@ class JobControls(W.HBox):
         if job is not self.job or not job.alive:
             return
         job.abandon()
-        self.status.value = (f"cancelled: the {self.what} stopped (its last chunk finishes in the background, "
-                             "a new run waits for it)")
+        self.status.value = (f"cancelled: the {self.what} stopped (its last slice finishes in the background)")
         self.progress.bar_style = "warning"
         self.run_button.disabled, self.cancel_button.disabled = False, True
 
@@ -281,19 +275,13 @@ class JobControls(W.HBox):
         job = self.job
         if job is None or job.cancel_requested:
             return
-        now = time.monotonic()
-        if job.computing_since is None:
-            self.status.value = (f"waiting for another computation to reach a pause... "
-                                 f"{now - job.started_at:.0f} s")
-            return
-        t = now - job.started_at
+        t = time.monotonic() - job.started_at
         if job.done_total is None:
-            extra = " (the first run compiles the kernels: up to a minute)" if t > 1.0 else ""
-            self.status.value = f"{self.what}: starting{extra}, {t:.1f} s"
+            step = "starting"
         else:
             done, total = job.done_total
             step = "finishing (continuing cycles across cells)" if done >= total else f"{done}/{total}"
-            self.status.value = f"{self.what}: {step}, {t:.1f} s"
+        self.status.value = f"{self.what}: {step}{compile_note()}, {t:.1f} s"
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.max = max(1, total)

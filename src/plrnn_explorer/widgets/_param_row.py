@@ -62,6 +62,12 @@ def _check_range(path: str, lo: float, hi: float) -> None:
         raise ValueError(f"range of {path} must lie within +-{VALUE_LIMIT:g}, got ({lo}, {hi})")
 
 
+def _n_steps(span: float, step: float) -> int:
+    """Grid steps of about ``step`` over ``span``: 1 to :data:`MAX_STEPS` (a tiny step or a huge ratio gives the most)."""
+    ratio = span / step
+    return int(max(1, round(ratio))) if math.isfinite(ratio) and ratio < MAX_STEPS else MAX_STEPS
+
+
 class ParameterRow(W.VBox):
     """Slider, exact number box, range/step settings and a message line for one parameter path.
 
@@ -144,8 +150,8 @@ class ParameterRow(W.VBox):
         _check_range(self.path, lo, hi)
         if not (math.isfinite(step) and step > 0):
             raise ValueError(f"step of {self.path} must be a positive number, got {step}")
+        self.n = _n_steps(float(hi) - float(lo), step)
         self.lo, self.hi = float(lo), float(hi)
-        self.n = int(min(MAX_STEPS, max(1, round((hi - lo) / step))))
         self._sync()
 
     def restore_range(self) -> None:
@@ -160,7 +166,7 @@ class ParameterRow(W.VBox):
         if not self.lo <= value <= self.hi:
             step = (self.hi - self.lo) / self.n
             self.lo, self.hi = min(self.lo, value), max(self.hi, value)
-            self.n = int(min(MAX_STEPS, max(1, round((self.hi - self.lo) / step))))
+            self.n = _n_steps(self.hi - self.lo, step)
         self._sync()
 
     def _sync(self) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..models import Model
 from ._jobs import JobControls
-from ._ui import MessageBar, canvas_figure
+from ._ui import BlitLayer, MessageBar, canvas_figure
 from .parameter_panel import _state
 from .state import ExplorerState
 
@@ -61,10 +61,11 @@ class BifurcationMapPanel(W.VBox):
         self.state = _state(model, max_order or 10)
         m = self.state.model
         chosen = list(params) if params is not None else (list(self.state.params[:2]) or ["A[0,0]", "A[1,1]"])
-        if len(chosen) != 2 or chosen[0] == chosen[1]:
+        if len(chosen) != 2:
             raise ValueError(f"params must be two different parameter paths (x, y), got {chosen!r}")
-        values = [m.get_param(p) for p in chosen]  # raises a ValueError naming a bad path
-        ranges = dict(ranges or {})
+        chosen = m.distinct_paths(x=chosen[0], y=chosen[1])  # ValueError for a bad path or two aliases of one entry
+        values = [m.get_param(p) for p in chosen]
+        ranges = {m.canonical_path(p): r for p, r in (ranges or {}).items()}
         lims = [ranges.get(p, (v - 0.5, v + 0.5)) for p, v in zip(chosen, values)]
         for p, (lo, hi) in zip(chosen, lims):
             if not lo < hi:
@@ -86,8 +87,11 @@ class BifurcationMapPanel(W.VBox):
         self.result: Any = None
         self.figure = canvas_figure(figsize)
         self.canvas = self.figure.canvas
+        # the model's marker moves over a cached frame (see BlitLayer)
+        self.layer = BlitLayer(self.figure, lambda: [self.marker], lambda: (id(self.ax), self.ax.get_xlim(), self.ax.get_ylim()))
         self.canvas.mpl_connect("button_press_event", self._on_press)
-        self.state.observe(lambda _: self._mark_model(), names="model")
+        # after the cycles (and the portrait, whose frame matters most on a slider step), not on every model change
+        self.state.observe(lambda _: self._mark_model(), names="cycles")
         self.state.observe(self._on_model_paths, names="model")
         self._new_axes(None)
         children: list[W.Widget] = [
@@ -107,10 +111,8 @@ class BifurcationMapPanel(W.VBox):
 
     def set_params(self, x: str, y: str, ranges: Mapping[str, tuple[float, float]] | None = None) -> None:
         """Choose the two parameters (and optionally their ranges); the previous map is cleared."""
-        if x == y:
-            raise ValueError(f"the map needs two different parameters, got {x!r} twice")
-        for p in (x, y):
-            self.state.model.get_param(p)
+        x, y = self.state.model.distinct_paths(x=x, y=y)
+        ranges = {self.state.model.canonical_path(p): r for p, r in (ranges or {}).items()}
         for dd, p in ((self.x_param, x), (self.y_param, y)):
             if p not in dd.options:
                 dd.options = _with(list(dd.options), p)
@@ -133,7 +135,12 @@ class BifurcationMapPanel(W.VBox):
         self.x_param.value, self.y_param.value = x, y
 
     def _on_param(self, axis: int, path: str) -> None:
-        v = self.state.model.get_param(path)
+        try:
+            v = self.state.model.get_param(path)
+            self.state.model.distinct_paths(x=self.x_param.value, y=self.y_param.value)
+        except ValueError as exc:  # e.g. both axes on one entry: say so, Compute refuses until fixed
+            self.state.message = str(exc)
+            return
         lo_box, hi_box = (self.x_low, self.x_high) if axis == 0 else (self.y_low, self.y_high)
         lo_box.value, hi_box.value = v - 0.5, v + 0.5
         self.result = None
@@ -143,6 +150,9 @@ class BifurcationMapPanel(W.VBox):
         """The grid values ``(xs, ys)`` of the two parameters."""
         if not (self.x_low.value < self.x_high.value and self.y_low.value < self.y_high.value):
             raise ValueError("the map's ranges must satisfy low < high for both parameters")
+        if not all(np.isfinite([self.x_low.value, self.x_high.value, self.y_low.value, self.y_high.value])):
+            raise ValueError("the map's ranges must be finite numbers")
+        self.state.model.distinct_paths(x=self.x_param.value, y=self.y_param.value)  # not two aliases of one entry
         n = self.n.value
         return np.linspace(self.x_low.value, self.x_high.value, n), np.linspace(self.y_low.value, self.y_high.value, n)
 
@@ -165,17 +175,22 @@ class BifurcationMapPanel(W.VBox):
         self._new_axes(result)
 
     def _new_axes(self, result: Any) -> None:
+        self.layer.invalidate()
         self.figure.clear()
         self.ax = self.figure.add_subplot()
-        xs, ys = self.grid()
+        try:
+            xs, ys = (result.xs, result.ys) if result is not None else self.grid()
+        except ValueError:  # invalid range boxes: an empty frame until they are fixed
+            xs = ys = None
         self.figure.subplots_adjust(left=0.12, right=0.62, bottom=0.12, top=0.95)
         if result is not None:
             result.plot(ax=self.ax, by="attractors", legend_outside=True)
         else:
             self.ax.text(0.5, 0.5, "press Compute", transform=self.ax.transAxes, ha="center", va="center",
                          color="0.5")
-        self.ax.set_xlim(xs[0], xs[-1])
-        self.ax.set_ylim(ys[0], ys[-1])
+        if xs is not None:
+            self.ax.set_xlim(xs[0], xs[-1])
+            self.ax.set_ylim(ys[0], ys[-1])
         self.ax.set_xlabel(result.param_x if result is not None else self.params[0])
         self.ax.set_ylabel(result.param_y if result is not None else self.params[1])
         (self.marker,) = self.ax.plot([], [], "x", color="k", ms=10, mew=2, zorder=10, gid="model")
@@ -189,7 +204,7 @@ class BifurcationMapPanel(W.VBox):
             self.marker.set_data([], [])
         else:
             self.marker.set_data([x], [y])
-        self.canvas.draw_idle()
+        self.layer.update()
 
     # -- clicking ------------------------------------------------------------------
     def move_to(self, x: float, y: float) -> bool:

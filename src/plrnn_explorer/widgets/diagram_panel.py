@@ -12,7 +12,7 @@ from ..bifurcations.family import check_values
 from ..models import Model
 from ..plotting.bifurcation import plot_branches
 from ._jobs import JobControls
-from ._ui import MessageBar, canvas_figure
+from ._ui import BlitLayer, MessageBar, canvas_figure
 from .parameter_panel import _state
 from .state import ExplorerState
 
@@ -119,8 +119,11 @@ class BifurcationDiagramPanel(W.VBox):
         self.jobs = JobControls("Compute", self._work, self._done, what="bifurcation diagram")
         self.figure = canvas_figure(figsize)
         self.canvas = self.figure.canvas
+        # the model's marker moves over a cached frame (see BlitLayer)
+        self.layer = BlitLayer(self.figure, lambda: [self.marker], lambda: (id(self.ax), self.ax.get_xlim(), self.ax.get_ylim()))
         self.canvas.mpl_connect("button_press_event", self._on_press)
-        self.state.observe(lambda _: self._mark_model(), names="model")
+        # after the cycles (and the portrait, whose frame matters most on a slider step), not on every model change
+        self.state.observe(lambda _: self._mark_model(), names="cycles")
         self._draw()
         children: list[W.Widget] = [
             W.HTML(f"<b>Bifurcation diagram</b> over {param}: press Compute; click to move the model there"),
@@ -152,6 +155,7 @@ class BifurcationDiagramPanel(W.VBox):
         self._draw()
 
     def _draw(self) -> None:
+        self.layer.invalidate()
         self.figure.clear()
         self.figure.subplots_adjust(left=0.12, right=0.66, bottom=0.12, top=0.95)
         self.ax = ax = self.figure.add_subplot()
@@ -173,7 +177,7 @@ class BifurcationDiagramPanel(W.VBox):
         except ValueError:  # the new model has no such entry
             v = np.nan
         self.marker.set_xdata([v, v])
-        self.canvas.draw_idle()
+        self.layer.update()
 
     # -- clicking ------------------------------------------------------------------
     def move_to(self, value: float) -> bool:

@@ -58,6 +58,10 @@ class Explorer(W.VBox):
         Trait: the current model; set it to explore another one.
     cycles
         Trait (read-only): the current model's :class:`~plrnn_explorer.CycleSet`.
+        A model set from code is searched at once; a change made in the
+        panels inside a kernel is searched on a worker thread, and
+        ``state.cycles_model`` tells which model the cycles belong to
+        (``await ex.state.until_current()`` waits for the newest).
     state
         The shared :class:`ExplorerState`.
     parameters, portrait, bifurcation_map, diagram, training

@@ -116,13 +116,12 @@ class ParameterPanel(W.VBox):
         m = self.state.model
         if isinstance(params, str):
             raise TypeError("params must be a sequence of parameter paths, e.g. ['A[0,0]', 'h[1]']")
-        chosen = list(params) if params is not None else (list(self.state.params) or default_params(m))
-        for p in chosen:
-            m.get_param(p)  # raises a ValueError naming a bad path
+        asked = list(params) if params is not None else (list(self.state.params) or default_params(m))
+        chosen = [m.canonical_path(p) for p in asked]  # raises a ValueError naming a bad path
         if len(set(chosen)) != len(chosen):
-            raise ValueError(f"params must not repeat a path, got {chosen!r}")
-        self._ranges = dict(ranges or {})
-        self._steps = dict(steps or {})
+            raise ValueError(f"params must not repeat a parameter entry, got {asked!r}")
+        self._ranges = {m.canonical_path(p): r for p, r in (ranges or {}).items()}
+        self._steps = {m.canonical_path(p): v for p, v in (steps or {}).items()}
         for p in self._ranges:
             if p not in chosen:
                 raise ValueError(f"ranges names {p!r}, which is not among the parameters {chosen!r}")
@@ -171,9 +170,13 @@ class ParameterPanel(W.VBox):
         return {p: r.box for p, r in self.rows.items()}
 
     def add_param(self, path: str) -> None:
-        """Add a slider for ``path`` (ValueError naming the path if the model has no such entry)."""
-        path = str(path).replace(" ", "")
-        self.state.model.get_param(path)
+        """Add a slider for ``path`` (ValueError naming the path if the model has no such entry).
+
+        Aliases of one entry (``"A[0]"``, ``"A[0,0]"``, ``"A[-2,0]"``) share one slider.
+        """
+        if not isinstance(path, str):
+            raise TypeError(f"path must be a parameter path such as 'W[0,1]', got {type(path).__name__}")
+        path = self.state.model.canonical_path(path)
         if path not in self.rows:
             self._add_row(path)
             self._update_picker()
@@ -205,7 +208,7 @@ class ParameterPanel(W.VBox):
             return
         try:
             self.add_param(path)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             self.state.message = str(exc)
             return
         self.picker.value = ""

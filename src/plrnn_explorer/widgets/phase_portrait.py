@@ -14,7 +14,7 @@ from ..attraction import basins_coarse_to_fine
 from ..plotting.phase import default_limits, default_projection, phase_portrait, plot_basins
 from ..projection import Projection
 from ._jobs import Job
-from ._ui import MessageBar, canvas_figure, clear_axes
+from ._ui import BlitLayer, MessageBar, canvas_figure, clear_axes
 from .parameter_panel import _state
 from .state import ExplorerState
 
@@ -115,9 +115,13 @@ class PhasePortrait(W.VBox):
         self.selected: Cycle | None = None
         self._hovered: Cycle | None = None
         self.projection: Projection | None = None
+        self.drawn_cycles: CycleSet | None = None
         self.figure = canvas_figure(figsize)
         self.figure.subplots_adjust(left=0.11, right=0.64, top=0.9)  # the legend sits right of the axes
         self.ax = self.figure.add_subplot()
+        # a slider step redraws only the data and the title over a cached frame, ticks and legend (see BlitLayer)
+        self.layer = BlitLayer(self.figure, self._changing_artists, self._static_key)
+        self._auto_limits: tuple[Any, Any, Any] | None = None  # (view key, xlim, ylim) chosen by autoscale
         self.basins_job: Job | None = None
         self.basins_status = W.HTML().add_class("plrnn-basins-status")
         self.basin_labels: np.ndarray | None = None
@@ -146,12 +150,18 @@ class PhasePortrait(W.VBox):
         self.canvas.mpl_connect("button_press_event", self._on_press)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.state.observe(lambda _: self.redraw(), names="cycles")
+        self.state.observe(lambda ch: self.redraw() if ch["new"] is not None else None, names="preview")
+        self.state.observe(self._on_busy, names="busy")
+        self.state.observe(self._on_model, names="model")
         controls = W.HBox([self.borders_box, self.basins_box, self.autoscale_box, self.clear_button])
         children: list[W.Widget] = [controls, self.view_controls, self.canvas, self.summary, self.info,
                                     self.basins_status, self.notice]
         if show_message:
             children.append(MessageBar(self.state))
-        children.append(W.Accordion([self.table], titles=("cycle table",)))
+        self.table_box = W.Accordion([self.table], titles=("cycle table",))
+        self.table_box.observe(lambda ch: setattr(self.table, "value", cycle_table_html(self.state.cycles))
+                               if ch["new"] is not None else None, names="selected_index")
+        children.append(self.table_box)
         super().__init__(children)
         self.add_class("plrnn-phase-portrait")
         self.redraw()
@@ -176,9 +186,23 @@ class PhasePortrait(W.VBox):
             j = (i + 1) % model.dim
         return Projection.coordinates(model.dim, i, j, origin=base.origin)
 
+    def _on_busy(self, change: Any) -> None:
+        if change["new"]:
+            self.summary.value = html.escape(change["new"])
+        elif self.state.preview is None:
+            self.summary.value = cycle_summary(self.state.cycles)
+
+    def _on_model(self, change: Any) -> None:
+        if self.state.searching and self.selected is not None:  # the info line must not pass for the new model's
+            self.info.value = (cycle_info(self.selected) +
+                               " <i>(at the previous parameters; searching the new model's cycles...)</i>")
+
     def redraw(self) -> None:
-        """Draw the current model, cycles and trajectories again."""
-        model, cycles = self.state.model, self.state.cycles
+        """Draw the current cycles with the model they belong to (see ``state.cycles_model``), and trajectories."""
+        st = self.state
+        preview = st.preview is not None and st.preview_model is st.model
+        model, cycles = (st.preview_model, st.preview) if preview else (st.cycles_model or st.model, st.cycles)
+        self.drawn_cycles = cycles  # what hovering and clicking pick from
         ax = self.ax
         self._sync_view_controls(model.dim)
         if any(z.shape != (model.dim,) for z in self.trajectories):  # the model changed dimension
@@ -194,7 +218,7 @@ class PhasePortrait(W.VBox):
         xlim, ylim = (ax.get_xlim(), ax.get_ylim()) if keep else (None, None)
         self.projection = self._make_projection(model, cycles)
         if not keep:
-            xlim, ylim = default_limits(model, cycles, self.projection)
+            xlim, ylim = self._autoscale(default_limits(model, cycles, self.projection), model.dim)
         clear_axes(ax)
         self._stop_basins()
         try:
@@ -218,16 +242,54 @@ class PhasePortrait(W.VBox):
             self.selected = None
             self.info.value = "no cycles computed"
         self._hovered = None
-        ax.set_title(self.title(), fontsize="medium")
-        self.summary.value = cycle_summary(cycles)
-        self.table.value = cycle_table_html(cycles)
-        self.canvas.draw_idle()
+        ax.set_title(self.title(model), fontsize="medium")
+        if st.busy:
+            self.summary.value = html.escape(st.busy)
+        elif preview:
+            self.summary.value = f"{len(cycles)} cycle(s) continued from the previous parameters; searching for more..."
+        else:
+            self.summary.value = cycle_summary(cycles)
+        self.layer.update()
+        if self.table_box.selected_index is not None:  # the (collapsed by default) table is filled when opened
+            self.table.value = cycle_table_html(cycles)
         if self.basins_box.value and cycles is not None:
             self._start_basins(model, cycles, self.projection, (xlim, ylim))
 
-    def title(self) -> str:
-        """Model class and size, training epoch, and the values of the explored parameters."""
-        m, st = self.state.model, self.state
+    def _autoscale(self, limits: tuple[Any, Any], dim: int) -> tuple[Any, Any]:
+        """New limits only when the cycles near the frame's edge or fill less than a third of it (no jitter while dragging).
+
+        The frame of :func:`default_limits` pads the cycles by over a seventh of its span on each side, so the
+        current frame is kept while the new one sticks out by at most a tenth of the current span.
+        """
+        view = (dim, self.view.value, self.x_coord.value, self.y_coord.value)
+        (x0, x1), (y0, y1) = limits
+        if self._auto_limits is not None and self._auto_limits[0] == view and self.view.value == "coordinates":
+            _, (X0, X1), (Y0, Y1) = self._auto_limits
+            tx, ty = 0.1 * (X1 - X0), 0.1 * (Y1 - Y0)
+            inside = X0 - tx <= x0 and x1 <= X1 + tx and Y0 - ty <= y0 and y1 <= Y1 + ty
+            snug = (x1 - x0) * 3 >= (X1 - X0) and (y1 - y0) * 3 >= (Y1 - Y0)
+            if inside and snug:
+                return (X0, X1), (Y0, Y1)
+        self._auto_limits = (view, (x0, x1), (y0, y1))
+        return (x0, x1), (y0, y1)
+
+    def _changing_artists(self) -> list[Any]:
+        """What a slider step changes: the data (lines, borders, basins) and the title."""
+        ax = self.ax
+        data = {*ax.images, *ax.collections, *ax.lines, ax.title}
+        return [a for a in ax.get_children() if a in data]  # in the axes' order, as a full draw has them
+
+    def _static_key(self) -> tuple:
+        """What the cached frame shows: limits, axis labels, legend entries, figure size."""
+        ax = self.ax
+        leg = ax.get_legend()
+        entries = tuple(t.get_text() for t in leg.get_texts()) if leg is not None else ()
+        return (ax.get_xlim(), ax.get_ylim(), ax.get_xlabel(), ax.get_ylabel(), entries,
+                tuple(self.figure.get_size_inches()), self.figure.dpi)
+
+    def title(self, model: Model | None = None) -> str:
+        """Model class and size, training epoch, and the values of the explored parameters (of ``model``)."""
+        m, st = model if model is not None else self.state.model, self.state
         parts = [f"{type(m).__name__} (M={m.dim})"]
         if st.epoch is not None:
             parts.append(f"epoch {st.epoch}")
@@ -287,7 +349,7 @@ class PhasePortrait(W.VBox):
         self.basin_labels = labels
         n = labels.shape[0]
         self.basins_status.value = f"basins: {n}x{n} grid drawn, refining..." if n < BASIN_SIZES[-1] else ""
-        self.canvas.draw_idle()
+        self.layer.update()
 
     def wait_for_basins(self, timeout: float | None = None) -> bool:
         """Block until the basins computation has finished (headless use and tests)."""
@@ -324,7 +386,7 @@ class PhasePortrait(W.VBox):
 
     def cycle_at(self, x_px: float, y_px: float) -> Cycle | None:
         """The cycle with a point within :data:`PICK_RADIUS_PX` pixels of display position (x, y)."""
-        cycles = self.state.cycles
+        cycles = self.drawn_cycles
         if cycles is None or self.projection is None:
             return None
         best, best_d = None, PICK_RADIUS_PX

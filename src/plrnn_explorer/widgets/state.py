@@ -4,22 +4,48 @@ Panels never touch each other: a parameter panel replaces ``state.model``, the
 state recomputes ``state.cycles``, and every panel observing those traits
 redraws. Errors (an invalid value, a failed search) go to ``state.message``
 and leave the model and cycles as they were.
+
+Where the search runs: a change made through the panels (:meth:`ExplorerState.apply`:
+a slider, a typed value, a map click, a checkpoint, Reset) inside a running
+kernel searches on a worker thread, so the kernel keeps handling widget
+events; ``state.busy`` says what runs (and when numba compiles on first use),
+a newer change supersedes the search (the newest model wins, a stale result
+is dropped), and ``state.cycles`` changes only together with
+``state.cycles_model``, the model they belong to. A model set from code
+(``state.model = m``) and every change without a running event loop (scripts,
+tests) is searched at once, so ``state.cycles`` is current when the
+assignment returns.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from traitlets import HasTraits, Instance, Int, List, TraitError, Unicode, observe, validate
 
-from .._validation import as_int
+from .._validation import as_int, as_orders
 from ..cycles import CycleSet
+from ..itineraries import cycle_from_itinerary
 from ..models import Model
 from ..scyfi import find_cycles
 
-__all__ = ["INTERACTIVE_BUDGET", "ExplorerState"]
+__all__ = ["BUSY_DELAY", "INTERACTIVE_BUDGET", "ExplorerState"]
+
+#: a background search shows itself in ``state.busy`` once it has run this many seconds
+BUSY_DELAY = 0.3
+
+#: one cycle search at a time per process: find_cycles' exact strategy solves LPs with SciPy's HiGHS, whose
+#: solver state is not safe for two threads at once (a kernel segfaulted when a search set from code ran
+#: while a background search did); a superseded search gives the lock up at its next order
+_SEARCH_LOCK = threading.Lock()
+
+
+class _Superseded(Exception):
+    """Raised inside a background search (between orders) when a newer model is waiting."""
 
 #: (N_out, N_in) loop budgets per order for interactive searches: with warm starts
 #: from the previous parameter value's itineraries these keep a 2-D model's search
@@ -35,7 +61,18 @@ class ExplorerState(HasTraits):
     model
         The current model; setting it recomputes :attr:`cycles`.
     cycles
-        The model's cycles up to ``max_order`` (read-only; recomputed).
+        The cycles up to ``max_order`` of :attr:`cycles_model` (read-only; recomputed).
+    cycles_model
+        The model whose cycles :attr:`cycles` are: :attr:`model`, or the
+        previous model while a background search for the new one runs.
+    preview
+        While a background search runs: the previous cycles continued to the
+        new model (each one solved and checked at the new parameters, so
+        exact but possibly incomplete), for a first picture within
+        milliseconds; None otherwise. :attr:`preview_model` is its model.
+    busy
+        What runs in the background, e.g. "searching cycles up to order 16:
+        1.2 s" ("" when nothing does, or for the first :data:`BUSY_DELAY` s).
     max_order
         Highest cycle order searched.
     params
@@ -71,6 +108,10 @@ class ExplorerState(HasTraits):
 
     model = Instance(Model)
     cycles = Instance(CycleSet, allow_none=True, read_only=True)
+    cycles_model = Instance(Model, allow_none=True, read_only=True)
+    preview = Instance(CycleSet, allow_none=True, read_only=True)
+    preview_model = Instance(Model, allow_none=True, read_only=True)
+    busy = Unicode("")
     max_order = Int(10)
     params = List(Unicode())
     epoch = Int(None, allow_none=True)
@@ -81,6 +122,12 @@ class ExplorerState(HasTraits):
         if not isinstance(model, Model):
             raise TypeError(f"model must be a plrnn_explorer model, got {type(model).__name__}")
         self._lock = threading.RLock()
+        self._generation = 0        # bumped by every search request; a result of an older one is dropped
+        self._background = False    # the current change came from the panels: search off the main thread
+        self._pending: tuple | None = None  # the newest background request not yet taken by the worker
+        self._worker: threading.Thread | None = None
+        self._worker_guard = threading.Lock()
+        self._running_since: float | None = None
         self._ready = False  # no searches while the constructor sets the traits
         if budget is None:
             self.budget = None
@@ -96,8 +143,10 @@ class ExplorerState(HasTraits):
 
     @validate("max_order")
     def _check_max_order(self, proposal: Any) -> int:
-        if proposal["value"] < 1:
-            raise TraitError(f"max_order must be >= 1, got {proposal['value']}")
+        try:
+            as_orders(proposal["value"], None)  # the library's bounds (>= 1, limits.max_order)
+        except (TypeError, ValueError) as exc:
+            raise TraitError(str(exc)) from None
         return proposal["value"]
 
     @observe("model", "max_order")
@@ -108,22 +157,124 @@ class ExplorerState(HasTraits):
             self.recompute()
 
     def recompute(self) -> None:
-        """Search the cycles of the current model (warm-started from the previous ones)."""
+        """Search the cycles of the current model (warm-started from the previous ones).
+
+        On the worker thread when the change came through :meth:`apply` inside
+        a running event loop, else at once.
+        """
         with self._lock:
-            model = self.model
-            old = self.cycles
-            warm = [c.itinerary for c in old] if old is not None else []
-            n_out, n_in = self.budget if self.budget is not None else (None, None)
-            try:
-                cycles = find_cycles(model, self.max_order, outer_loop_iterations=n_out,
-                                     inner_loop_iterations=n_in, seed=self.seed,
-                                     initial_itineraries=[w for w in warm if w.shape[1] == model.n_gates])
-            except Exception as exc:  # noqa: BLE001 - a panel must survive any failure and say why
-                self.message = f"cycle search failed: {type(exc).__name__}: {exc}"
-                self.set_trait("cycles", None)  # never show the previous model's cycles as this one's
+            self._generation += 1
+            request = (self._generation, self.model, self.max_order, self.cycles)
+            loop = _event_loop() if self._background else None
+            if loop is None:
+                self._pending = None
+                self._deliver(request, *self._search(request))
                 return
-            self.message = _warnings(cycles, self.max_order)
-            self.set_trait("cycles", cycles)
+            with self._worker_guard:
+                self._pending = (request, loop)
+                if self._worker is None or not self._worker.is_alive():
+                    self._worker = threading.Thread(target=self._work, daemon=True, name="plrnn-cycle-search")
+                    self._worker.start()
+            self._running_since = time.monotonic()
+            loop.call_later(BUSY_DELAY, self._tick, request[0])
+
+    def _search(self, request: tuple, superseded: Callable[[], bool] | None = None) -> tuple[Any, Exception | None]:
+        _, model, max_order, old = request
+        warm = [c.itinerary for c in old] if old is not None else []
+        n_out, n_in = self.budget if self.budget is not None else (None, None)
+
+        def between_orders(done: int, total: int) -> None:
+            if superseded is not None and superseded():
+                raise _Superseded
+
+        try:
+            with _SEARCH_LOCK:
+                cycles = find_cycles(model, max_order, outer_loop_iterations=n_out, inner_loop_iterations=n_in,
+                                     seed=self.seed,
+                                     initial_itineraries=[w for w in warm if w.shape[1] == model.n_gates],
+                                     progress=between_orders if superseded is not None else None)
+        except _Superseded:
+            return None, _Superseded()
+        except Exception as exc:  # noqa: BLE001 - a panel must survive any failure and say why
+            return None, exc
+        return cycles, None
+
+    def _work(self) -> None:
+        """The worker thread: search the newest request until none is waiting."""
+        while True:
+            with self._worker_guard:
+                if self._pending is None:
+                    self._worker = None
+                    return
+                (request, loop), self._pending = self._pending, None
+            preview = _continued(request[1], request[2], request[3])
+            if preview is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._show_preview, request, preview)
+            cycles, error = self._search(request, superseded=lambda: self._pending is not None
+                                         or request[0] != self._generation)
+            if not isinstance(error, _Superseded) and not loop.is_closed():
+                loop.call_soon_threadsafe(self._deliver, request, cycles, error)
+
+    def _deliver(self, request: tuple, cycles: CycleSet | None, error: Exception | None) -> None:
+        generation, model, max_order, _ = request
+        if generation != self._generation:
+            return  # a newer model has been asked for since: never show this result
+        self._running_since = None
+        self.busy = ""
+        self.set_trait("preview", None)
+        self.set_trait("preview_model", None)
+        if error is not None:
+            self.message = f"cycle search failed: {type(error).__name__}: {error}"
+            self.set_trait("cycles_model", model)
+            self.set_trait("cycles", None)  # never show the previous model's cycles as this one's
+            return
+        self.message = _warnings(cycles, max_order)
+        self.set_trait("cycles_model", model)  # first: observers of cycles read it
+        self.set_trait("cycles", cycles)
+
+    def _show_preview(self, request: tuple, preview: CycleSet) -> None:
+        if request[0] == self._generation and self.searching:
+            self.set_trait("preview_model", request[1])
+            self.set_trait("preview", preview)
+
+    def _tick(self, generation: int) -> None:
+        if generation != self._generation or self._running_since is None:
+            return
+        from ._jobs import compile_note
+
+        t = time.monotonic() - self._running_since
+        self.busy = f"searching cycles up to order {self.max_order}{compile_note()}: {t:.1f} s"
+        loop = _event_loop()
+        if loop is not None:
+            loop.call_later(0.25, self._tick, generation)
+
+    @property
+    def searching(self) -> bool:
+        """True while a background search for the current model has not delivered."""
+        return self.cycles_model is not self.model
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until :attr:`cycles` belong to the current model (scripts and tests; never in a widget callback).
+
+        Returns True if they do within ``timeout`` seconds. Inside a kernel the
+        result is delivered by the event loop, so call this from a thread other
+        than the kernel's main thread, or await :meth:`until_current`.
+        """
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.searching:
+            if end is not None and time.monotonic() > end:
+                return False
+            time.sleep(0.005)
+        return True
+
+    async def until_current(self, timeout: float | None = None) -> bool:
+        """Await the current model's cycles (inside an event loop); True if they arrived within ``timeout`` s."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.searching:
+            if end is not None and time.monotonic() > end:
+                return False
+            await asyncio.sleep(0.005)
+        return True
 
     def apply(self, change: Callable[[Model], Model], *, epoch: int | None = None) -> bool:
         """Replace the model by ``change(model)``; on any error set :attr:`message` and keep the model.
@@ -140,12 +291,41 @@ class ExplorerState(HasTraits):
                 self.message = str(exc)
                 return False
             self._keep_epoch = True
+            self._background = True
             try:
                 self.epoch = epoch
                 self.model = new
             finally:
                 self._keep_epoch = False
+                self._background = False
             return True
+
+
+#: continue at most this many previous cycles for a preview (each costs a linear solve and a check)
+PREVIEW_MAX = 64
+
+
+def _continued(model: Model, max_order: int, old: CycleSet | None) -> CycleSet | None:
+    """The cycles of ``old`` that still exist at ``model`` (same itinerary), solved there; None if none to try."""
+    if old is None or not 0 < len(old) <= PREVIEW_MAX:
+        return None
+    orders = list(range(1, max_order + 1))
+    by_order: dict[int, list[Any]] = {k: [] for k in orders}
+    for c in old:
+        if c.order > max_order or c.itinerary.shape[1] != model.n_gates:
+            continue
+        try:
+            by_order[c.order].append(cycle_from_itinerary(model, c.itinerary))
+        except ValueError:  # gone at the new parameters (or singular)
+            continue
+    return CycleSet(orders, by_order, stats={"preview": True})
+
+
+def _event_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # not inside a kernel's event loop
+        return None
 
 
 def _warnings(cycles: CycleSet, max_order: int) -> str:

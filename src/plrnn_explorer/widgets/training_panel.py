@@ -12,7 +12,7 @@ from ..models import Model
 from ..plotting.bifurcation import EVENT_STYLE
 from ..plotting.phase import outside_legend
 from ._jobs import JobControls
-from ._ui import MessageBar, canvas_figure
+from ._ui import BlitLayer, MessageBar, canvas_figure
 from .state import ExplorerState
 
 __all__ = ["EVENT_COLOURS", "TrainingPanel"]
@@ -89,6 +89,8 @@ class TrainingPanel(W.VBox):
         self.figure.subplots_adjust(bottom=0.2, right=0.68)  # room for the epoch label and the legend
         self.ax = self.figure.add_subplot()
         self.canvas = self.figure.canvas
+        # the model's marker moves over a cached frame (see BlitLayer)
+        self.layer = BlitLayer(self.figure, lambda: [self.epoch_line], lambda: (id(self.ax), self.ax.get_xlim(), self.ax.get_ylim()))
         self.canvas.mpl_connect("button_press_event", self._on_press)
         self.epoch = W.SelectionSlider(options=[int(e) for e in self.epochs], value=int(self.epochs[-1]),
                                        description="epoch", continuous_update=False,
@@ -123,14 +125,14 @@ class TrainingPanel(W.VBox):
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         outside_legend(ax)
-        self.canvas.draw_idle()
+        self.layer.invalidate()
 
     # -- epoch selection ----------------------------------------------------------
     def _on_epoch(self, change: Any) -> None:
         e = int(change["new"])
         i = int(np.searchsorted(self.epochs, e))
         self.epoch_line.set_xdata([e, e])
-        self.canvas.draw_idle()
+        self.layer.update()
         self.state.apply(lambda _: self.checkpoints[i], epoch=e)
 
     def _on_state_epoch(self, change: Any) -> None:
