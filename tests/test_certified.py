@@ -253,3 +253,35 @@ def test_certified_search_keeps_its_time_budget():
     elapsed = time.perf_counter() - t0
     assert not res.complete and not res.stats["per_order"][5]["complete"]
     assert elapsed < 1.6, f"a 1 s budget took {elapsed:.2f} s"
+
+
+LP_THREADS_SCRIPT = """
+import threading, numpy as np
+from plrnn_explorer.certified import lp_point
+rng = np.random.default_rng(0)
+probs = []
+for t in range(300):
+    M, m = int(rng.integers(1, 6)), int(rng.integers(2, 40))
+    A = rng.normal(size=(m, M)); A /= np.linalg.norm(A, axis=1, keepdims=True)
+    probs.append((A, rng.normal(size=m)))
+want = [lp_point(A, b)[0] for A, b in probs]
+assert 0 < sum(want) < len(want)
+bad = []
+def run():
+    for _ in range(3):
+        bad.extend(i for i, (A, b) in enumerate(probs) if lp_point(A, b)[0] != want[i])
+threads = [threading.Thread(target=run) for _ in range(4)]
+[t.start() for t in threads]; [t.join() for t in threads]
+print("mismatches", len(bad))
+"""
+
+
+def test_lps_from_many_threads_at_once_agree_and_do_not_crash():
+    """Panels, Dask workers and user threads search concurrently: each thread needs its own HiGHS solver
+    (one shared solver object crashed the process with a segmentation fault)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", LP_THREADS_SCRIPT], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr[-2000:]}"
+    assert "mismatches 0" in out.stdout

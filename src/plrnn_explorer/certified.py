@@ -53,6 +53,7 @@ Limits of the guarantee (measured, not fixed here):
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -107,32 +108,53 @@ def lp_point(rows: np.ndarray, rhs: np.ndarray) -> tuple[bool, np.ndarray | None
     return True, None
 
 
-_HIGHS: list = []   # [module, solver] once set up; [None] when SciPy's HiGHS binding is unavailable
+class _ThreadSolvers(threading.local):
+    """SciPy's HiGHS binding, and one solver object per thread.
+
+    A solver object must never be shared between threads: one thread would
+    clear or rebuild the model that another is solving (wrong verdicts, or a
+    crash inside HiGHS while the binding has released the GIL). Panels,
+    Dask workers and user threads search concurrently, so each thread gets
+    its own.
+    """
+
+    solver: Any = None
+
+
+_SOLVERS = _ThreadSolvers()
+_HIGHS_MODULE: list = []   # [module] once imported; [None] when SciPy's HiGHS binding is unavailable
 
 
 def _highs_direct(rows: np.ndarray, b: np.ndarray) -> tuple[bool, np.ndarray | None] | None:
     """The same HiGHS solver through SciPy's bundled binding, without linprog's per-call overhead.
 
-    One solver object is reused: its model is cleared and rebuilt with
-    ``addVars``/``addRows`` (about 20 % faster than filling a ``HighsLp``
-    field by field, itself about 8x faster than ``linprog``), with HiGHS'
-    default options. Presolve stays on: without it HiGHS is no faster on the
-    tree's LPs, gives no answer on ~4 % of them, and judges some
-    near-degenerate ones differently. Returns None when the binding is
+    This thread's solver object is reused: its model is cleared and rebuilt
+    with ``addVars``/``addRows`` (about 20 % faster than filling a
+    ``HighsLp`` field by field, itself about 8x faster than ``linprog``),
+    with HiGHS' default options. Presolve stays on: without it HiGHS is no
+    faster on the tree's LPs, gives no answer on ~4 % of them, and judges
+    some near-degenerate ones differently. Returns None when the binding is
     unavailable or gives no clear answer (the caller then uses the public
     ``linprog``).
     """
-    if not _HIGHS:
+    if not _HIGHS_MODULE:
         try:
-            from scipy.optimize._highspy import _core as hc
+            from scipy.optimize._highspy import _core
+            _HIGHS_MODULE.append(_core)
+        except Exception:  # pragma: no cover - depends on the SciPy build
+            _HIGHS_MODULE.append(None)
+    hc = _HIGHS_MODULE[0]
+    if hc is None:
+        return None
+    solver = _SOLVERS.solver
+    if solver is None:
+        try:
             solver = hc._Highs()
             solver.setOptionValue("output_flag", False)
-            _HIGHS.extend([hc, solver])
-        except Exception:  # pragma: no cover - depends on the SciPy build
-            _HIGHS.append(None)
-    if _HIGHS[0] is None:
-        return None
-    hc, solver = _HIGHS
+        except Exception:  # pragma: no cover - a binding that changed its interface
+            _HIGHS_MODULE[:] = [None]
+            return None
+        _SOLVERS.solver = solver
     try:
         n_rows, n_cols = rows.shape
         inf = hc.kHighsInf
@@ -151,7 +173,7 @@ def _highs_direct(rows: np.ndarray, b: np.ndarray) -> tuple[bool, np.ndarray | N
             if x.shape == (n_cols,) and np.all(np.isfinite(x)):
                 return True, x
     except Exception:  # pragma: no cover - a binding that changed its interface
-        _HIGHS[:] = [None]
+        _HIGHS_MODULE[:] = [None]
     return None
 
 
