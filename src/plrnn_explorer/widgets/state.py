@@ -38,11 +38,6 @@ __all__ = ["BUSY_DELAY", "INTERACTIVE_BUDGET", "ExplorerState"]
 #: a background search shows itself in ``state.busy`` once it has run this many seconds
 BUSY_DELAY = 0.3
 
-#: one cycle search at a time per process: find_cycles' exact strategy solves LPs with SciPy's HiGHS, whose
-#: solver state is not safe for two threads at once (a kernel segfaulted when a search set from code ran
-#: while a background search did); a superseded search gives the lock up at its next order
-_SEARCH_LOCK = threading.Lock()
-
 
 class _Superseded(Exception):
     """Raised inside a background search (between orders) when a newer model is waiting."""
@@ -188,11 +183,9 @@ class ExplorerState(HasTraits):
                 raise _Superseded
 
         try:
-            with _SEARCH_LOCK:
-                cycles = find_cycles(model, max_order, outer_loop_iterations=n_out, inner_loop_iterations=n_in,
-                                     seed=self.seed,
-                                     initial_itineraries=[w for w in warm if w.shape[1] == model.n_gates],
-                                     progress=between_orders if superseded is not None else None)
+            cycles = find_cycles(model, max_order, outer_loop_iterations=n_out, inner_loop_iterations=n_in,
+                                 seed=self.seed, initial_itineraries=[w for w in warm if w.shape[1] == model.n_gates],
+                                 progress=between_orders if superseded is not None else None)
         except _Superseded:
             return None, _Superseded()
         except Exception as exc:  # noqa: BLE001 - a panel must survive any failure and say why
