@@ -121,11 +121,11 @@ def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
 #: latent dimension M from which cycle solves use BLAS/LAPACK instead of scalar loops.
 #: Measured by ``python benchmarks/bench_large_m.py`` (per-candidate cost of both paths
 #: on random PLRNNs at orders 1 and 2, single-threaded BLAS; it prints the crossover).
-#: 2-core development machine, loaded, 2026-12: at order 2 the BLAS path was faster at
-#: every M >= 24 measured (scalar 27 us, BLAS 23 us at M = 24; 1.3 ms, 0.28 ms at M = 100);
-#: at order 1 the two are within noise from M = 24 to 40 (scalar 19, BLAS 16 us at M = 24)
-#: and BLAS wins clearly from M = 50 (2x at 100, 4x at 200). Below 16 the scalar path
-#: is 1.5-2x faster at both orders.
+#: Two runs on the 2-core development machine (loaded, 2026-12): at order 2 the BLAS
+#: path wins from M = 20-32 on (M = 40: scalar 44 us, BLAS 23 us; M = 100: 0.70 ms,
+#: 0.15 ms), at order 1 only from M = 50 (M = 24-40: within +-30 %, either way; M = 200:
+#: 1.0 ms, 0.44 ms). Higher orders (more products) dominate a search's cost, so the
+#: switch is at the order-2 crossover. Below 16 the scalar path is 1.5-2x faster.
 BLAS_MIN_DIM = 24
 
 #: ``path`` arguments of the kernels: by ``BLAS_MIN_DIM``, scalar loops, BLAS/LAPACK
