@@ -358,17 +358,15 @@ def _gate_structure(W_in, gate_col, gate_val):
 
 
 @njit(cache=True, nogil=True)
-def _piece_blas(A, W_out, W_in, b_in, h, r, J, c, ws):
-    """:func:`_piece_into` using W_in's structure: O(M^2 + M G) when each gate reads one coordinate.
+def _piece_blas(A, W_out, W_in, b_in, h, r, J, c, structure, gate_col, gate_val, out_on, in_on, ints, consts, chars):
+    """:func:`_piece_into` using W_in's ``structure``: O(M^2 + M G) when each gate reads one coordinate.
 
     W_out diag(r) W_in then only adds to columns of A; otherwise it is one
-    dgemm over the active gates.
+    dgemm over the active gates. The other arrays: see :func:`_workspace`.
     """
-    gate_col, gate_val, mode, ints, consts, chars, out_on, in_on = (ws[11], ws[12], ws[13], ws[15], ws[16], ws[17],
-                                                                    ws[18], ws[19])
     M = A.shape[0]
     G = W_in.shape[0]
-    if mode[0] == _GATES_SELECT:
+    if structure == _GATES_SELECT:
         on = gate_col[G:]                   # the active gates, then J and c row by row (cache-friendly)
         n_on = 0
         for g in range(G):
@@ -407,13 +405,17 @@ def _piece_blas(A, W_out, W_in, b_in, h, r, J, c, ws):
 @njit(cache=True, nogil=True)
 def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
     """:func:`_cycle_product_scalar` with dgemm products and structured pieces (scratch: ``ws``)."""
-    J, c, tmp, vtmp, mode, ints, consts, chars = ws[3], ws[4], ws[5], ws[9], ws[13], ws[15], ws[16], ws[17]
+    J, c, tmp, vtmp, gate_col, gate_val, mode = ws[3], ws[4], ws[5], ws[9], ws[11], ws[12], ws[13]
+    ints, consts, chars, out_on, in_on = ws[15], ws[16], ws[17], ws[18], ws[19]
     M = A.shape[0]
     if mode[0] == _GATES_UNKNOWN:
-        mode[0] = _gate_structure(W_in, ws[11], ws[12])
-    _piece_blas(A, W_out, W_in, b_in, h, word[0], P, v, ws)
+        mode[0] = _gate_structure(W_in, gate_col, gate_val)
+    structure = mode[0]
+    _piece_blas(A, W_out, W_in, b_in, h, word[0], P, v, structure, gate_col, gate_val, out_on, in_on, ints, consts,
+                chars)
     for s in range(1, k):
-        _piece_blas(A, W_out, W_in, b_in, h, word[s], J, c, ws)
+        _piece_blas(A, W_out, W_in, b_in, h, word[s], J, c, structure, gate_col, gate_val, out_on, in_on, ints, consts,
+                    chars)
         _matmul_into(M, 1, M, J, M, v, 1, vtmp, 1, ints, consts, chars)
         for i in range(M):
             v[i] = vtmp[i] + c[i]
