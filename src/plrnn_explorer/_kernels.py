@@ -416,10 +416,14 @@ def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
     for s in range(1, k):
         _piece_blas(A, W_out, W_in, b_in, h, word[s], J, c, structure, gate_col, gate_val, out_on, in_on, ints, consts,
                     chars)
-        _matmul_into(M, 1, M, J, M, v, 1, vtmp, 1, ints, consts, chars)
+        for i in range(M):                  # v <- J v + c (O(M^2): scalar is as fast)
+            acc = c[i]
+            for j in range(M):
+                acc += J[i, j] * v[j]
+            vtmp[i] = acc
         for i in range(M):
-            v[i] = vtmp[i] + c[i]
-        _matmul_into(M, M, M, J, M, P, M, tmp, M, ints, consts, chars)
+            v[i] = vtmp[i]
+        _matmul_into(M, M, M, J, M, P, M, tmp, M, ints, consts, chars)     # P <- J P
         for i in range(M):
             for j in range(M):
                 P[i, j] = tmp[i, j]
@@ -483,39 +487,6 @@ def _solve_cycle_blas(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
     return _solve_lapack(P, z1, rel_tol, ws[6], ws[14], ws[15])
 
 
-@njit(cache=True, nogil=True)
-def _trace_regions_blas(A, W_out, W_in, b_in, h, k, ws):
-    """:func:`_trace_regions` from ws[0] into ws[7], with structured gates and dgemm matrix-vector products."""
-    z1, actual, z, znext, gate_buf = ws[0], ws[7], ws[8], ws[9], ws[10]
-    gate_col, gate_val, mode, ints, consts, chars = ws[11], ws[12], ws[13], ws[15], ws[16], ws[17]
-    M = A.shape[0]
-    G = W_in.shape[0]
-    for i in range(M):
-        z[i] = z1[i]
-    for s in range(k):
-        if mode[0] == _GATES_SELECT:
-            for g in range(G):
-                gate_buf[g] = b_in[g] + gate_val[g] * z[gate_col[g]]
-        else:
-            _matmul_into(G, 1, M, W_in, M, z, 1, gate_buf, 1, ints, consts, chars)
-            for g in range(G):
-                gate_buf[g] += b_in[g]
-        for g in range(G):                  # the region, then gate_buf <- relu(gates)
-            on = gate_buf[g] > 0.0
-            actual[s, g] = 1 if on else 0
-            if not on:
-                gate_buf[g] = 0.0
-        _matmul_into(M, 1, M, A, M, z, 1, znext, 1, ints, consts, chars)
-        _matmul_into(M, 1, G, W_out, G, gate_buf, 1, z, 1, ints, consts, chars)
-        for i in range(M):
-            znext[i] += z[i] + h[i]
-            if not np.isfinite(znext[i]):
-                return False
-        for i in range(M):
-            z[i] = znext[i]
-    return True
-
-
 # -- both -----------------------------------------------------------------------
 
 
@@ -545,7 +516,7 @@ def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
     if _uses_blas(A.shape[0], ws[13]):
         if not _solve_cycle_blas(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
             return SINGULAR
-        if not _trace_regions_blas(A, W_out, W_in, b_in, h, k, ws):
+        if not _trace_regions(A, W_out, W_in, b_in, h, ws[0], k, ws[7], ws[8], ws[9], ws[10]):
             return DIVERGED
         return CONSISTENT if _words_equal(ws[7], word, k, G) else INCONSISTENT
     z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf = (ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7],
