@@ -115,17 +115,18 @@ def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
 # The scalar kernels are kept small and free of calls that can fail: numba
 # then inlines them and drops their array reference counting, which would
 # otherwise cost more than a whole small-M solve (atomic operations per array
-# argument and call).
+# argument and call). Internal helpers have no CPython wrapper (it only
+# costs compile time).
 # --------------------------------------------------------------------------
 
 #: latent dimension M from which cycle solves use BLAS/LAPACK instead of scalar loops.
 #: Measured by ``python benchmarks/bench_large_m.py`` (per-candidate cost of both paths
 #: on random PLRNNs at orders 1 and 2, single-threaded BLAS; it prints the crossover).
-#: Two runs on the 2-core development machine (loaded, 2026-12): at order 2 the BLAS
-#: path wins from M = 20-32 on (M = 40: scalar 44 us, BLAS 23 us; M = 100: 0.70 ms,
-#: 0.15 ms), at order 1 only from M = 50 (M = 24-40: within +-30 %, either way; M = 200:
-#: 1.0 ms, 0.44 ms). Higher orders (more products) dominate a search's cost, so the
-#: switch is at the order-2 crossover. Below 16 the scalar path is 1.5-2x faster.
+#: 2-core development machine, quiet, 2026-12: the BLAS path is faster from M = 20 at
+#: order 2 (M = 24: scalar 9.9 us, BLAS 8.1 us; M = 100: 489 us, 121 us) and from M = 40
+#: at order 1 (M = 24: 4.4 us, 6.0 us; M = 200: 757 us, 283 us); in loaded runs the
+#: order-2 crossover fell between 20 and 32. Higher orders (more products) dominate a
+#: search's cost, so the switch is near the order-2 crossover.
 BLAS_MIN_DIM = 24
 
 #: ``path`` arguments of the kernels: by ``BLAS_MIN_DIM``, scalar loops, BLAS/LAPACK
@@ -177,7 +178,7 @@ def _workspace(M, G, k):
             np.empty((M, G)), np.empty((G, M)))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _uses_blas(M, mode):
     """True if a workspace with this ``mode`` solves with BLAS/LAPACK."""
     return mode[1] == BLAS_PATH or (mode[1] == AUTO_PATH and M >= BLAS_MIN_DIM)
@@ -186,7 +187,7 @@ def _uses_blas(M, mode):
 # -- scalar path --------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _piece_into(A, W_out, W_in, b_in, h, r, J, c):
     """J = A + W_out diag(r) W_in and c = h + W_out diag(r) b_in for region bits r."""
     M = A.shape[0]
@@ -205,7 +206,7 @@ def _piece_into(A, W_out, W_in, b_in, h, r, J, c):
                         J[i, j] += w * W_in[g, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _solve_inplace(Mat, x, rel_tol):
     """Solve Mat y = x by Gaussian elimination with partial pivoting, in place.
 
@@ -257,7 +258,7 @@ def _solve_inplace(Mat, x, rel_tol):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _cycle_product_scalar(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
     """Monodromy P = J_k...J_1 and offset v = sum_j J_k...J_{j+1} c_j of word[:k], by scalar loops.
 
@@ -286,7 +287,7 @@ def _cycle_product_scalar(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
                 P[i, j] = tmp[i, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sys, rel_tol):
     """z1 solves (I - P) z1 = v for the region word (scalar path); returns False if singular."""
     M = A.shape[0]
@@ -298,7 +299,7 @@ def _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sys, rel
     return _solve_inplace(sys, z1, rel_tol)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
     """Iterate the true map k steps from z1; actual[s] = region of the s-th point.
 
@@ -322,7 +323,7 @@ def _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
 # -- BLAS/LAPACK path -----------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _matmul_into(m, n, q, a, lda, b, ldb, out, ldc, ints, consts, chars):
     """out[:m, :n] = a[:m, :q] @ b[:q, :n] by BLAS dgemm (row-major arrays, leading dimensions lda, ldb, ldc).
 
@@ -339,7 +340,7 @@ def _matmul_into(m, n, q, a, lda, b, ldb, out, ldc, ints, consts, chars):
            ints[3:].ctypes, a.ctypes, ints[4:].ctypes, consts[1:].ctypes, out.ctypes, ints[5:].ctypes)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _gate_structure(W_in, gate_col, gate_val):
     """_GATES_SELECT if every row g of W_in has one nonzero, at gate_col[g] with value gate_val[g]; else _GATES_DENSE."""
     G, M = W_in.shape
@@ -357,7 +358,7 @@ def _gate_structure(W_in, gate_col, gate_val):
     return _GATES_SELECT
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _piece_blas(A, W_out, W_in, b_in, h, r, J, c, structure, gate_col, gate_val, out_on, in_on, ints, consts, chars):
     """:func:`_piece_into` using W_in's ``structure``: O(M^2 + M G) when each gate reads one coordinate.
 
@@ -402,7 +403,7 @@ def _piece_blas(A, W_out, W_in, b_in, h, r, J, c, structure, gate_col, gate_val,
         consts[1] = 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
     """:func:`_cycle_product_scalar` with dgemm products and structured pieces (scratch: ``ws``)."""
     J, c, tmp, vtmp, gate_col, gate_val, mode = ws[3], ws[4], ws[5], ws[9], ws[11], ws[12], ws[13]
@@ -429,7 +430,7 @@ def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
                 P[i, j] = tmp[i, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _solve_lapack(P, x, rel_tol, F, pivots, ints):
     """Solve (I - P) y = x with LAPACK's dgetrf; x receives y. False when singular.
 
@@ -477,7 +478,7 @@ def _solve_lapack(P, x, rel_tol, F, pivots, ints):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _solve_cycle_blas(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
     """:func:`_solve_cycle` by BLAS/LAPACK: z_1 in ws[0], monodromy in ws[1]; False if singular."""
     z1, P, v = ws[0], ws[1], ws[2]
@@ -504,7 +505,7 @@ def _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
 SINGULAR, INCONSISTENT, DIVERGED, CONSISTENT = 0, 1, 2, 3
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
     """Solve the cycle equation of ``word`` and trace the true map from its solution.
 
