@@ -534,7 +534,7 @@ def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _rows_cmp(a, ia, b, ib, G):
     for g in range(G):
         if a[ia, g] != b[ib, g]:
@@ -542,7 +542,7 @@ def _rows_cmp(a, ia, b, ib, G):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _words_equal(a, b, k, G):
     for s in range(k):
         for g in range(G):
@@ -716,7 +716,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _decode_letter(code, G, word, s):
     for g in range(G):
         word[s, g] = np.uint8((code >> (G - 1 - g)) & 1)
