@@ -11,8 +11,10 @@ the most significant bit.
 
 from __future__ import annotations
 
+import llvmlite.binding as _llvm
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import get_cython_function_address
 
 from ._threads import parallel_section
 
@@ -102,7 +104,90 @@ def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
     return out
 
 
+# --------------------------------------------------------------------------
+# the cycle equation of a region word
+#
+# Two paths with the same results up to rounding and the same singularity
+# test. Scalar loops (no call overhead) win for small M; BLAS/LAPACK (dgemm
+# for the monodromy products, dgetrf for the factorisation) win for large M.
+# _check_word, _cycle_system and cycle_points choose by M (BLAS_MIN_DIM).
+#
+# The scalar kernels are kept small and free of calls that can fail: numba
+# then inlines them and drops their array reference counting, which would
+# otherwise cost more than a whole small-M solve (atomic operations per array
+# argument and call). Internal helpers have no CPython wrapper (it only
+# costs compile time).
+# --------------------------------------------------------------------------
+
+#: latent dimension M from which cycle solves use BLAS/LAPACK instead of scalar loops.
+#: Measured by ``python benchmarks/bench_large_m.py`` (per-candidate cost of both paths
+#: on random PLRNNs at orders 1 and 2, single-threaded BLAS; it prints the crossover).
+#: 2-core development machine, quiet, 2026-12: the BLAS path is faster from M = 20 at
+#: order 2 (M = 24: scalar 9.9 us, BLAS 8.1 us; M = 100: 489 us, 121 us) and from M = 40
+#: at order 1 (M = 24: 4.4 us, 6.0 us; M = 200: 757 us, 283 us); in loaded runs the
+#: order-2 crossover fell between 20 and 32. Higher orders (more products) dominate a
+#: search's cost, so the switch is near the order-2 crossover.
+BLAS_MIN_DIM = 24
+
+#: ``path`` arguments of the kernels: by ``BLAS_MIN_DIM``, scalar loops, BLAS/LAPACK
+AUTO_PATH, SCALAR_PATH, BLAS_PATH = -1, 0, 1
+
+#: structure of W_in, found on a workspace's first BLAS solve: not known yet; one
+#: nonzero per row (PLRNN, ALRNN: each gate reads one coordinate); anything else
+_GATES_UNKNOWN, _GATES_SELECT, _GATES_DENSE = 0, 1, 2
+
+
+def _scipy_routine(module: str, name: str, n_args: int) -> types.ExternalFunction:
+    """A BLAS/LAPACK routine of SciPy's build (the library numba's own np.dot uses), callable in kernels.
+
+    Reached through a named symbol, so that kernels loaded from numba's
+    on-disk cache link to it in every new process. Fortran convention: every
+    argument is a pointer. Unlike np.dot, a call cannot raise (see above).
+    """
+    symbol = f"plrnn_explorer_{name}"
+    _llvm.add_symbol(symbol, get_cython_function_address(module, name))
+    return types.ExternalFunction(symbol, types.void(*([types.voidptr] * n_args)))
+
+
+_dgemm = _scipy_routine("scipy.linalg.cython_blas", "dgemm", 13)
+_dgetrf = _scipy_routine("scipy.linalg.cython_lapack", "dgetrf", 6)
+
+
 @njit(cache=True, nogil=True)
+def _workspace(M, G, k):
+    """Buffers of one cycle check, allocated once per search of one model.
+
+    Returns ``(z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf, gate_col,
+    gate_val, mode, pivots, ints, consts, chars, out_on, in_on)``. ``mode[1]``
+    is the path (``AUTO_PATH``: BLAS/LAPACK iff ``M >= BLAS_MIN_DIM``); the
+    BLAS path records W_in's structure in ``mode[0]`` (``_GATES_*``, with
+    ``gate_col[:G]``, ``gate_val``) and uses the rest as arguments and scratch
+    of its BLAS/LAPACK calls.
+    """
+    mode = np.empty(2, np.int64)
+    mode[0] = _GATES_UNKNOWN
+    mode[1] = AUTO_PATH
+    consts = np.empty(2)
+    consts[0] = 1.0
+    consts[1] = 0.0
+    chars = np.empty(1, np.uint8)
+    chars[0] = 78   # "N": no transposition
+    return (np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)),
+            np.empty((M, M)), np.empty((k, G), np.uint8), np.empty(M), np.empty(M), np.empty(G),
+            np.empty(2 * G, np.int64), np.empty(G), mode, np.empty(M, np.int32), np.empty(8, np.int32), consts, chars,
+            np.empty((M, G)), np.empty((G, M)))
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _uses_blas(M, mode):
+    """True if a workspace with this ``mode`` solves with BLAS/LAPACK."""
+    return mode[1] == BLAS_PATH or (mode[1] == AUTO_PATH and M >= BLAS_MIN_DIM)
+
+
+# -- scalar path --------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _piece_into(A, W_out, W_in, b_in, h, r, J, c):
     """J = A + W_out diag(r) W_in and c = h + W_out diag(r) b_in for region bits r."""
     M = A.shape[0]
@@ -121,12 +206,7 @@ def _piece_into(A, W_out, W_in, b_in, h, r, J, c):
                         J[i, j] += w * W_in[g, j]
 
 
-# --------------------------------------------------------------------------
-# linear algebra without allocation
-# --------------------------------------------------------------------------
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _solve_inplace(Mat, x, rel_tol):
     """Solve Mat y = x by Gaussian elimination with partial pivoting, in place.
 
@@ -178,15 +258,15 @@ def _solve_inplace(Mat, x, rel_tol):
     return True
 
 
-@njit(cache=True, nogil=True)
-def _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
-    """Monodromy P = J_k...J_1 and offset v = sum_j J_k...J_{j+1} c_j of word[:k]."""
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _cycle_product_scalar(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
+    """Monodromy P = J_k...J_1 and offset v = sum_j J_k...J_{j+1} c_j of word[:k], by scalar loops.
+
+    J_1, c_1 are built in P, v directly: k - 1 products.
+    """
     M = A.shape[0]
-    for i in range(M):
-        v[i] = 0.0
-        for j in range(M):
-            P[i, j] = 1.0 if i == j else 0.0
-    for s in range(k):
+    _piece_into(A, W_out, W_in, b_in, h, word[0], P, v)
+    for s in range(1, k):
         _piece_into(A, W_out, W_in, b_in, h, word[s], J, c)
         # v <- J v + c ; P <- J P
         for i in range(M):
@@ -207,11 +287,11 @@ def _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
                 P[i, j] = tmp[i, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sys, rel_tol):
-    """z1 solves (I - P) z1 = v for the region word; returns False if singular."""
+    """z1 solves (I - P) z1 = v for the region word (scalar path); returns False if singular."""
     M = A.shape[0]
-    _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp)
+    _cycle_product_scalar(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp)
     for i in range(M):
         z1[i] = v[i]
         for j in range(M):
@@ -219,7 +299,7 @@ def _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sys, rel
     return _solve_inplace(sys, z1, rel_tol)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
     """Iterate the true map k steps from z1; actual[s] = region of the s-th point.
 
@@ -240,33 +320,213 @@ def _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
     return True
 
 
+# -- BLAS/LAPACK path -----------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _matmul_into(m, n, q, a, lda, b, ldb, out, ldc, ints, consts, chars):
+    """out[:m, :n] = a[:m, :q] @ b[:q, :n] by BLAS dgemm (row-major arrays, leading dimensions lda, ldb, ldc).
+
+    Row-major ``out = a b`` is column-major ``out^T = b^T a^T``. ``ints``
+    (int32[6]), ``consts`` ([1.0, 0.0]), ``chars`` ("N"): the pointer arguments.
+    """
+    ints[0] = n
+    ints[1] = m
+    ints[2] = q
+    ints[3] = ldb
+    ints[4] = lda
+    ints[5] = ldc
+    _dgemm(chars.ctypes, chars.ctypes, ints[0:].ctypes, ints[1:].ctypes, ints[2:].ctypes, consts.ctypes, b.ctypes,
+           ints[3:].ctypes, a.ctypes, ints[4:].ctypes, consts[1:].ctypes, out.ctypes, ints[5:].ctypes)
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _gate_structure(W_in, gate_col, gate_val):
+    """_GATES_SELECT if every row g of W_in has one nonzero, at gate_col[g] with value gate_val[g]; else _GATES_DENSE."""
+    G, M = W_in.shape
+    for g in range(G):
+        col = -1
+        for m in range(M):
+            if W_in[g, m] != 0.0:
+                if col >= 0:
+                    return _GATES_DENSE
+                col = m
+        if col < 0:
+            return _GATES_DENSE
+        gate_col[g] = col
+        gate_val[g] = W_in[g, col]
+    return _GATES_SELECT
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _piece_blas(A, W_out, W_in, b_in, h, r, J, c, structure, gate_col, gate_val, out_on, in_on, ints, consts, chars):
+    """:func:`_piece_into` using W_in's ``structure``: O(M^2 + M G) when each gate reads one coordinate.
+
+    W_out diag(r) W_in then only adds to columns of A; otherwise it is one
+    dgemm over the active gates. The other arrays: see :func:`_workspace`.
+    """
+    M = A.shape[0]
+    G = W_in.shape[0]
+    if structure == _GATES_SELECT:
+        on = gate_col[G:]                   # the active gates, then J and c row by row (cache-friendly)
+        n_on = 0
+        for g in range(G):
+            if r[g]:
+                on[n_on] = g
+                n_on += 1
+        for i in range(M):
+            for j in range(M):
+                J[i, j] = A[i, j]
+            acc = h[i]
+            for t in range(n_on):
+                g = on[t]
+                w = W_out[i, g]
+                J[i, gate_col[g]] += w * gate_val[g]
+                acc += w * b_in[g]
+            c[i] = acc
+        return
+    for i in range(M):
+        c[i] = h[i]
+        for j in range(M):
+            J[i, j] = A[i, j]
+    n_on = 0                                # the active columns of W_out and rows of W_in
+    for g in range(G):
+        if r[g]:
+            for m in range(M):
+                out_on[m, n_on] = W_out[m, g]
+                in_on[n_on, m] = W_in[g, m]
+                c[m] += W_out[m, g] * b_in[g]
+            n_on += 1
+    if n_on > 0:
+        consts[1] = 1.0                     # J <- 1 * out_on in_on + 1 * J
+        _matmul_into(M, M, n_on, out_on, G, in_on, M, J, M, ints, consts, chars)
+        consts[1] = 0.0
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
+    """:func:`_cycle_product_scalar` with dgemm products and structured pieces (scratch: ``ws``)."""
+    J, c, tmp, vtmp, gate_col, gate_val, mode = ws[3], ws[4], ws[5], ws[9], ws[11], ws[12], ws[13]
+    ints, consts, chars, out_on, in_on = ws[15], ws[16], ws[17], ws[18], ws[19]
+    M = A.shape[0]
+    if mode[0] == _GATES_UNKNOWN:
+        mode[0] = _gate_structure(W_in, gate_col, gate_val)
+    structure = mode[0]
+    _piece_blas(A, W_out, W_in, b_in, h, word[0], P, v, structure, gate_col, gate_val, out_on, in_on, ints, consts,
+                chars)
+    for s in range(1, k):
+        _piece_blas(A, W_out, W_in, b_in, h, word[s], J, c, structure, gate_col, gate_val, out_on, in_on, ints, consts,
+                    chars)
+        for i in range(M):                  # v <- J v + c (O(M^2): scalar is as fast)
+            acc = c[i]
+            for j in range(M):
+                acc += J[i, j] * v[j]
+            vtmp[i] = acc
+        for i in range(M):
+            v[i] = vtmp[i]
+        _matmul_into(M, M, M, J, M, P, M, tmp, M, ints, consts, chars)     # P <- J P
+        for i in range(M):
+            for j in range(M):
+                P[i, j] = tmp[i, j]
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _solve_lapack(P, x, rel_tol, F, pivots, ints):
+    """Solve (I - P) y = x with LAPACK's dgetrf; x receives y. False when singular.
+
+    The method and the test of :func:`_solve_inplace` (LU with partial row
+    pivoting; singular when a pivot, a diagonal entry of U, is not above
+    ``rel_tol * max(1, max |I - P|)``), with the factorisation in LAPACK.
+    F (scratch) receives I - P in column-major order, as LAPACK wants it.
+    """
+    n = P.shape[0]
+    scale = 0.0
+    for jb in range(0, n, 32):              # transpose in 32 x 32 blocks: cache-friendly for large M
+        for ib in range(0, n, 32):
+            for j in range(jb, min(jb + 32, n)):
+                for i in range(ib, min(ib + 32, n)):
+                    a = (1.0 if i == j else 0.0) - P[i, j]
+                    F[j, i] = a
+                    a = abs(a)
+                    if a > scale:
+                        scale = a
+    if scale == 0.0 or not np.isfinite(scale):
+        return False
+    thresh = rel_tol * max(scale, 1.0)
+    ints[0] = n
+    ints[1] = 0                 # info (> 0: an exact zero pivot, caught by the test below)
+    _dgetrf(ints[0:].ctypes, ints[0:].ctypes, F.ctypes, ints[0:].ctypes, pivots.ctypes, ints[1:].ctypes)
+    for i in range(n):
+        if not abs(F[i, i]) > thresh:       # also catches NaN from dividing by a tiny earlier pivot
+            return False
+    for i in range(n):                      # x <- row swaps of x, in LAPACK's order (1-based)
+        p = pivots[i] - 1
+        if p != i:
+            t = x[i]
+            x[i] = x[p]
+            x[p] = t
+    for j in range(n):                      # x <- L^-1 x (unit lower triangle; column j of L is F[j, j+1:])
+        xj = x[j]
+        if xj != 0.0:
+            for i in range(j + 1, n):
+                x[i] -= F[j, i] * xj
+    for j in range(n - 1, -1, -1):          # x <- U^-1 x
+        x[j] /= F[j, j]
+        xj = x[j]
+        for i in range(j):
+            x[i] -= F[j, i] * xj
+    return True
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _solve_cycle_blas(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
+    """:func:`_solve_cycle` by BLAS/LAPACK: z_1 in ws[0], monodromy in ws[1]; False if singular."""
+    z1, P, v = ws[0], ws[1], ws[2]
+    _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws)
+    for i in range(A.shape[0]):
+        z1[i] = v[i]
+    return _solve_lapack(P, z1, rel_tol, ws[6], ws[14], ws[15])
+
+
+# -- both -----------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
+    """Monodromy P = J_k...J_1 and offset v = sum_j J_k...J_{j+1} c_j of word[:k] (J, c, tmp (M, M): scratch)."""
+    M = A.shape[0]
+    if M < BLAS_MIN_DIM:
+        _cycle_product_scalar(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp)
+        return
+    _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, _workspace(M, W_in.shape[0], k))
+
+
 #: outcomes of :func:`_check_word`
 SINGULAR, INCONSISTENT, DIVERGED, CONSISTENT = 0, 1, 2, 3
 
 
-@njit(cache=True, nogil=True)
-def _workspace(M, G, k):
-    """Buffers of one cycle check, allocated once per search.
-
-    Returns ``(z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf)``.
-    """
-    return (np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)),
-            np.empty((M, M)), np.empty((k, G), np.uint8), np.empty(M), np.empty(M), np.empty(G))
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
     """Solve the cycle equation of ``word`` and trace the true map from its solution.
 
     Returns SINGULAR, DIVERGED, INCONSISTENT (``ws[7]`` then holds the regions
     actually visited) or CONSISTENT; ``ws[0]`` is z_1 and ``ws[1]`` the monodromy.
+    ``ws``: a :func:`_workspace` of this model; it sets the path.
     """
-    z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf = ws
+    G = W_in.shape[0]
+    if _uses_blas(A.shape[0], ws[13]):
+        if not _solve_cycle_blas(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
+            return SINGULAR
+        if not _trace_regions(A, W_out, W_in, b_in, h, ws[0], k, ws[7], ws[8], ws[9], ws[10]):
+            return DIVERGED
+        return CONSISTENT if _words_equal(ws[7], word, k, G) else INCONSISTENT
+    z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf = (ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7],
+                                                            ws[8], ws[9], ws[10])
     if not _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sysm, rel_tol):
         return SINGULAR
     if not _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
         return DIVERGED
-    return CONSISTENT if _words_equal(actual, word, k, W_in.shape[0]) else INCONSISTENT
+    return CONSISTENT if _words_equal(actual, word, k, G) else INCONSISTENT
 
 
 # --------------------------------------------------------------------------
@@ -274,7 +534,7 @@ def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _rows_cmp(a, ia, b, ib, G):
     for g in range(G):
         if a[ia, g] != b[ib, g]:
@@ -282,7 +542,7 @@ def _rows_cmp(a, ia, b, ib, G):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _words_equal(a, b, k, G):
     for s in range(k):
         for g in range(G):
@@ -456,14 +716,14 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _decode_letter(code, G, word, s):
     for g in range(G):
         word[s, g] = np.uint8((code >> (G - 1 - g)) & 1)
 
 
 @njit(cache=True, nogil=True)
-def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, found_words, singular_words, counts):
+def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, found_words, singular_words, counts, path=AUTO_PATH):
     """Check every Lyndon word of length k over the 2^G regions.
 
     Lyndon words are exactly the primitive words that are their own least
@@ -472,7 +732,7 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, found_words, singular_
     only when their cycle equation is singular (a possible continuum).
     Words are generated by Duval's algorithm. counts (int64[4]): 0 n_found,
     1 n_singular, 2 words tried, 3 1 if a buffer overflowed (the caller retries
-    with larger buffers).
+    with larger buffers). ``path``: how to solve (``AUTO_PATH``, ``SCALAR_PATH``, ``BLAS_PATH``).
     """
     M = A.shape[0]
     G = W_in.shape[0]
@@ -482,6 +742,7 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, found_words, singular_
     letters = np.empty(k, np.int64)
     word = np.empty((k, G), np.uint8)
     ws = _workspace(M, G, k)
+    ws[13][1] = path
     for i in range(4):
         counts[i] = 0
     length = 1
@@ -524,19 +785,24 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, found_words, singular_
 
 
 @njit(cache=True, nogil=True)
-def check_words(A, W_out, W_in, b_in, h, words, rel_tol, status):
-    """status[i] = outcome of :func:`_check_word` (SINGULAR, INCONSISTENT, DIVERGED, CONSISTENT) for words[i]."""
+def check_words(A, W_out, W_in, b_in, h, words, rel_tol, status, path=AUTO_PATH):
+    """status[i] = outcome of :func:`_check_word` (SINGULAR, INCONSISTENT, DIVERGED, CONSISTENT) for words[i].
+
+    ``path``: how to solve (``AUTO_PATH``: by ``BLAS_MIN_DIM``; ``SCALAR_PATH``; ``BLAS_PATH``).
+    """
     n, k, G = words.shape
     ws = _workspace(A.shape[0], G, k)
+    ws[13][1] = path
     for i in range(n):
         status[i] = _check_word(A, W_out, W_in, b_in, h, words[i], k, ws, rel_tol)
 
 
 @njit(cache=True, nogil=True)
-def time_checks(A, W_out, W_in, b_in, h, k, n, seed_state):
+def time_checks(A, W_out, W_in, b_in, h, k, n, seed_state, path=AUTO_PATH):
     """Check n random words of length k (uniform gate bits); used to time one solve. Returns #consistent."""
     G = W_in.shape[0]
     ws = _workspace(A.shape[0], G, k)
+    ws[13][1] = path
     word = np.empty((k, G), np.uint8)
     state = seed_state.copy()
     hits = 0
@@ -553,7 +819,7 @@ def time_checks(A, W_out, W_in, b_in, h, k, n, seed_state):
 
 
 @njit(cache=True, nogil=True)
-def cycle_points(A, W_out, W_in, b_in, h, word, rel_tol):
+def cycle_points(A, W_out, W_in, b_in, h, word, rel_tol, path=AUTO_PATH):
     """All k points of the cycle of ``word``, each solved from its own rotation.
 
     Solving every rotation separately keeps unstable long cycles accurate
@@ -564,17 +830,18 @@ def cycle_points(A, W_out, W_in, b_in, h, word, rel_tol):
     M = A.shape[0]
     pts = np.empty((k, M))
     rot = np.empty((k, G), np.uint8)
-    P = np.empty((M, M))
     P0 = np.empty((M, M))
-    v = np.empty(M)
-    J = np.empty((M, M))
-    c = np.empty(M)
-    tmp = np.empty((M, M))
-    sysm = np.empty((M, M))
-    z1 = np.empty(M)
+    ws = _workspace(M, G, k)
+    ws[13][1] = path
+    blas = _uses_blas(M, ws[13])
+    z1, P, v, J, c, tmp, sysm = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6]
     for r in range(k):
         _rotate_into(rot, word, k, G, r)
-        if not _solve_cycle(A, W_out, W_in, b_in, h, rot, k, z1, P, v, J, c, tmp, sysm, rel_tol):
+        if blas:
+            ok = _solve_cycle_blas(A, W_out, W_in, b_in, h, rot, k, ws, rel_tol)
+        else:
+            ok = _solve_cycle(A, W_out, W_in, b_in, h, rot, k, z1, P, v, J, c, tmp, sysm, rel_tol)
+        if not ok:
             return pts, P0, False
         if r == 0:
             P0[:, :] = P
