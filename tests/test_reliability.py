@@ -370,3 +370,12 @@ def test_client_must_be_a_dask_client():
     m = pe.PLRNN(**TENT)
     with pytest.raises(TypeError, match=r"client must be None or a dask.distributed.Client .*\[dask\]"):
         pe.sweep(m, "A[0,0]", [0.1, 0.2], 1, client="tcp://127.0.0.1:8786")
+
+
+def test_a_1000_dimensional_order_one_search_is_within_the_default_work_limit():
+    """Trained models reach M = 1000; their order-1 search (about 50 s at BLAS speed) must not be refused."""
+    from plrnn_explorer._validation import search_work
+    from plrnn_explorer.scyfi import adapted_budgets
+
+    assert search_work(1000, [1], *adapted_budgets(1, 2**62)) <= pe.limits.max_work
+    assert search_work(5000, [1], *adapted_budgets(1, 2**62)) > pe.limits.max_work

@@ -135,16 +135,20 @@ def check_limit(what: str, cost: float, limit: str, unit: str = "") -> None:
 
 
 def search_work(dim: int, orders: Any, n_out: int, n_in: int) -> float:
-    """Estimated flops of a SCYFI search: per order k, ``n_out * n_in`` candidate solves of about ``3 k M^3``.
+    """Estimated flops of a SCYFI search: per order k, ``n_out * n_in`` candidate solves of about ``(2k - 1) M^3``.
 
-    (The factor 3 was measured: a 200-D order-1 search with 2000 solves took about 50 s.)
+    A candidate multiplies k - 1 Jacobians (2 M^3 each) and factors one
+    M x M matrix (2/3 M^3); that is what the BLAS path (M >= 24) spends, at
+    tens of GFLOP/s (a 1000-D order-1 search with 2,260 solves took 51 s).
+    The heuristic's enrichment step may add solves beyond ``n_out * n_in``:
+    this is the work a search certainly does, the one a limit can refuse.
 
     Examples
     --------
     >>> search_work(2, [1, 2], 10, 20)
-    14400.0
+    6400.0
     """
-    return float(sum(3.0 * float(n_out) * float(n_in) * k * float(dim) ** 3 for k in orders))
+    return float(sum(float(n_out) * float(n_in) * (2 * k - 1) * float(dim) ** 3 for k in orders))
 
 
 def as_seed(value: Any) -> int | None:

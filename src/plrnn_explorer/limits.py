@@ -14,8 +14,9 @@ Attributes
 max_order
     Highest cycle order a search accepts.
 max_work
-    Estimated floating-point operations of one request (1e12 is a few
-    minutes on one core).
+    Estimated floating-point operations of one request (1e13 is a few
+    minutes on one core at BLAS speed; a 1000-D order-1 cycle search is
+    2e12).
 max_memory_gib
     Estimated memory of one request's largest arrays, GiB.
 max_grid_points
@@ -23,6 +24,6 @@ max_grid_points
 """
 
 max_order: int = 1000
-max_work: float = 1e12
+max_work: float = 1e13
 max_memory_gib: float = 8.0
 max_grid_points: int = 10**7
