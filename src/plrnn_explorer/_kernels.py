@@ -797,22 +797,6 @@ def check_words(A, W_out, W_in, b_in, h, words, rel_tol, status, path=AUTO_PATH)
         status[i] = _check_word(A, W_out, W_in, b_in, h, words[i], k, ws, rel_tol)
 
 
-@njit(cache=True, nogil=True)
-def time_checks(A, W_out, W_in, b_in, h, k, n, seed_state, path=AUTO_PATH):
-    """Check n random words of length k (uniform gate bits); used to time one solve. Returns #consistent."""
-    G = W_in.shape[0]
-    ws = _workspace(A.shape[0], G, k)
-    ws[13][1] = path
-    word = np.empty((k, G), np.uint8)
-    state = seed_state.copy()
-    hits = 0
-    for i in range(n):
-        _draw_word(word, k, G, np.zeros((0, G), np.uint8), state)
-        if _check_word(A, W_out, W_in, b_in, h, word, k, ws, 1e-12) == CONSISTENT:
-            hits += 1
-    return hits
-
-
 # --------------------------------------------------------------------------
 # accurate cycle points and the region pool
 # --------------------------------------------------------------------------

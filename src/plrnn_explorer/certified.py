@@ -202,6 +202,34 @@ class SearchCosts:
         return self.solve_base + self.solve_per_step * k
 
 
+def random_words(n_gates: int, k: int, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` region words of length ``k`` with uniform, independent gate bits, shape (n, k, n_gates).
+
+    Examples
+    --------
+    >>> random_words(3, 2, 5).shape
+    (5, 2, 3)
+    """
+    return np.random.default_rng(seed).integers(0, 2, size=(n, k, n_gates), dtype=np.uint8)
+
+
+def consistent_words(cf, words: np.ndarray) -> int:
+    """How many of ``words`` (n, k, G) have a self-consistent cycle: one solve and check each.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> cf = pe.systems.gt16().canonical
+    >>> random_words(cf.n_gates, 1, 4)[:, 0].tolist()     # twice region (1, 1), where GT16's one fixed point lies
+    [[0, 1], [1, 1], [1, 1], [0, 1]]
+    >>> consistent_words(cf, random_words(cf.n_gates, 1, 4))
+    2
+    """
+    status = np.zeros(len(words), np.int64)
+    _kernels.check_words(*cf.arrays, np.ascontiguousarray(words), 1e-12, status)
+    return int(np.count_nonzero(status == _kernels.CONSISTENT))
+
+
 def search_costs(cf) -> SearchCosts:
     """Time a few solves (numba) and LPs (HiGHS) at this model's M and G; cached per (M, G).
 
@@ -214,14 +242,15 @@ def search_costs(cf) -> SearchCosts:
     """
     M, G = cf.dim, cf.n_gates
     if (M, G) not in _SOLVE_COST:
-        seed = np.random.SeedSequence(0).generate_state(1, dtype=np.uint64)
-        _kernels.time_checks(*cf.arrays, 1, 1, seed)            # compile / load from cache
+        consistent_words(cf, random_words(G, 1, 1))              # compile / load from cache
         times = []
         for k in (1, 4):
             n = 1
             while True:
+                words = random_words(G, k, n)
+                status = np.zeros(n, np.int64)
                 t0 = time.perf_counter()
-                _kernels.time_checks(*cf.arrays, k, n, seed)
+                _kernels.check_words(*cf.arrays, words, 1e-12, status)
                 dt = time.perf_counter() - t0
                 if dt > 2e-3 or n >= 1 << 16:
                     break
@@ -328,8 +357,8 @@ class PrefixTree:
         scale = max(1.0, float(np.max(dist[np.isfinite(dist)], initial=0.0)))
         n = N_ROOT_SAMPLES // 2
         pts = rng.normal(size=(n, M)) * np.repeat([0.1, 1.0, 10.0, 100.0], n // 4 + 1)[:n, None] * scale
-        traj = _kernels.simulate_batch(*cf.arrays, np.ascontiguousarray(pts[: max(1, n // 8)]), 32)
-        traj = traj.reshape(-1, M)
+        # a few short orbits, one serial call each (the parallel batch kernel is not worth its compile time here)
+        traj = np.vstack([_kernels.simulate(*cf.arrays, np.ascontiguousarray(z0), 32) for z0 in pts[: max(1, n // 8)]])
         traj = traj[np.all(np.isfinite(traj), axis=1) & (np.abs(traj).max(axis=1) < 1e12)]
         if len(traj) > n:
             traj = traj[rng.choice(len(traj), n, replace=False)]

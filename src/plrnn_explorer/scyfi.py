@@ -50,7 +50,8 @@ from ._progress import Progress, ProgressArg
 from ._slices import check_cancel
 from ._validation import (as_float, as_gate_patterns, as_int, as_itinerary_list, as_orders, as_region_pool_args,
                           as_seed, check_limit, search_work)
-from .certified import BudgetExhausted, PrefixTree, plain_seconds, search_costs, solve_candidates
+from .certified import (BudgetExhausted, PrefixTree, consistent_words, plain_seconds, random_words, search_costs,
+                        solve_candidates)
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .exhaustive import n_lyndon_words, search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
@@ -576,7 +577,7 @@ class _Search:
         base = n_out * n_in * t_solve
         if not np.isfinite(plain) or plain <= max(AUTO_MIN_SECONDS, 2.0 * base):
             return base
-        hits = _kernels.time_checks(*self.cf.arrays, k, AUTO_PROBE_WORDS, _seed_state(0, k))
+        hits = consistent_words(self.cf, random_words(self.G, k, AUTO_PROBE_WORDS, seed=k))
         if hits == 0:
             return base
         n_lyndon = float(n_lyndon_words(2 ** self.G, k))
