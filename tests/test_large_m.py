@@ -155,7 +155,10 @@ def test_exhaustive_search_is_the_same_on_both_paths_and_matches_numpy(kind):
             words = np.zeros((4096, k, G), np.uint8)
             singular = np.zeros((4096, k, G), np.uint8)
             counts = np.zeros(4, np.int64)
-            _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, words, singular, counts, path)
+            letters, pos = np.full(k, -1, np.int64), np.ones(1, np.int64)
+            _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, words, singular, counts, 2**62,
+                                      path)
+            assert pos[0] == 0
             assert counts[3] == 0
             found[path] = {w.tobytes() for w in words[: counts[0]]}
         assert found[PATHS[0]] == found[PATHS[1]]

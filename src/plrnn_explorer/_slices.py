@@ -24,7 +24,7 @@ import numpy as np
 
 from ._validation import as_int
 
-__all__ = ["SliceOutcome", "run_in_slices", "check_cancel", "TARGET_SECONDS"]
+__all__ = ["SliceOutcome", "run_in_slices", "check_cancel", "is_interrupt", "TARGET_SECONDS"]
 
 #: time aimed at per slice, seconds (an interrupt is seen within about twice this)
 TARGET_SECONDS = 0.3
@@ -51,6 +51,25 @@ class SliceOutcome:
     @property
     def complete(self) -> bool:
         return bool(self.done.all())
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """True if ``exc`` is a Ctrl-C.
+
+    That is a ``KeyboardInterrupt``, or the ``SystemError`` ("returned a
+    result with an exception set") that numba's dispatcher raises when the
+    signal lands just as a compiled function returns, with the
+    ``KeyboardInterrupt`` as its cause (possibly wrapped twice).
+
+    Examples
+    --------
+    >>> is_interrupt(KeyboardInterrupt()), is_interrupt(SystemError("other"))
+    (True, False)
+    """
+    seen = 0
+    while isinstance(exc, SystemError) and seen < 8:    # numba may wrap it twice (dispatcher, unpickling)
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return isinstance(exc, KeyboardInterrupt)
 
 
 def check_cancel(cancel: Any, name: str = "cancel") -> Callable[[], bool] | None:
@@ -119,6 +138,8 @@ def run_in_slices(total: int, work: Callable[[np.ndarray], Any], *, cancel: Call
                 step = max(1, min(4 * step, int(step * target_seconds / max(dt, 1e-6))))
             if progress is not None:
                 progress(int(start), total)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):
+            raise
         outcome.interrupted, outcome.reason = True, "KeyboardInterrupt"
     return outcome

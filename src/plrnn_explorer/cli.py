@@ -438,7 +438,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = " ".join(str(exc).split()) or type(exc).__name__
         print(f"plrnn-explorer {args.command}: error: {text}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # before any partial result existed (sliced work returns one instead of raising)
+    except (KeyboardInterrupt, SystemError) as exc:  # before any partial result existed (sliced work returns one)
+        from ._slices import is_interrupt
+
+        if not is_interrupt(exc):
+            raise
         print(f"plrnn-explorer {args.command}: interrupted before any result was computed; nothing saved",
               file=sys.stderr)
         return 130

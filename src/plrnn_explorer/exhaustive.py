@@ -9,11 +9,12 @@ cycle exactly once, with no randomness and no heuristics.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from . import _kernels
+from ._slices import check_cancel, is_interrupt, run_in_slices
 from ._validation import as_int, as_orders, format_count
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
@@ -26,7 +27,7 @@ DEFAULT_MAX_WORDS = 2**24
 
 
 def exhaustive_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[int] | None = None,
-                      max_words: int = DEFAULT_MAX_WORDS) -> CycleSet:
+                      max_words: int = DEFAULT_MAX_WORDS, cancel: Callable[[], bool] | None = None) -> CycleSet:
     """All fixed points and k-cycles of ``model`` by checking every region word.
 
     Exact (up to floating point) and deterministic; the cost grows as 2^(G k),
@@ -43,6 +44,12 @@ def exhaustive_cycles(model: Model, max_order: int | None = None, *, orders: Seq
     max_words
         Refuse (ValueError) when the number of words, sum over orders of
         2^(G k), exceeds this.
+    cancel
+        ``cancel() -> bool``, checked about every 0.3 s. True, or a Ctrl-C,
+        stops the search with what it found: the order being searched and
+        the later ones are flagged incomplete and ``stats["interrupted"]``
+        is True (``stats["stopped"]`` says ``"cancelled"`` or
+        ``"interrupted"``).
 
     Returns
     -------
@@ -60,6 +67,7 @@ def exhaustive_cycles(model: Model, max_order: int | None = None, *, orders: Seq
     check_model(model)
     order_list = as_orders(max_order, orders)
     max_words = as_int("max_words", max_words, minimum=1)
+    cancel = check_cancel(cancel)
     cf = model.canonical
     G = cf.n_gates
     total = sum(2 ** (G * k) for k in order_list)
@@ -73,15 +81,26 @@ def exhaustive_cycles(model: Model, max_order: int | None = None, *, orders: Seq
     degenerate: list[DegenerateItinerary] = []
     words_tried = 0
     per_order: dict[int, dict] = {}
+    stopped = ""
     for k in order_list:
+        if stopped:
+            by_order[k] = []
+            per_order[k] = {"strategy": "exhaustive", "complete": False, "found": 0, "candidates_solved": 0,
+                            "singular_equations": 0, "seconds": 0.0, "stopped": "not searched"}
+            continue
         t_k = time.perf_counter()
-        by_order[k], degen, n_tried = search_order_exhaustively(cf, k)
+        by_order[k], degen, n_tried, stopped = search_order_exhaustively(cf, k, cancel)
         degenerate += degen
         words_tried += n_tried
-        per_order[k] = {"strategy": "exhaustive", "complete": True, "found": len(by_order[k]),
+        per_order[k] = {"strategy": "exhaustive", "complete": not stopped, "found": len(by_order[k]),
                         "candidates_solved": n_tried, "singular_equations": len(degen),
                         "seconds": time.perf_counter() - t_k}
-    stats = {"words_tried": words_tried, "seconds": time.perf_counter() - t0, "per_order": per_order}
+        if stopped:
+            per_order[k]["stopped"] = stopped
+    stats = {"words_tried": words_tried, "seconds": time.perf_counter() - t0, "per_order": per_order,
+             "interrupted": bool(stopped)}
+    if stopped:
+        stats["stopped"] = stopped
     return CycleSet(order_list, by_order, stats, degenerate)
 
 
@@ -112,19 +131,53 @@ def _moebius(n: int) -> int:
     return -result if n > 1 else result
 
 
-def search_order_exhaustively(cf: CanonicalForm, k: int) -> tuple[list[Cycle], list[DegenerateItinerary], int]:
-    """Cycles of minimal period k, degenerate words and the number of words tried."""
+def search_order_exhaustively(cf: CanonicalForm, k: int, cancel: Callable[[], bool] | None = None
+                              ) -> tuple[list[Cycle], list[DegenerateItinerary], int, str]:
+    """Cycles of minimal period k, degenerate words, the number of words tried, and how it stopped.
+
+    The enumeration runs in slices of about 0.3 s (:func:`run_in_slices`):
+    ``cancel()`` returning True or a Ctrl-C stops it between slices, keeping
+    every cycle of the words checked so far. The last item is ``""`` when
+    every word was checked, else ``"cancelled"`` or ``"interrupted"``.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> cycles, degenerate, tried, stopped = search_order_exhaustively(pe.systems.gt16().canonical, 2)
+    >>> len(cycles), tried, stopped
+    (0, 6, '')
+    """
     G = cf.n_gates
-    cap = 64
-    while True:
-        found = np.zeros((cap, k, G), np.uint8)
-        singular = np.zeros((cap, k, G), np.uint8)
-        counts = np.zeros(4, np.int64)
-        _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, found, singular, counts)
-        if not counts[3]:
-            break
-        cap *= 8
-    cycles = sorted((c for c in (build_cycle(cf, w) for w in found[: counts[0]]) if c is not None),
-                    key=cycle_sort_key)
-    degenerate = [d for d in (build_degenerate(cf, w) for w in singular[: counts[1]]) if d is not None]
-    return cycles, degenerate, int(counts[2])
+    letters = np.full(k, -1, np.int64)
+    pos = np.ones(1, np.int64)                   # Duval's algorithm: current length, 0 when done
+    found = np.zeros((64, k, G), np.uint8)
+    singular = np.zeros((64, k, G), np.uint8)
+    counts = np.zeros(4, np.int64)
+    n_steps = sum(n_lyndon_words(2 ** G, d) for d in range(1, k + 1))     # one step per Lyndon word of length <= k
+
+    def work(idx: np.ndarray) -> None:
+        nonlocal found, singular
+        todo = len(idx)
+        while todo > 0 and pos[0] > 0:
+            todo -= _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, found, singular, counts,
+                                              todo)
+            if counts[3]:                        # a buffer is full: grow both, keeping what they hold
+                counts[3] = 0
+                found = np.concatenate([found, np.zeros_like(found)])
+                singular = np.concatenate([singular, np.zeros_like(singular)])
+
+    outcome = run_in_slices(n_steps, work, cancel=cancel)
+    stopped = "" if pos[0] == 0 else ("cancelled" if outcome.reason == "cancelled" else "interrupted")
+    cycles: list[Cycle] = []
+    degenerate: list[DegenerateItinerary] = []
+    try:       # a Ctrl-C while the cycles are built keeps those built so far
+        for w in found[: counts[0]]:
+            c = build_cycle(cf, w)
+            if c is not None:
+                cycles.append(c)
+        degenerate += [d for d in (build_degenerate(cf, w) for w in singular[: counts[1]]) if d is not None]
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):
+            raise
+        stopped = "interrupted"
+    return sorted(cycles, key=cycle_sort_key), degenerate, int(counts[2]), stopped

@@ -47,7 +47,7 @@ import numpy as np
 from . import _kernels
 from ._heuristic import search_order as _heuristic_search
 from ._progress import Progress, ProgressArg
-from ._slices import check_cancel
+from ._slices import check_cancel, is_interrupt
 from ._validation import (as_float, as_gate_patterns, as_int, as_itinerary_list, as_orders, as_region_pool_args,
                           as_seed, check_limit, search_work)
 from .certified import (BudgetExhausted, PrefixTree, consistent_words, plain_seconds, random_words, search_costs,
@@ -391,7 +391,9 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
                 break
             search.run_order(k, strategy)
             report(i + 1, len(order_list))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):
+            raise
         search.interrupted = "interrupted"
     finally:
         report.close()
@@ -614,12 +616,15 @@ class _Search:
         tree.deadline = None
 
     def _exhaustive(self, k: int, t_k: float, estimate: float) -> None:
-        cycles, degen, n_tried = search_order_exhaustively(self.cf, k)
+        cycles, degen, n_tried, stopped = search_order_exhaustively(self.cf, k, self.cancel)
         self.by_order[k] = cycles
         self.degenerate += degen
-        self.per_order[k] = {"strategy": "exhaustive", "complete": True, "found": len(cycles),
+        self.per_order[k] = {"strategy": "exhaustive", "complete": not stopped, "found": len(cycles),
                              "candidates_solved": n_tried, "random_restarts": 0, "singular_equations": len(degen),
                              "estimated_seconds": estimate, "seconds": time.perf_counter() - t_k}
+        if stopped:
+            self.per_order[k]["stopped"] = stopped
+            self.interrupted = stopped
 
     def _tree_order(self, k: int, limit: float | None, t_k: float, estimate: float) -> bool:
         tree = self._ensure_tree()
@@ -657,7 +662,9 @@ class _Search:
                 if c is not None:
                     cycles.append(c)
             self.degenerate += [d for d in (build_degenerate(cf, w) for w in run.singular) if d is not None]
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemError) as exc:
+            if not is_interrupt(exc):
+                raise
             run.stopped = "interrupted"
         self.by_order[k] = sorted(cycles, key=cycle_sort_key)
         self.per_order[k] = {"strategy": "scyfi", "complete": False, "found": len(cycles),

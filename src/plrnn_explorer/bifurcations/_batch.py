@@ -38,7 +38,12 @@ def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_
     if exhaustive:
         counts = np.zeros(4, np.int64)
         singular = np.empty((found.shape[1], k, G), np.uint8)
-        _kernels.exhaustive_order(A[p], W_out[p], W_in[p], b_in[p], h[p], k, rel_tol, found[p], singular, counts)
+        letters = np.empty(k, np.int64)
+        letters[0] = -1
+        pos = np.ones(1, np.int64)
+        # one call to the end (the map's slices are over points); a full buffer stops it: the caller retries larger
+        _kernels.exhaustive_order(A[p], W_out[p], W_in[p], b_in[p], h[p], k, rel_tol, letters, pos, found[p],
+                                  singular, counts, np.int64(1) << 62)
         n_found[p] = counts[0]
         overflow[p] = counts[3] != 0
         return

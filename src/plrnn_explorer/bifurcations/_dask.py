@@ -41,6 +41,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._slices import is_interrupt
 from ._engine import search_chunk
 from ._points import PointSet
 
@@ -161,7 +162,9 @@ def run_search(client: Any, points: PointSet, pool: np.ndarray, orders: list[int
                     pending.add(submit(chunk))
                 else:
                     outcome.failures.append({"first_point": chunk[0], "last_point": chunk[1] - 1, "error": error})
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):
+            raise
         outcome.interrupted = True
     finally:
         if futures:

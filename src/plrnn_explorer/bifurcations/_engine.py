@@ -34,7 +34,7 @@ import numpy as np
 from ..exhaustive import n_lyndon_words
 from ..itineraries import SINGULAR_RTOL
 from .._progress import Progress, ProgressArg
-from .._slices import check_cancel, run_in_slices
+from .._slices import check_cancel, is_interrupt, run_in_slices
 from .._validation import as_int, check_limit, search_work
 from ..scyfi import default_budgets
 from . import _batch
@@ -245,7 +245,9 @@ def search_grid(points: PointSet, neighbours: Callable[[np.ndarray], list[np.nda
             for (start, stop), res in outcome.results:  # in point order: the word tables are deterministic
                 absorb(np.arange(start, stop), res)
             interrupted, failures = outcome.interrupted, outcome.failures
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):
+            raise
         interrupted = True
     finally:
         update.close()

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._progress import Progress, ProgressArg
+from .._slices import is_interrupt
 from .._validation import as_float, as_int, as_seed, check_limit
 from ..models import Model
 from .objective import Objective
@@ -194,7 +195,9 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
             if epoch % checkpoint_every == 0 or epoch == n_epochs:
                 checkpoint(epoch)
             bar(epoch, n_epochs, loss=f"{ep_losses[-1]:.4g}")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):
+            raise
         status, message = "interrupted", f"interrupted by the user after {epoch} epochs"
     except FloatingPointError as exc:
         status, message = "diverged", f"training stopped: {exc}"
@@ -206,7 +209,9 @@ def train(model: Model, data: Any, n_epochs: int, *, method: str = "bptt", alpha
     checkpoints = [layout.model_from(q) for q in ck_params]
     try:
         ck_losses, ck_norms = obj.checkpoint_stats(checkpoints)
-    except KeyboardInterrupt:  # the trained checkpoints are kept; only their full-data losses are missing
+    except (KeyboardInterrupt, SystemError) as exc:  # the trained checkpoints are kept; only their full-data losses are missing
+        if not is_interrupt(exc):
+            raise
         ck_losses = ck_norms = np.full(len(checkpoints), np.nan)
         status = "interrupted"
         message = ((message + "; ") if message else "") + "interrupted while evaluating the checkpoints' losses"
