@@ -115,7 +115,7 @@ def test_files_of_the_previous_format_still_load(tent_map, tmp_path):
         back = pe.load_bifurcation_map(tmp_path / name)
         np.testing.assert_array_equal(back.counts, bm.counts)
         assert len(back.boundaries) == len(bm.boundaries)
-        with pytest.raises(ValueError, match="no model"):
+        with pytest.raises(ValueError, match="needs the map.s model, and this map has none"):
             back.model_at(0, 0)
 
 
