@@ -1,7 +1,7 @@
 """One order of the randomised cycle heuristic, run in slices (Ctrl-C and Cancel act within about a second).
 
 :func:`search_order` runs the kernel :func:`~plrnn_explorer._heuristic_kernels.heuristic_slice`
-through the project's slicing mechanism (:func:`~plrnn_explorer._slices.run_in_slices`):
+through the project's slicing mechanism (:func:`~plrnn_explorer._slices.run_resumable`):
 the paper's SCYFI loop first, then the enrichment phase, seeded with
 
 - the distinct region words of length k along sampled trajectories (every
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _heuristic_kernels as hk
-from ._slices import run_in_slices
+from ._slices import run_resumable
 from .itineraries import SINGULAR_RTOL
 
 #: trajectories sampled for seed words, and their length
@@ -41,8 +41,6 @@ MIN_SEEDS = 64
 #: the enrichment stops after this many times the paper's minimum work N_out * N_in, plus the seed chains and
 #: the neighbour chains of the cycles found
 ENRICH_CAP_FACTOR = 20
-#: items per call of run_in_slices (one item = one solve); the loop calls it again until the search ends
-_ITEMS_PER_RUN = 1 << 20
 
 
 @dataclass
@@ -158,9 +156,8 @@ def search_order(cf, k: int, n_out: int, n_in: int, pool: np.ndarray, seed: int 
     singular = np.zeros((64, k, G), np.uint8)
     last_beat = [time.perf_counter()]
 
-    def work(idx: np.ndarray) -> None:
+    def advance(todo: int) -> None:
         nonlocal found, table
-        todo = len(idx)
         while todo > 0 and ctl[hk.PHASE] < 2:
             todo -= hk.heuristic_slice(*cf.arrays, k, n_out, n_in, pool, seeds, state, ctl, word, history, found,
                                        table, singular, SINGULAR_RTOL, stats, todo)
@@ -172,17 +169,7 @@ def search_order(cf, k: int, n_out: int, n_in: int, pool: np.ndarray, seed: int 
             last_beat[0] = time.perf_counter()
             heartbeat({"order": k, "solves": int(stats[2]), "found": int(stats[0])})
 
-    def stop() -> bool:
-        return bool(ctl[hk.PHASE] >= 2 or (cancel is not None and cancel()))
-
-    stopped = ""
-    while ctl[hk.PHASE] < 2:
-        outcome = run_in_slices(_ITEMS_PER_RUN, work, cancel=stop)
-        if ctl[hk.PHASE] >= 2:
-            break
-        if outcome.interrupted:
-            stopped = "interrupted" if outcome.reason == "KeyboardInterrupt" else "cancelled"
-            break
+    stopped = run_resumable(advance, lambda: bool(ctl[hk.PHASE] >= 2), cancel=cancel)
     paper = int(ctl[hk.FOUND_PAPER]) if ctl[hk.PHASE] >= 1 else int(stats[0])
     return OrderSearch(found[: stats[0]].copy(), singular[: stats[1]].copy(), stats.copy(), paper, len(seeds),
                        stopped)

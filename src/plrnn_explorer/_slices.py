@@ -24,10 +24,13 @@ import numpy as np
 
 from ._validation import as_int
 
-__all__ = ["SliceOutcome", "run_in_slices", "check_cancel", "is_interrupt", "TARGET_SECONDS"]
+__all__ = ["SliceOutcome", "run_in_slices", "run_resumable", "check_cancel", "is_interrupt", "TARGET_SECONDS"]
 
 #: time aimed at per slice, seconds (an interrupt is seen within about twice this)
 TARGET_SECONDS = 0.3
+
+#: work units per call of run_in_slices in :func:`run_resumable` (keeps its bookkeeping arrays small)
+RUN_UNITS = 1 << 20
 
 
 @dataclass
@@ -143,3 +146,34 @@ def run_in_slices(total: int, work: Callable[[np.ndarray], Any], *, cancel: Call
             raise
         outcome.interrupted, outcome.reason = True, "KeyboardInterrupt"
     return outcome
+
+
+def run_resumable(advance: Callable[[int], Any], finished: Callable[[], bool], *,
+                  cancel: Callable[[], bool] | None = None) -> str:
+    """Drive a resumable computation of unknown length in slices until ``finished()``.
+
+    ``advance(n)`` does at most ``n`` units of work (for example solves),
+    keeping its state between calls; slice sizes adapt as in
+    :func:`run_in_slices`, so ``cancel()`` and Ctrl-C are seen about every
+    0.3 s. Returns ``""`` when finished, else ``"cancelled"`` or
+    ``"interrupted"`` (the state then holds what was done).
+
+    Examples
+    --------
+    >>> left = [10]
+    >>> run_resumable(lambda n: left.__setitem__(0, max(0, left[0] - n)), lambda: left[0] == 0), left
+    ('', [0])
+    >>> left = [10]
+    >>> run_resumable(lambda n: left.__setitem__(0, left[0] - 1), lambda: left[0] == 0, cancel=lambda: left[0] < 8)
+    'cancelled'
+    """
+    def stop() -> bool:
+        return finished() or (cancel is not None and bool(cancel()))
+
+    while not finished():
+        outcome = run_in_slices(RUN_UNITS, lambda idx: advance(len(idx)), cancel=stop)
+        if finished():
+            break
+        if outcome.interrupted:
+            return "cancelled" if outcome.reason == "cancelled" else "interrupted"
+    return ""

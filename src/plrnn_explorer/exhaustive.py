@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import _kernels
-from ._slices import check_cancel, is_interrupt, run_in_slices
+from ._slices import check_cancel, is_interrupt, run_resumable
 from ._validation import as_int, as_orders, format_count
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
@@ -135,7 +135,7 @@ def search_order_exhaustively(cf: CanonicalForm, k: int, cancel: Callable[[], bo
                               ) -> tuple[list[Cycle], list[DegenerateItinerary], int, str]:
     """Cycles of minimal period k, degenerate words, the number of words tried, and how it stopped.
 
-    The enumeration runs in slices of about 0.3 s (:func:`run_in_slices`):
+    The enumeration runs in slices of about 0.3 s (:func:`run_resumable`):
     ``cancel()`` returning True or a Ctrl-C stops it between slices, keeping
     every cycle of the words checked so far. The last item is ``""`` when
     every word was checked, else ``"cancelled"`` or ``"interrupted"``.
@@ -153,11 +153,9 @@ def search_order_exhaustively(cf: CanonicalForm, k: int, cancel: Callable[[], bo
     found = np.zeros((64, k, G), np.uint8)
     singular = np.zeros((64, k, G), np.uint8)
     counts = np.zeros(4, np.int64)
-    n_steps = sum(n_lyndon_words(2 ** G, d) for d in range(1, k + 1))     # one step per Lyndon word of length <= k
 
-    def work(idx: np.ndarray) -> None:
+    def advance(todo: int) -> None:               # at most ``todo`` steps, one per Lyndon word of length <= k
         nonlocal found, singular
-        todo = len(idx)
         while todo > 0 and pos[0] > 0:
             todo -= _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, found, singular, counts,
                                               todo)
@@ -166,8 +164,7 @@ def search_order_exhaustively(cf: CanonicalForm, k: int, cancel: Callable[[], bo
                 found = np.concatenate([found, np.zeros_like(found)])
                 singular = np.concatenate([singular, np.zeros_like(singular)])
 
-    outcome = run_in_slices(n_steps, work, cancel=cancel)
-    stopped = "" if pos[0] == 0 else ("cancelled" if outcome.reason == "cancelled" else "interrupted")
+    stopped = run_resumable(advance, lambda: pos[0] == 0, cancel=cancel)
     cycles: list[Cycle] = []
     degenerate: list[DegenerateItinerary] = []
     try:       # a Ctrl-C while the cycles are built keeps those built so far
