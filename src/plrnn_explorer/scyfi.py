@@ -433,6 +433,9 @@ AUTO_MIN_SECONDS = 0.05
 PROBE_SECONDS = 0.5
 #: a tree search chosen by "auto" stops when it takes this many times its estimate
 AUTO_OVERRUN = 4.0
+#: ... but never before this many seconds: a one-off pause of the process (garbage collection, a first use) must
+#: not switch the method, or the same call would give a complete result once and a heuristic one the next time
+AUTO_TREE_GRACE_SECONDS = 0.5
 #: random words checked to estimate how many cycles the heuristic would have to collect (strategy="auto")
 AUTO_PROBE_WORDS = 512
 
@@ -558,7 +561,7 @@ class _Search:
             if plain <= pruned:
                 self._exhaustive(k, t_k, plain)
                 return
-            limit = max(AUTO_OVERRUN * pruned, AUTO_MIN_SECONDS)
+            limit = max(AUTO_OVERRUN * pruned, AUTO_TREE_GRACE_SECONDS)
             if self.budget_seconds is not None:
                 limit = min(limit, max(self.remaining(), 0.0))
             if self._tree_order(k, limit, t_k, pruned) or self.interrupted is not None:
