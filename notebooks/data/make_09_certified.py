@@ -7,10 +7,11 @@ Run from the repository root (one core):
 Parts (default: all that have their data file):
 
 - ``M3_H8`` (about 20-30 min): orders 1..4 at all 150 snapshots of the packaged M = 3, H = 8 model.
-- ``M8_H10`` (a few minutes, needs ``--m8``): orders 1..2 at all 150 snapshots of the M = 8, H = 10 model.
-- ``M8_H10_reach`` (about 10 min, needs ``--m8``): why orders 3..4 are out of reach at M = 8, H = 10: at three
-  snapshots, the realised-prefix tree's levels 1..2 (sizes, LPs, seconds), level 3 extrapolated from a random
-  sample of 300 level-2 prefixes, the number of words plain enumeration would solve, and what
+- ``M8_H10`` (about 40-60 min, needs ``--m8``): orders 1..3 at all 150 snapshots of the M = 8, H = 10 model
+  (order 3 by the closed walks of the region transition graph).
+- ``M8_H10_reach`` (about 5 min, needs ``--m8``): why order 4 is out of reach at M = 8, H = 10: at three
+  snapshots, the transition graph (regions, edges, LPs, seconds), its closed walks of lengths 1..4, the measured
+  order-3 search and the order-4 time it implies, the number of words plain enumeration would solve, and what
   ``find_cycles(..., strategy="certified", budget_seconds=60)`` returns for orders 1..4.
 
 For every snapshot the first two parts store, per order, the number of cycles, whether the order is proven
@@ -27,8 +28,9 @@ import time
 from pathlib import Path
 
 import plrnn_explorer as pe
-from plrnn_explorer.certified import PrefixTree, plain_seconds, search_costs
+from plrnn_explorer.certified import plain_seconds, search_costs
 from plrnn_explorer.exhaustive import n_lyndon_words
+from plrnn_explorer.transition_graph import TransitionGraph
 
 HERE = Path(__file__).resolve().parent
 REACH_SNAPSHOTS = (0, 75, 149)
@@ -56,23 +58,18 @@ def analyse(snapshots, orders, name):
     out.write_text(json.dumps({"orders": orders, "snapshots": rows}, indent=1))
 
 
-def reach(snapshots, name, budget_seconds=60.0, n_sample=300):
-    """Tree growth and plain-enumeration size of orders 3..4 at a few snapshots (see the module docstring)."""
+def reach(snapshots, name, budget_seconds=60.0):
+    """Order 4 at M = 8, H = 10: the size of the work, measured at a few snapshots (see the module docstring)."""
     rows = []
     for i in REACH_SNAPSHOTS:
         cf = snapshots[i].canonical
-        tree = PrefixTree(cf)
-        levels = []
-        for depth in (1, 2):
-            t = time.perf_counter()
-            lps = tree.n_lps
-            tree.grow_to(depth)
-            levels.append({"length": depth, "prefixes": len(tree.levels[depth]), "lps": tree.n_lps - lps,
-                           "seconds": time.perf_counter() - t})
-        nxt = tree.sample_next_level(n_sample, seed=i)
-        levels.append({"length": 3, "prefixes": nxt["estimated_prefixes"], "lps": nxt["estimated_lps"],
-                       "seconds": nxt["estimated_seconds"], "extrapolated_from_parents": nxt["parents_sampled"]})
-        del tree
+        t = time.perf_counter()
+        graph = TransitionGraph.build(cf)
+        t_build = time.perf_counter() - t
+        t = time.perf_counter()
+        _, _, solved3, _ = graph.cycles(3)
+        t3 = time.perf_counter() - t
+        walks = {k: graph.closed_walks(k) for k in (1, 2, 3, 4)}
         costs = search_costs(cf)
         plain = {k: {"words": n_lyndon_words(2 ** cf.n_gates, k), "estimated_seconds": plain_seconds(cf, k, costs)}
                  for k in (1, 2, 3, 4)}
@@ -80,9 +77,14 @@ def reach(snapshots, name, budget_seconds=60.0, n_sample=300):
         res = pe.find_cycles(snapshots[i], 4, strategy="certified", budget_seconds=budget_seconds)
         run = {"budget_seconds": budget_seconds, "seconds": time.perf_counter() - t, "counts": res.counts(),
                "complete": {k: res.order_complete(k) for k in res.orders}, "stopped": res.stats.get("stopped"),
-               "methods": {k: s["strategy"] for k, s in res.stats["per_order"].items()}}
-        rows.append({"snapshot": i, "tree_levels": levels, "plain_enumeration": plain, "budgeted_run": run})
-        print(name, "reach", i, levels, run, file=sys.stderr, flush=True)
+               "methods": {k: s.get("method", s["strategy"]) for k, s in res.stats["per_order"].items()}}
+        rows.append({"snapshot": i,
+                     "graph": {"regions": graph.n_regions, "edges": graph.n_edges, "lps": graph.lps,
+                               "seconds": t_build, "closed_walks": walks, "order3_walks_solved": solved3,
+                               "order3_seconds": t3,
+                               "order4_estimated_seconds": walks[4] / 4 * t3 / max(solved3, 1)},
+                     "plain_enumeration": plain, "budgeted_run": run})
+        print(name, "reach", i, rows[-1]["graph"], run, file=sys.stderr, flush=True)
     (HERE / f"09_certified_{name}_reach.json").write_text(json.dumps({"snapshots": rows}, indent=1))
 
 
@@ -101,6 +103,6 @@ if __name__ == "__main__":
             sys.exit("--m8 PATH is needed for the M8_H10 parts")
         big = pe.io.load_mat_snapshots(args.m8, mapping=pe.io.SCYFI_SPEEDUP_MAPPING)
         if "M8_H10" in parts:
-            analyse(big, [1, 2], "M8_H10")
+            analyse(big, [1, 2, 3], "M8_H10")
         if "M8_H10_reach" in parts:
             reach(big, "M8_H10")

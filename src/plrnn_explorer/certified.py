@@ -45,7 +45,10 @@ Limits of the guarantee (measured, not fixed here):
 - Nothing bounds where cycles lie, so the tree enumerates the words realised
   anywhere in R^M. For trained shallow models of moderate size (M = 8,
   H = 10) that is ~1.3e5 prenecklaces at length 2 and ~3.5e6 at length 3:
-  orders 3-4 are out of reach (notebook 09). A proven bound on all periodic
+  the tree cannot reach orders 3-4 (notebook 09). The transition graph of
+  :mod:`plrnn_explorer.transition_graph` (one LP per pair of realised
+  regions, ~1e6 LPs in ~7 s there) certifies order 3 instead; order 4 has
+  ~2.8e9 closed walks. A proven bound on all periodic
   points (an absorbing set) would make it local; this model's homogeneous
   part at infinity stretches by up to ~2.4 in the max-norm per step, so no
   simple norm bound exists.

@@ -1,8 +1,9 @@
 """find_cycles: all fixed points and k-cycles of a piecewise-linear RNN.
 
 Three strategies (see :func:`find_cycles`): ``"certified"`` is provably
-complete (plain enumeration or the LP-pruned tree of
-:mod:`plrnn_explorer.certified`, whichever is cheaper per order);
+complete (plain enumeration, the LP-pruned tree of
+:mod:`plrnn_explorer.certified` or the closed walks of the region transition
+graph of :mod:`plrnn_explorer.transition_graph`, whichever is cheapest per order);
 ``"scyfi"`` is the paper's randomised heuristic below; ``"auto"`` takes the
 cheapest complete method that fits a budget and otherwise the heuristic.
 Every result says per order whether it is complete.
@@ -56,6 +57,7 @@ from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .exhaustive import n_lyndon_words, search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
 from .models import CanonicalForm, Model, check_model
+from .transition_graph import TransitionGraph, graph_build_seconds, graph_regions_ok
 
 __all__ = ["find_cycles", "default_budgets", "adapted_budgets", "region_pool", "AUTO_MIN_SECONDS"]
 
@@ -280,12 +282,18 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         are realisable).
     strategy
         ``"certified"``: a provably complete search of every order (see
-        :mod:`plrnn_explorer.certified`). Per order it takes the cheaper, by
+        :mod:`plrnn_explorer.certified`). Per order it takes the cheapest, by
         estimated seconds, of plain enumeration of all Lyndon words over the
-        2^G patterns and the LP-pruned tree of realised words (one tree serves
-        all orders). ``budget_seconds`` / ``max_nodes`` bound it: when they run
-        out it stops with what it found and the unfinished orders are flagged
-        incomplete. An interrupt (Ctrl-C) does the same.
+        2^G patterns, the LP-pruned tree of realised words (one tree serves
+        all orders), and the closed walks of the region transition graph
+        (:mod:`plrnn_explorer.transition_graph`: one LP per pair of realised
+        regions, then one solve per closed walk; built once per call when
+        its estimated cost, including a one-time compile on its first use in
+        a process, fits a quarter of plain enumeration's, and only for 32 to
+        8192 realised regions). ``stats["per_order"][k]["method"]`` says
+        which of the last two ran. ``budget_seconds`` / ``max_nodes`` bound
+        it: when they run out it stops with what it found and the unfinished
+        orders are flagged incomplete. An interrupt (Ctrl-C) does the same.
 
         ``"scyfi"``: always the randomised heuristic (never flagged
         complete). Per order it runs the paper's SCYFI loop, then an
@@ -307,8 +315,11 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         ``"auto"`` (default): per order, the cheapest complete method whose
         estimated cost fits the order's budget, else the heuristic. The cost
         of a method is its number of solves (words for plain enumeration; LPs
-        and solves for the tree) times the measured seconds of one solve (one
-        LP) at this model's M and G. The order's budget is ``budget_seconds``
+        and solves for the tree; closed walks for the graph, plus its pair LPs
+        until it is built) times the measured seconds of one solve (one
+        LP) at this model's M and G. The graph is built only when that fits a
+        quarter of the order's budget (and at most ``PROBE_SECONDS`` without
+        ``budget_seconds``). The order's budget is ``budget_seconds``
         (what is left of it) when given, otherwise
         ``max(AUTO_MIN_SECONDS, 2 * heuristic seconds)``, so auto never picks
         a complete method much slower than the heuristic. The heuristic's
@@ -344,12 +355,15 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         their own regions; ``res.complete`` says whether every order is proven
         complete. ``res.stats["per_order"][k]`` holds ``strategy``
         (``"exhaustive"``, ``"certified"`` or ``"scyfi"``), ``complete``,
-        ``found``, ``candidates_solved`` and, for SCYFI orders,
+        ``found``, ``candidates_solved``, for certified orders ``method``
+        (``"prefix tree"`` or ``"transition graph"``) and, for SCYFI orders,
         ``random_restarts``, ``singular_equations``, ``solves_until_last_find``
         (all solves, over all restarts, until the last new cycle was found),
         ``chain_length_at_last_find`` (solves of the one chain, from its random
         draw, that found it), ``found_by_paper_loop`` and ``seed_words``; for
-        certified orders ``tree_nodes``, ``lps``.
+        prefix-tree orders ``tree_nodes``, ``lps``; for transition-graph orders
+        ``graph_regions``, ``graph_edges``, ``lps`` (the graph's pair LPs, counted
+        at the order that built it).
 
     Examples
     --------
@@ -454,6 +468,9 @@ class _Search:
         self.per_order: dict[int, dict[str, Any]] = {}
         self.tree: PrefixTree | None = None
         self.tree_failed = False
+        self.graph: TransitionGraph | None = None
+        self.graph_failed = False
+        self.graph_new = False      # the graph was built for the order being searched (its LPs count there)
         self.stop_reason: str | None = None
         self.cancel = cancel
         self.interrupted: str | None = None     # "interrupted" (Ctrl-C) or "cancelled" once the search was stopped
@@ -529,22 +546,32 @@ class _Search:
         t_k = time.perf_counter()
         if strategy == "certified":
             plain = plain_seconds(self.cf, k, self.costs)
-            # learning the tree's growth is worth a quarter of what plain enumeration would cost,
-            # and at most a quarter of what is left of the budget
-            probe = max(PROBE_SECONDS, 0.25 * min(plain, 1e9))
+            # learning the tree's growth (or building the transition graph) is worth a quarter of what
+            # plain enumeration would cost, and at most a quarter of what is left of the budget
             left = self.remaining()
-            if left is not None:
-                probe = min(probe, max(left, 0.0) / 4)
-            self._probe(k, probe)
+
+            def allowance(cost: float) -> float:
+                a = max(PROBE_SECONDS, 0.25 * min(cost, 1e9))
+                return a if left is None else min(a, max(left, 0.0) / 4)
+
+            self._build_graph(k, allowance(plain))
+            if self.interrupted is not None:
+                return
+            graph = self._graph_estimate(k)
+            self._probe(k, allowance(min(plain, graph)))
             if self.interrupted is not None:
                 return
             pruned = self._tree_estimate(k)
             left = self.remaining()
-            if plain <= pruned and (left is None or plain <= left):
+            if plain <= min(pruned, graph) and (left is None or plain <= left):
                 self._exhaustive(k, t_k, plain)
-            elif not self._tree_order(k, None if left is None else max(left, 0.0), t_k, pruned):
-                if self.interrupted is None:
-                    self.stop_reason = self.tree.stop_reason if self.tree is not None else "budget exhausted"
+                return
+            limit = None if left is None else max(left, 0.0)
+            done = (self._graph_order(k, limit, t_k, graph) if graph < pruned
+                    else self._tree_order(k, limit, t_k, pruned))
+            if not done and self.interrupted is None:
+                self.stop_reason = (self.tree.stop_reason if graph >= pruned and self.tree is not None
+                                    and self.tree.stop_reason else "time budget exhausted")
             return
         # auto
         plain = plain_seconds(self.cf, k, self.costs)
@@ -556,10 +583,23 @@ class _Search:
             self._probe(k, min(PROBE_SECONDS, allowance / 4))
             if self.interrupted is not None:
                 return
+        self._build_graph(k, min(PROBE_SECONDS, allowance / 4) if self.budget_seconds is None else allowance / 4)
+        if self.interrupted is not None:
+            return
+        graph = self._graph_estimate(k)
         pruned = float("inf") if self.tree_failed else self._tree_estimate(k)
-        if min(plain, pruned) <= allowance:
-            if plain <= pruned:
+        if min(plain, pruned, graph) <= allowance:
+            if plain <= min(pruned, graph):
                 self._exhaustive(k, t_k, plain)
+                return
+            if graph < pruned:
+                limit = max(AUTO_OVERRUN * graph, AUTO_TREE_GRACE_SECONDS)
+                if self.budget_seconds is not None:
+                    limit = min(limit, max(self.remaining(), 0.0))
+                if self._graph_order(k, limit, t_k, graph) or self.interrupted is not None:
+                    return
+                self.graph_failed = True
+                self._heuristic(k)
                 return
             limit = max(AUTO_OVERRUN * pruned, AUTO_TREE_GRACE_SECONDS)
             if self.budget_seconds is not None:
@@ -568,6 +608,73 @@ class _Search:
                 return
             self.tree_failed = True
         self._heuristic(k)
+
+    # -- the transition graph ----------------------------------------------------
+    def _graph_estimate(self, k: int) -> float:
+        """Estimated seconds of order k by the graph's closed walks (inf when the graph is not available)."""
+        if self.graph is None or self.graph_failed or k < 2:
+            return float("inf")
+        return self.graph.closed_walks(k) / k * self.costs.solve(k) / k
+
+    def _build_graph(self, k: int, seconds: float) -> None:
+        """Build the transition graph when its estimated cost fits ``seconds`` (once per call; see find_cycles)."""
+        if k < 2 or self.graph is not None or self.graph_failed:
+            return
+        tree = self._ensure_tree()
+        if tree.depth < 1:
+            if tree.estimated_seconds(1, self.costs, self.n_letters()) > seconds:
+                return
+            tree.deadline = time.perf_counter() + 4 * seconds
+            ok = tree.grow_to(1)
+            tree.deadline = None
+            if not ok:
+                tree.stop_reason = None
+                return
+        n_regions = len(tree.levels[1])
+        if not graph_regions_ok(n_regions) or graph_build_seconds(n_regions, self.cf.dim, self.G) > seconds:
+            return
+        regions = np.array([node.word[0] for node in tree.levels[1]], np.uint8).reshape(n_regions, self.G)
+        deadline = time.perf_counter() + 4 * max(seconds, PROBE_SECONDS)
+        left = self.remaining()
+        if left is not None:
+            deadline = min(deadline, time.perf_counter() + max(left, 0.0))
+        graph = TransitionGraph.build(self.cf, regions=regions, deadline=deadline, cancel=self.cancel)
+        if graph.complete:
+            self.graph = graph
+            self.graph_new = True
+        else:
+            self.graph_failed = True
+            if graph.stop_reason in ("cancelled", "KeyboardInterrupt"):
+                self.interrupted = "cancelled" if graph.stop_reason == "cancelled" else "interrupted"
+
+    def _graph_order(self, k: int, limit: float | None, t_k: float, estimate: float) -> bool:
+        graph = self.graph
+        assert graph is not None
+        deadline = None if limit is None else time.perf_counter() + limit
+        flag = {"late": False}
+
+        def stop() -> bool:
+            if self.cancel is not None and self.cancel():
+                return True
+            if deadline is not None and time.perf_counter() > deadline:
+                flag["late"] = True
+                return True
+            return False
+
+        cycles, degen, n_solved, stopped = graph.cycles(k, cancel=stop)
+        if stopped:
+            if not flag["late"]:
+                self.interrupted = "interrupted" if stopped == "KeyboardInterrupt" else "cancelled"
+            return False
+        self.by_order[k] = cycles
+        self.degenerate += degen
+        self.per_order[k] = {"strategy": "certified", "method": "transition graph", "complete": True,
+                             "found": len(cycles), "candidates_solved": n_solved, "random_restarts": 0,
+                             "singular_equations": len(degen), "graph_regions": graph.n_regions,
+                             "graph_edges": graph.n_edges, "lps": graph.lps if self.graph_new else 0,
+                             "estimated_seconds": estimate, "seconds": time.perf_counter() - t_k}
+        self.graph_new = False
+        return True
 
     def _heuristic_seconds(self, k: int, plain: float) -> float:
         """Estimated seconds of the heuristic at order k (see find_cycles, strategy "auto").
@@ -641,7 +748,7 @@ class _Search:
         cycles, degen, n_solved, n_singular = solve_candidates(self.cf, lyndon, powers)
         self.by_order[k] = cycles
         self.degenerate += degen
-        self.per_order[k] = {"strategy": "certified", "complete": True, "found": len(cycles),
+        self.per_order[k] = {"strategy": "certified", "method": "prefix tree", "complete": True, "found": len(cycles),
                              "candidates_solved": n_solved, "random_restarts": 0, "singular_equations": n_singular,
                              "tree_nodes": tree.n_nodes - nodes0, "lps": tree.n_lps - lps0,
                              "estimated_seconds": estimate, "seconds": time.perf_counter() - t_k}

@@ -1,0 +1,388 @@
+"""Numba kernels of the region transition graph (private; see :mod:`plrnn_explorer.transition_graph`).
+
+Two jobs:
+
+- :func:`pair_edges`: for realised regions ``a`` and ``b``, is there a point
+  ``z`` in region ``a`` whose image ``F(z)`` lies in region ``b``? An edge is
+  dropped only when a small dense simplex finds a *checked* Farkas
+  certificate that the pair's polyhedron has no point in the box
+  ``|z|_inf <= R``; every other outcome (a feasible LP, a certificate that
+  fails its check, an iteration limit) keeps the edge. A kept edge that is
+  not realised costs cycle solves, never a cycle, so the graph's soundness
+  rests on the certificate check alone, not on the simplex.
+- :func:`closed_walk_words`: every closed walk of length k starting at a
+  given letter that is the least rotation of its word (a necklace): the
+  cycle equation is solved with prefix-shared products of the regions'
+  precomputed pieces, and the solution is traced through the true map
+  (a gate exactly 0 counts as off, as in :func:`._kernels._check_word`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._kernels import _solve_inplace
+
+#: outcome codes of one pair LP
+EMPTY = 0        # a checked Farkas certificate: no point with |z|_inf <= R
+KEPT = 1         # feasible, or not proven empty
+#: status codes of closed_walk_words results
+CONSISTENT_WORD = 1
+SINGULAR_WORD = 2
+
+_PIVOT_TOL = 1e-11
+_MAX_PIVOTS = 500
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _pivot(T, nr, nc, r, c):
+    inv = 1.0 / T[r, c]
+    for j in range(nc):
+        T[r, j] *= inv
+    for i in range(nr):
+        if i != r:
+            f = T[i, c]
+            if f != 0.0:
+                for j in range(nc):
+                    T[i, j] -= f * T[r, j]
+            T[i, c] = 0.0
+    T[r, c] = 1.0
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _simplex(T, basis, p, ncols, obj, allowed):
+    """Bland's-rule simplex on tableau T (rows 0..p-1 constraints, row ``obj`` the reduced costs, last column rhs).
+
+    Minimises; columns >= ``allowed`` never enter. Returns False on the pivot limit.
+    """
+    rhs = T.shape[1] - 1
+    nr = T.shape[0]
+    for _ in range(_MAX_PIVOTS):
+        enter = -1
+        for j in range(allowed):
+            if T[obj, j] < -_PIVOT_TOL:
+                enter = j
+                break
+        if enter < 0:
+            return True
+        leave = -1
+        best = np.inf
+        for i in range(p):
+            a = T[i, enter]
+            if a > _PIVOT_TOL:
+                ratio = T[i, rhs] / a
+                if ratio < best - 1e-15 or (ratio <= best + 1e-15 and leave >= 0 and basis[i] < basis[leave]):
+                    best = ratio
+                    leave = i
+        if leave < 0:
+            return False          # unbounded: impossible for these bounded problems, so numerical trouble
+        _pivot(T, nr, T.shape[1], leave, enter)
+        basis[leave] = enter
+    return False
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def farkas_empty(Gm, hv, m, R, T, basis, y):
+    """True iff a checked certificate proves ``{z : Gm[:m] z <= hv[:m]}`` has no point with ``|z|_inf <= R``.
+
+    Solves ``min h^T y  s.t.  G^T y = 0, sum(y) = 1, y >= 0`` (the dual of
+    the largest margin ``max s: G z + s <= h``) by a two-phase simplex, and
+    accepts its ``y`` only when ``h^T y + ||G^T y||_1 R < 0`` computed from
+    the clipped ``y >= 0``: then every ``z`` in the box violates
+    ``y^T (h - G z) >= 0``. ``T`` is a workspace of at least
+    ``(n + 2, m + n + 2)``, ``basis`` of ``n + 1`` ints, ``y`` of ``m``.
+    """
+    n = Gm.shape[1]
+    p = n + 1
+    nc = m + p + 1
+    rhs = nc - 1
+    obj = p
+    for i in range(p + 1):
+        for j in range(nc):
+            T[i, j] = 0.0
+    for j in range(m):
+        for i in range(n):
+            T[i, j] = Gm[j, i]
+        T[n, j] = 1.0
+    T[n, rhs] = 1.0
+    for i in range(p):
+        T[i, m + i] = 1.0
+        basis[i] = m + i
+    # phase 1: minimise the sum of the artificials
+    for j in range(m):
+        s = 0.0
+        for i in range(p):
+            s += T[i, j]
+        T[obj, j] = -s
+    T[obj, rhs] = -1.0
+    if not _simplex(T, basis, p, nc, obj, m + p):
+        return False
+    if -T[obj, rhs] > 1e-9:
+        return False       # no y: the margin is unbounded, the set is not empty
+    # drive zero-level artificials out of the basis where possible
+    for i in range(p):
+        if basis[i] >= m:
+            for j in range(m):
+                if abs(T[i, j]) > 1e-9:
+                    _pivot(T, p + 1, nc, i, j)
+                    basis[i] = j
+                    break
+    # phase 2: minimise h^T y
+    for j in range(nc):
+        T[obj, j] = 0.0
+    for j in range(m):
+        T[obj, j] = hv[j]
+    for i in range(p):
+        bj = basis[i]
+        if bj < m:
+            f = hv[bj]
+            for j in range(nc):
+                T[obj, j] -= f * T[i, j]
+            T[obj, bj] = 0.0
+    _simplex(T, basis, p, nc, obj, m)       # any basic y is checked below, optimal or not
+    for j in range(m):
+        y[j] = 0.0
+    for i in range(p):
+        if basis[i] < m:
+            y[basis[i]] = max(T[i, rhs], 0.0)
+    total = 0.0
+    hy = 0.0
+    hy_abs = 0.0
+    for j in range(m):
+        total += y[j]
+        hy += hv[j] * y[j]
+        hy_abs += abs(hv[j] * y[j])
+    if total <= 0.5:
+        return False
+    res = 0.0
+    for i in range(n):
+        s = 0.0
+        s_abs = 0.0
+        for j in range(m):
+            s += Gm[j, i] * y[j]
+            s_abs += abs(Gm[j, i] * y[j])
+        res += abs(s) + 1e-15 * s_abs      # rounding of the sum itself
+    return hy + 1e-15 * hy_abs + res * R < 0.0
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _add_gate_rows(rows, rhs, m, wg, bg, pattern, slack):
+    """Append ``gate on: -(wg z + bg) <= 0`` / ``gate off: wg z + bg <= 0`` rows (unit length, relaxed by slack).
+
+    A gate constant in z (zero row) that contradicts its pattern returns -1
+    (the polyhedron is empty for every z); constant and consistent gates add
+    no row. Returns the new row count.
+    """
+    G, n = wg.shape
+    for g in range(G):
+        sgn = 1.0 if pattern[g] == 0 else -1.0
+        norm = 0.0
+        for i in range(n):
+            norm += wg[g, i] * wg[g, i]
+        norm = np.sqrt(norm)
+        scale = 0.0
+        for i in range(n):
+            scale = max(scale, abs(wg[g, i]))
+        if norm <= 1e-13 * max(scale, 1.0) and norm <= 1e-300 + 1e-13 * abs(bg[g]):
+            b = bg[g]
+            tol = 1e-12 * (1.0 + abs(b))
+            if (pattern[g] != 0 and b < -tol) or (pattern[g] == 0 and b > tol):
+                return -1
+            continue
+        for i in range(n):
+            rows[m, i] = sgn * wg[g, i] / norm
+        r = -sgn * bg[g] / norm
+        rhs[m] = r + slack * (1.0 + abs(r))
+        m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def pair_edges(W_in, b_in, Jr, cr, regions, a_start, a_stop, slack, R, adj):
+    """adj[a, b] = EMPTY or KEPT for a in [a_start, a_stop) and every region b (see the module docstring).
+
+    ``Jr[r], cr[r]``: the affine piece ``z -> Jr z + cr`` of region r;
+    ``regions[r]``: its gate pattern (uint8, 1 = on).
+    """
+    n_reg, G = regions.shape
+    n = W_in.shape[1]
+    rows = np.empty((2 * G, n))
+    rhs = np.empty(2 * G)
+    T = np.empty((n + 2, 2 * G + n + 2))
+    basis = np.empty(n + 1, np.int64)
+    y = np.empty(2 * G)
+    wg = np.empty((G, n))
+    bg = np.empty(G)
+    for a in range(a_start, a_stop):
+        m_a = _add_gate_rows(rows, rhs, 0, W_in, b_in, regions[a], slack)
+        # gates at the image point: W_in (J_a z + c_a) + b_in
+        for g in range(G):
+            s = b_in[g]
+            for i in range(n):
+                s += W_in[g, i] * cr[a, i]
+            bg[g] = s
+            for j in range(n):
+                t = 0.0
+                for i in range(n):
+                    t += W_in[g, i] * Jr[a, i, j]
+                wg[g, j] = t
+        for b in range(n_reg):
+            if m_a < 0:
+                adj[a, b] = EMPTY
+                continue
+            m = _add_gate_rows(rows, rhs, m_a, wg, bg, regions[b], slack)
+            if m < 0:
+                adj[a, b] = EMPTY
+            elif farkas_empty(rows, rhs, m, R, T, basis, y):
+                adj[a, b] = EMPTY
+            else:
+                adj[a, b] = KEPT
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _is_necklace(word, k):
+    """(least rotation?, primitive?) of the letter sequence word[:k]."""
+    primitive = True
+    for r in range(1, k):
+        cmp = 0
+        for i in range(k):
+            x = word[(i + r) % k]
+            if x != word[i]:
+                cmp = -1 if x < word[i] else 1
+                break
+        if cmp < 0:
+            return False, False
+        if cmp == 0:
+            primitive = False
+    return True, primitive
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _traces_word(A, W_out, W_in, b_in, h, z1, regions, word, k, z, zn, gate):
+    """Does the true map, started at z1, visit regions[word[0]], ..., regions[word[k-1]]? (early exit)"""
+    M = A.shape[0]
+    G = W_in.shape[0]
+    for i in range(M):
+        z[i] = z1[i]
+    for s in range(k):
+        pat = regions[word[s]]
+        for g in range(G):
+            t = b_in[g]
+            for i in range(M):
+                t += W_in[g, i] * z[i]
+            if (t > 0.0) != (pat[g] != 0):
+                return False
+            gate[g] = t if t > 0.0 else 0.0
+        for i in range(M):
+            t = h[i]
+            for j in range(M):
+                t += A[i, j] * z[j]
+            for g in range(G):
+                t += W_out[i, g] * gate[g]
+            if not np.isfinite(t):
+                return False
+            zn[i] = t
+        for i in range(M):
+            z[i] = zn[i]
+    return True
+
+
+@njit(cache=True, nogil=True)
+def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, a, rel_tol,
+                      found, status, counts):
+    """Cycle candidates of order k among the closed walks ``a = w_1 -> ... -> w_k -> a`` of the graph.
+
+    Only necklaces (least rotations) are visited, so every letter is >= a.
+    A primitive word whose cycle equation has a solution that the true map
+    traces through the word is stored with CONSISTENT_WORD; a word (primitive
+    or not) whose equation is singular with SINGULAR_WORD. ``found`` (cap, k)
+    int64 and ``status`` receive them; ``counts`` = [stored, walks solved].
+    Returns False when ``found`` is full (the caller enlarges it and repeats
+    this start letter).
+    """
+    M = A.shape[0]
+    G = W_in.shape[0]
+    cap = found.shape[0]
+    word = np.zeros(k, np.int64)
+    pos = np.zeros(k, np.int64)        # position in the out-list of word[d-1] for depth d
+    P = np.zeros((k + 1, M, M))
+    v = np.zeros((k + 1, M))
+    for i in range(M):
+        P[0, i, i] = 1.0
+    sysm = np.empty((M, M))
+    z1 = np.empty(M)
+    z = np.empty(M)
+    zn = np.empty(M)
+    gate = np.empty(G)
+    counts[0] = 0
+    counts[1] = 0
+    word[0] = a
+    d = 1
+    # depth d: word[:d] fixed, P[d], v[d] = product of its pieces; pos[d] = next out-list index for word[d]
+    for i in range(M):
+        for j in range(M):
+            t = 0.0
+            for l in range(M):
+                t += Jr[a, i, l] * P[0, l, j]
+            P[1, i, j] = t
+        t = cr[a, i]
+        v[1, i] = t
+    if k == 1:
+        d = 1
+    else:
+        pos[1] = out_ptr[a]
+    while True:
+        if d == k:
+            # a complete walk: closes back to a? (always, for k > 1: the last letter was chosen so)
+            if adj[word[k - 1], a] != 0:
+                neck, prim = _is_necklace(word, k)
+                if neck:
+                    counts[1] += 1
+                    for i in range(M):
+                        z1[i] = v[k, i]
+                        for j in range(M):
+                            sysm[i, j] = (1.0 if i == j else 0.0) - P[k, i, j]
+                    st = 0
+                    if not _solve_inplace(sysm, z1, rel_tol):
+                        st = SINGULAR_WORD
+                    elif prim and _traces_word(A, W_out, W_in, b_in, h, z1, regions, word, k, z, zn, gate):
+                        st = CONSISTENT_WORD
+                    if st != 0:
+                        if counts[0] >= cap:
+                            return False
+                        for s in range(k):
+                            found[counts[0], s] = word[s]
+                        status[counts[0]] = st
+                        counts[0] += 1
+            if k == 1:
+                return True
+            d -= 1
+            continue
+        # advance at depth d (choose word[d] among the successors of word[d-1] with letter >= a)
+        prev = word[d - 1]
+        q = pos[d]
+        end = out_ptr[prev + 1]
+        while q < end and (out_idx[q] < a or (d == k - 1 and adj[out_idx[q], a] == 0)):
+            q += 1
+        if q >= end:
+            if d == 1:
+                return True
+            d -= 1
+            continue
+        nxt = out_idx[q]
+        pos[d] = q + 1
+        word[d] = nxt
+        for i in range(M):
+            for j in range(M):
+                t = 0.0
+                for l in range(M):
+                    t += Jr[nxt, i, l] * P[d, l, j]
+                P[d + 1, i, j] = t
+            t = cr[nxt, i]
+            for l in range(M):
+                t += Jr[nxt, i, l] * v[d, l]
+            v[d + 1, i] = t
+        d += 1
+        if d < k:
+            pos[d] = out_ptr[word[d - 1]]

@@ -1,0 +1,317 @@
+"""The region transition graph, and a complete cycle search over its closed walks.
+
+Edge ``a -> b`` when some point of region ``a`` is mapped into region ``b``
+(both closed: a gate exactly 0 belongs to both sides). The itinerary of every
+k-cycle is a closed walk of length k in this graph (each cycle point lies in
+its region and its image in the next one), so solving the cycle equation of
+every closed walk, and tracing each solution through the true map, finds
+every k-cycle: a third provably complete method beside plain enumeration of
+all region words and the LP-pruned prefix tree of :mod:`.certified`.
+
+Why: the prefix tree needs one LP per realised prefix, and a trained shallow
+model with ~1,000 realised regions realises ~3.5e6 prefixes of length 3
+(about an hour of LPs). The graph needs one LP per *pair* of regions, done
+by a small simplex compiled with numba (~7 us per LP at M = 8, against
+~0.5-1 ms for a HiGHS call from Python), after which the cost of an order
+is the number of its closed walks (one cycle solve each, with the products
+shared along common prefixes): ``trace(adj^k) / k`` necklaces, against
+``(2^G)^k / k`` words for plain enumeration.
+
+Soundness: an edge is dropped only when the simplex returns a Farkas
+certificate that passes an independent check (see
+:func:`._graph_kernels.farkas_empty`): it proves that no point ``z`` with
+``|z|_inf <= R`` (``R = EDGE_BOX`` times the model's scale) lies in the
+pair's polyhedron, relaxed by ``ROW_SLACK`` as in :mod:`.certified`. Any
+other outcome keeps the edge; a kept edge that is not realised costs solves,
+never a cycle. The guarantee therefore covers every cycle inside that box
+(``1e8`` times the model's scale: far beyond any trajectory of a trained
+model); the regions themselves are those of the certified tree's first
+level (LP-checked by HiGHS).
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numba
+import numpy as np
+
+from . import _graph_kernels
+from ._slices import is_interrupt, run_in_slices
+from .certified import ROW_SLACK, PrefixTree
+from .cycles import Cycle, DegenerateItinerary, cycle_sort_key
+from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
+
+__all__ = ["TransitionGraph", "EDGE_BOX", "FIRST_USE_SECONDS", "GRAPH_MIN_REGIONS", "GRAPH_MAX_REGIONS",
+           "first_use_seconds", "graph_build_seconds", "graph_regions_ok"]
+
+#: an edge is dropped only when its polyhedron is proven empty in the box |z|_inf <= EDGE_BOX * scale
+EDGE_BOX = 1e8
+#: find_cycles considers the graph from this many realised regions on: below it the prefix tree and plain
+#: enumeration are cheap, and the graph's kernels are not worth their compile time (~7 s on first use)
+GRAPH_MIN_REGIONS = 32
+#: ... and up to this many (the adjacency matrix takes R^2 bytes, building it R^2 LPs)
+GRAPH_MAX_REGIONS = 8192
+#: one-time cost counted before the graph's kernels first run in a process (compiling them took ~7 s)
+FIRST_USE_SECONDS = 8.0
+#: measured seconds of one pair LP at M = 8, G = 10 (6.2-6.5 us on the 2-core reference machine)
+_PAIR_LP_SECONDS = 6.5e-6
+
+
+def graph_regions_ok(n_regions: int) -> bool:
+    """Is a graph on ``n_regions`` realised regions within the sizes find_cycles considers?
+
+    Examples
+    --------
+    >>> graph_regions_ok(4), graph_regions_ok(1013)
+    (False, True)
+    """
+    return GRAPH_MIN_REGIONS <= n_regions <= GRAPH_MAX_REGIONS
+
+
+def graph_build_seconds(n_regions: int, dim: int, n_gates: int) -> float:
+    """Estimated seconds to build the graph: one LP per pair of regions, scaled by the simplex's tableau work.
+
+    Until the graph's kernels have been used in this process, ``FIRST_USE_SECONDS`` is added: they may
+    have to be compiled (about 7 s; later processes load them from numba's cache).
+
+    Examples
+    --------
+    >>> round(graph_build_seconds(1013, 8, 10) - first_use_seconds(), 1)   # trained M = 8, H = 10: measured 6.2 s
+    6.7
+    """
+    work = (dim + 2) * (2 * n_gates + dim + 2) * (dim + 1) / 2700.0
+    return float(n_regions) ** 2 * _PAIR_LP_SECONDS * work + first_use_seconds()
+
+
+def first_use_seconds() -> float:
+    """``FIRST_USE_SECONDS`` until the graph's kernels have run in this process, then 0."""
+    used = _graph_kernels.pair_edges.signatures and _graph_kernels.closed_walk_words.signatures
+    return 0.0 if used else FIRST_USE_SECONDS
+
+
+@dataclass
+class TransitionGraph:
+    """Realised regions of a model and which of them map into which.
+
+    Build it with :meth:`build`; :meth:`cycles` then gives every cycle of an
+    order, proven complete (see the module docstring for what the proof
+    rests on).
+
+    Attributes
+    ----------
+    regions
+        (R, G) uint8 gate patterns of the realised regions, in increasing
+        order of their codes.
+    adj
+        (R, R) uint8, ``adj[a, b] = 1`` when region ``a`` maps into region
+        ``b`` (or emptiness could not be proven).
+    complete
+        False when building stopped early (Cancel, Ctrl-C, a budget): then
+        ``adj`` is only partly known and :meth:`cycles` refuses to run.
+    seconds, lps
+        Time and pair LPs spent building it.
+
+    Examples
+    --------
+    >>> import plrnn_explorer as pe
+    >>> g = TransitionGraph.build(pe.systems.gt16())
+    >>> g.n_regions, g.n_edges
+    (4, 11)
+    >>> cycles, degenerate, solved, singular = g.cycles(16)
+    >>> len(cycles)
+    1
+    """
+
+    cf: Any
+    regions: np.ndarray
+    adj: np.ndarray
+    complete: bool = True
+    seconds: float = 0.0
+    lps: int = 0
+    stop_reason: str = ""
+    _Jr: np.ndarray = field(default=None, repr=False)
+    _cr: np.ndarray = field(default=None, repr=False)
+
+    # -- construction ------------------------------------------------------------
+    @classmethod
+    def build(cls, model: Any, *, regions: np.ndarray | None = None, deadline: float | None = None,
+              cancel: Callable[[], bool] | None = None,
+              progress: Callable[[int, int], Any] | None = None) -> TransitionGraph:
+        """Find the realised regions (unless given) and every edge between them.
+
+        Parameters
+        ----------
+        model
+            A plrnn_explorer model, or its canonical form.
+        regions
+            (R, G) gate patterns of the realised regions (e.g. from a
+            :class:`~plrnn_explorer.certified.PrefixTree`'s first level);
+            None finds them with one.
+        deadline
+            ``time.perf_counter()`` value after which building stops
+            (``complete`` is then False).
+        cancel, progress
+            ``cancel() -> bool`` is checked, and ``progress(done, total)``
+            called with the regions done, about every 0.3 s.
+        """
+        cf = getattr(model, "canonical", model)
+        t0 = time.perf_counter()
+        if regions is None:
+            tree = PrefixTree(cf)
+            tree.grow_to(1)
+            regions = np.array([node.word[0] for node in tree.levels[1]], np.uint8).reshape(len(tree.levels[1]),
+                                                                                             cf.n_gates)
+        regions = _sorted_unique(np.ascontiguousarray(regions, dtype=np.uint8))
+        n = len(regions)
+        Jr, cr = _pieces(cf, regions)
+        adj = np.ones((n, n), np.uint8)
+        scale = 1.0 + max(float(np.max(np.abs(cf.b_in), initial=0.0)), float(np.max(np.abs(cf.h), initial=0.0)))
+        W_in, b_in = np.ascontiguousarray(cf.W_in), np.ascontiguousarray(cf.b_in)
+
+        def rows(part: np.ndarray) -> None:
+            _graph_kernels.pair_edges(W_in, b_in, Jr, cr, regions, int(part[0]), int(part[-1]) + 1, ROW_SLACK,
+                                      EDGE_BOX * scale, adj)
+
+        def work(idx: np.ndarray) -> None:
+            _on_threads(rows, idx, pool)
+
+        def stop() -> bool:
+            return (cancel is not None and bool(cancel())) or (deadline is not None and time.perf_counter() > deadline)
+
+        with _thread_pool() as pool:
+            outcome = run_in_slices(n, work, cancel=stop, progress=progress)
+        reason = ""
+        if outcome.interrupted:
+            reason = outcome.reason if outcome.reason != "cancelled" or cancel is not None and cancel() \
+                else "time budget exhausted"
+        graph = cls(cf, regions, adj, complete=outcome.complete, seconds=time.perf_counter() - t0,
+                    lps=int(outcome.done.sum()) * n, stop_reason=reason)
+        graph._Jr, graph._cr = Jr, cr
+        return graph
+
+    # -- sizes ---------------------------------------------------------------------
+    @property
+    def n_regions(self) -> int:
+        """Number of realised regions (graph nodes)."""
+        return int(len(self.regions))
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges (self-loops included)."""
+        return int(self.adj.sum())
+
+    def closed_walks(self, k: int) -> float:
+        """Number of closed walks of length k, ``trace(adj^k)`` (about k times the candidates of order k)."""
+        a = self.adj.astype(float)
+        p = np.eye(len(a))
+        for _ in range(k):
+            p = p @ a
+        return float(np.trace(p))
+
+    # -- cycles ----------------------------------------------------------------------
+    def cycles(self, k: int, *, cancel: Callable[[], bool] | None = None,
+               progress: Callable[[int, int], Any] | None = None
+               ) -> tuple[list[Cycle], list[DegenerateItinerary], int, str]:
+        """Every k-cycle, from the closed walks of length k.
+
+        Returns
+        -------
+        cycles, degenerate, solved, stopped
+            The k-cycles (sorted), the degenerate words of length k (singular
+            cycle equations with a verified point in their regions), the
+            number of closed walks solved, and ``""`` or why the search
+            stopped early (``"cancelled"``, ``"KeyboardInterrupt"``). A
+            search stopped while walking returns no cycles (building
+            thousands of them would delay the stop); one stopped while
+            building them returns those built so far.
+        """
+        if not self.complete:
+            raise ValueError("this transition graph is incomplete (building it was stopped); build it again")
+        cf = self.cf
+        n = self.n_regions
+        out_ptr = np.zeros(n + 1, np.int64)
+        out_ptr[1:] = np.cumsum(self.adj.sum(axis=1))
+        out_idx = np.nonzero(self.adj)[1].astype(np.int64)
+        words: list[np.ndarray] = []
+        status: list[np.ndarray] = []
+        solved = [0]
+
+        def letters(part: np.ndarray) -> tuple[list, list, int]:
+            got_w, got_s, got_n = [], [], 0
+            for a in part:
+                size = 1024
+                while True:
+                    found = np.empty((size, k), np.int64)
+                    st = np.empty(size, np.int64)
+                    counts = np.zeros(2, np.int64)
+                    if _graph_kernels.closed_walk_words(*cf.arrays, self._Jr, self._cr, self.regions, out_ptr,
+                                                        out_idx, self.adj, k, int(a), SINGULAR_RTOL, found, st,
+                                                        counts):
+                        break
+                    size *= 4
+                got_w.append(found[:counts[0]])
+                got_s.append(st[:counts[0]])
+                got_n += int(counts[1])
+            return got_w, got_s, got_n
+
+        def work(idx: np.ndarray) -> None:
+            parts = _on_threads(letters, idx, pool)
+            for got_w, got_s, got_n in parts:     # in letter order; only a finished slice counts
+                words.extend(got_w)
+                status.extend(got_s)
+                solved[0] += got_n
+
+        with _thread_pool() as pool:
+            outcome = run_in_slices(n, work, cancel=cancel, progress=progress)
+        cycles: list[Cycle] = []
+        degenerate: list[DegenerateItinerary] = []
+        stopped = outcome.reason
+        try:       # building the cycles (eigenvalues, border checks) can take longer than finding them
+            for i, (letters, code) in enumerate(zip(np.concatenate(words), np.concatenate(status))):
+                if stopped or (i % 1024 == 1023 and cancel is not None and cancel()):
+                    stopped = stopped or "cancelled"
+                    break
+                word = self.regions[letters]
+                if code == _graph_kernels.CONSISTENT_WORD:
+                    c = build_cycle(cf, word)
+                    if c is not None:
+                        cycles.append(c)
+                else:
+                    d = build_degenerate(cf, word)
+                    if d is not None:
+                        degenerate.append(d)
+        except (KeyboardInterrupt, SystemError) as exc:
+            if not is_interrupt(exc):
+                raise
+            stopped = "KeyboardInterrupt"
+        return sorted(cycles, key=cycle_sort_key), degenerate, solved[0], stopped
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    """Threads for the (GIL-free) kernels: numba's thread count (``NUMBA_NUM_THREADS``)."""
+    return ThreadPoolExecutor(max_workers=numba.get_num_threads())
+
+
+def _on_threads(fn: Callable[[np.ndarray], Any], idx: np.ndarray, pool: ThreadPoolExecutor) -> list:
+    """``fn`` on contiguous parts of ``idx``, one per numba thread, results in order."""
+    return list(pool.map(fn, np.array_split(idx, min(len(idx), numba.get_num_threads()))))
+
+
+def _sorted_unique(regions: np.ndarray) -> np.ndarray:
+    """Distinct rows, in lexicographic order (the order of the package's canonical rotations)."""
+    if regions.shape[1] == 0:           # no gates: one region, the whole space
+        return regions[:1]
+    _, first = np.unique(np.packbits(regions, axis=1), axis=0, return_index=True)
+    return regions[first]
+
+
+def _pieces(cf: Any, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Affine piece (J, c) of every region: J = A + W_out D W_in, c = W_out D b_in + h."""
+    D = regions.astype(float)                                   # (R, G)
+    Jr = cf.A[None] + np.einsum("ig,rg,gj->rij", cf.W_out, D, cf.W_in)
+    cr = cf.h[None] + (D * cf.b_in[None]) @ cf.W_out.T
+    return np.ascontiguousarray(Jr), np.ascontiguousarray(cr)

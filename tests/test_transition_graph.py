@@ -1,0 +1,166 @@
+"""The transition graph's closed-walk search against exhaustive enumeration, and its LP certificate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba import njit
+
+import plrnn_explorer as pe
+from plrnn_explorer import _graph_kernels
+from plrnn_explorer.certified import lp_point
+from plrnn_explorer.transition_graph import TransitionGraph
+from conftest import MODEL_KINDS, random_model
+
+
+@njit(cache=False)
+def _farkas(G, h, R):
+    m, n = G.shape
+    return _graph_kernels.farkas_empty(G, h, m, R, np.empty((n + 2, m + n + 2)), np.empty(n + 1, np.int64),
+                                       np.empty(m))
+
+
+@st.composite
+def polyhedra(draw):
+    """Random {z : G z <= h} with unit rows, empty or not, some through the origin, some thin."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n, m = draw(st.integers(1, 8)), draw(st.integers(1, 24))
+    G = rng.normal(size=(m, n))
+    G /= np.linalg.norm(G, axis=1, keepdims=True)
+    h = rng.normal(size=m) * draw(st.sampled_from([0.0, 1e-9, 0.01, 1.0, 100.0]))
+    return G, h
+
+
+@given(polyhedra())
+@settings(max_examples=400, derandomize=True)
+def test_certificate_never_calls_a_nonempty_polyhedron_empty(poly):
+    """An independent witness (HiGHS' point, checked here) always beats the certificate; emptiness agrees with HiGHS."""
+    G, h = poly
+    empty = _farkas(G, h, 1e8)
+    feasible, x = lp_point(G, h)
+    if x is not None:
+        assert np.all(G @ x <= h + 1e-6 * (1 + np.abs(h))), "HiGHS' point is not in the polyhedron"
+    if empty:
+        assert not feasible, "certified empty, but HiGHS finds a point"
+        # the certificate's claim, checked in plain NumPy on a box of random points
+        pts = np.random.default_rng(0).uniform(-1e3, 1e3, size=(2000, G.shape[1]))
+        assert not np.any(np.all(pts @ G.T <= h, axis=1))
+    elif not feasible:
+        # not certified although HiGHS says empty: allowed only for near-degenerate cases (kept edge = safe)
+        assert np.min(np.abs(h)) < 1e-6 or G.shape[0] > G.shape[1]
+
+
+def test_certificate_rejects_a_wrong_sign():
+    """z <= -1 and z >= 0 is empty; z <= 1 and z >= 0 is not: the check itself must tell them apart."""
+    G = np.array([[1.0], [-1.0]])
+    assert _farkas(G, np.array([-1.0, 0.0]), 1e8)
+    assert not _farkas(G, np.array([1.0, 0.0]), 1e8)
+    # x <= -1 and x >= 1e-12 y - 1e-3: points only at y <= -1e12. Empty within the box |z| <= 1e8 (and the
+    # certificate may say so), not within |z| <= 1e13 (and it must not)
+    G2, h2 = np.array([[1.0, 0.0], [-1.0, 1e-12]]), np.array([-1.0, 1e-3])
+    assert _farkas(G2, h2, 1e8)
+    assert not _farkas(G2, h2, 1e13)
+
+
+@st.composite
+def models(draw):
+    kind = draw(st.sampled_from(MODEL_KINDS))
+    M = draw(st.integers(1, 4))
+    H = draw(st.integers(1, 2 if kind == "ClippedShallowPLRNN" else 4))
+    scale = draw(st.sampled_from([0.5, 1.0, 3.0, 10.0]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    model = random_model(np.random.default_rng(seed), kind, M, H, scale=scale)
+    if model.n_gates > 5:
+        model = random_model(np.random.default_rng(seed), "PLRNN", 3, scale=scale)
+    return model
+
+
+@given(models())
+@settings(max_examples=150, derandomize=True, deadline=None)
+def test_closed_walks_find_exactly_the_exhaustive_cycles(model):
+    K = max(1, min(4, 12 // max(model.n_gates, 1)))
+    exact = pe.exhaustive_cycles(model, K)
+    graph = TransitionGraph.build(model)
+    assert graph.complete
+    for k in range(1, K + 1):
+        cycles, degenerate, solved, stopped = graph.cycles(k)
+        assert stopped == ""
+        assert {c.key for c in cycles} == {c.key for c in exact[k]}, f"order {k}"
+        assert {d.itinerary.tobytes() for d in degenerate} == \
+            {d.itinerary.tobytes() for d in exact.degenerate if d.order == k}, f"degenerate words of order {k}"
+        assert solved <= graph.closed_walks(k)
+
+
+def test_edges_agree_with_highs_and_with_orbits():
+    """Every transition seen along orbits is an edge; every dropped edge is empty for HiGHS too."""
+    rng = np.random.default_rng(3)
+    model = random_model(rng, "ShallowPLRNN", 3, 5, scale=3.0)
+    cf = model.canonical
+    graph = TransitionGraph.build(model)
+    codes = {r.tobytes(): i for i, r in enumerate(graph.regions)}
+    z = rng.normal(size=(400, 3)) * 5
+    for _ in range(20):
+        a = (z @ cf.W_in.T + cf.b_in > 0).astype(np.uint8)
+        z = z @ cf.A.T + np.maximum(z @ cf.W_in.T + cf.b_in, 0) @ cf.W_out.T + cf.h      # the map, in NumPy
+        b = (z @ cf.W_in.T + cf.b_in > 0).astype(np.uint8)
+        ok = np.all(np.isfinite(z), axis=1) & (np.abs(z).max(axis=1) < 1e6)
+        for ra, rb in zip(a[ok], b[ok]):
+            assert graph.adj[codes[ra.tobytes()], codes[rb.tobytes()]] == 1
+        z = z[ok]
+    J = graph._Jr
+    c = graph._cr
+    checked = 0
+    for ia, ib in zip(*np.nonzero(graph.adj == 0)):
+        if checked >= 60:
+            break
+        ra, rb = graph.regions[ia], graph.regions[ib]
+        sa, sb = np.where(ra, -1.0, 1.0), np.where(rb, -1.0, 1.0)
+        rows = np.vstack([sa[:, None] * cf.W_in, sb[:, None] * (cf.W_in @ J[ia])])
+        rhs = np.concatenate([-sa * cf.b_in, -sb * (cf.W_in @ c[ia] + cf.b_in)])
+        norms = np.linalg.norm(rows, axis=1)
+        keep = norms > 1e-12
+        feasible, _ = lp_point(rows[keep] / norms[keep, None], rhs[keep] / norms[keep])
+        assert not feasible, f"edge {ia}->{ib} dropped but HiGHS finds a point"
+        checked += 1
+    assert checked > 0
+
+
+def test_find_cycles_uses_the_graph_when_it_is_cheapest_and_stays_complete():
+    """A 7-gate chaotic model at order 3: the graph is built, and the result equals plain enumeration."""
+    rng = np.random.default_rng(11)
+    model = random_model(rng, "ShallowPLRNN", 4, 7, scale=3.0)
+    exact = pe.exhaustive_cycles(model, 3)
+    res = pe.find_cycles(model, 3, strategy="certified")
+    assert res.complete and res.keys() == exact.keys()
+    methods = {k: s.get("method", s["strategy"]) for k, s in res.stats["per_order"].items()}
+    assert "transition graph" in methods.values(), methods
+
+
+def test_incomplete_graph_refuses_to_search():
+    model = random_model(np.random.default_rng(0), "ShallowPLRNN", 3, 6, scale=3.0)
+    graph = TransitionGraph.build(model, deadline=0.0)
+    assert not graph.complete
+    with pytest.raises(ValueError, match="incomplete"):
+        graph.cycles(2)
+
+
+@pytest.mark.parametrize("model, K, continua", [
+    (pe.systems.skew_tent(0.5, -1.0, 1.0), 2, True),                            # degenerate flip
+    (pe.PLRNN([[np.cos(2 * np.pi / 5), -np.sin(2 * np.pi / 5)], [np.sin(2 * np.pi / 5), np.cos(2 * np.pi / 5)]],
+              np.zeros((2, 2)), [0.0, 0.0]), 5, True),                          # rotation by 2 pi / 5
+    (pe.PLRNN([1.0, 0.5], [[-1.5, 0.0], [1.0, 0.0]], [0.0, 1.0]), 2, True),      # half-line of fixed points
+    (pe.PLRNN([1.0], [[0.0]], [0.0]), 2, True),                                 # identity: two half-lines
+    (pe.PLRNN([1.0], [[0.0]], [1.0]), 2, False),                                # singular, no continuum
+])
+def test_degenerate_words_match_exhaustive_enumeration(model, K, continua):
+    exact = pe.exhaustive_cycles(model, K)
+    graph = TransitionGraph.build(model)
+    for k in range(1, K + 1):
+        cycles, degenerate, _, _ = graph.cycles(k)
+        assert {c.key for c in cycles} == {c.key for c in exact[k]}
+        assert {d.itinerary.tobytes() for d in degenerate} == \
+            {d.itinerary.tobytes() for d in exact.degenerate if d.order == k}
+    assert (len(exact.degenerate) > 0) == continua
