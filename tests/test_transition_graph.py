@@ -164,3 +164,37 @@ def test_degenerate_words_match_exhaustive_enumeration(model, K, continua):
         assert {d.itinerary.tobytes() for d in degenerate} == \
             {d.itinerary.tobytes() for d in exact.degenerate if d.order == k}
     assert (len(exact.degenerate) > 0) == continua
+
+
+def test_bad_input_gets_clear_errors():
+    m = pe.systems.gt16()
+    with pytest.raises(TypeError, match="model"):
+        TransitionGraph.build("gt16")
+    with pytest.raises(ValueError, match=r"regions must be an \(n, G\) array"):
+        TransitionGraph.build(m, regions=[[1, 0, 1]])
+    with pytest.raises(ValueError, match="0/1"):
+        TransitionGraph.build(m, regions=[[2, 0]])
+    with pytest.raises(ValueError, match="at least one gate pattern"):
+        TransitionGraph.build(m, regions=np.zeros((0, 2)))
+    with pytest.raises(TypeError, match="cancel"):
+        TransitionGraph.build(m, cancel=True)
+    g = TransitionGraph.build(m)
+    with pytest.raises(ValueError, match="k must be"):
+        g.cycles(0)
+    with pytest.raises(ValueError, match="k must be"):
+        g.closed_walks(-1)
+    with pytest.raises(ValueError, match="max_order"):
+        g.cycles(10**6)
+
+
+def test_cancel_stops_and_a_given_region_list_is_used():
+    m = random_model(np.random.default_rng(5), "ShallowPLRNN", 3, 6, scale=3.0)
+    full = TransitionGraph.build(m)
+    sub = TransitionGraph.build(m, regions=full.regions[::-1][:5])       # order does not matter; sorted inside
+    assert np.array_equal(sub.regions, full.regions[-5:])
+    assert np.array_equal(sub.adj, full.adj[-5:, -5:])
+    calls = []
+    stopped = TransitionGraph.build(m, cancel=lambda: calls.append(1) is None and len(calls) > 1)
+    assert not stopped.complete and stopped.stop_reason == "cancelled"
+    _, _, _, why = full.cycles(3, cancel=lambda: True)
+    assert why == "cancelled"

@@ -40,10 +40,12 @@ import numba
 import numpy as np
 
 from . import _graph_kernels
-from ._slices import is_interrupt, run_in_slices
+from ._slices import check_cancel, is_interrupt, run_in_slices
+from ._validation import as_gate_patterns, as_int, check_limit
 from .certified import ROW_SLACK, PrefixTree
 from .cycles import Cycle, DegenerateItinerary, cycle_sort_key
 from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
+from .models import CanonicalForm, check_model
 
 __all__ = ["TransitionGraph", "EDGE_BOX", "FIRST_USE_SECONDS", "GRAPH_MIN_REGIONS", "GRAPH_MAX_REGIONS",
            "first_use_seconds", "graph_build_seconds", "graph_regions_ok"]
@@ -53,8 +55,9 @@ EDGE_BOX = 1e8
 #: find_cycles considers the graph from this many realised regions on: below it the prefix tree and plain
 #: enumeration are cheap, and the graph's kernels are not worth their compile time (~7 s on first use)
 GRAPH_MIN_REGIONS = 32
-#: ... and up to this many (the adjacency matrix takes R^2 bytes, building it R^2 LPs)
-GRAPH_MAX_REGIONS = 8192
+#: ... and up to this many (the adjacency matrix takes R^2 bytes, building it R^2 LPs, and the walk counts
+#: of the cost estimate one R x R product per order)
+GRAPH_MAX_REGIONS = 4096
 #: one-time cost counted before the graph's kernels first run in a process (compiling them took ~7 s)
 FIRST_USE_SECONDS = 8.0
 #: measured seconds of one pair LP at M = 8, G = 10 (6.2-6.5 us on the 2-core reference machine)
@@ -121,9 +124,9 @@ class TransitionGraph:
     >>> g = TransitionGraph.build(pe.systems.gt16())
     >>> g.n_regions, g.n_edges
     (4, 11)
-    >>> cycles, degenerate, solved, singular = g.cycles(16)
-    >>> len(cycles)
-    1
+    >>> cycles, degenerate, solved, stopped = g.cycles(16)
+    >>> [c.order for c in cycles], stopped
+    ([16, 16], '')
     """
 
     cf: Any
@@ -135,6 +138,7 @@ class TransitionGraph:
     stop_reason: str = ""
     _Jr: np.ndarray = field(default=None, repr=False)
     _cr: np.ndarray = field(default=None, repr=False)
+    _powers: list | None = field(default=None, repr=False)
 
     # -- construction ------------------------------------------------------------
     @classmethod
@@ -158,15 +162,27 @@ class TransitionGraph:
             ``cancel() -> bool`` is checked, and ``progress(done, total)``
             called with the regions done, about every 0.3 s.
         """
-        cf = getattr(model, "canonical", model)
+        if isinstance(model, CanonicalForm):
+            cf = model
+        else:
+            check_model(model)
+            cf = model.canonical
+        cancel = check_cancel(cancel)
         t0 = time.perf_counter()
         if regions is None:
             tree = PrefixTree(cf)
             tree.grow_to(1)
             regions = np.array([node.word[0] for node in tree.levels[1]], np.uint8).reshape(len(tree.levels[1]),
                                                                                              cf.n_gates)
-        regions = _sorted_unique(np.ascontiguousarray(regions, dtype=np.uint8))
+        regions = _sorted_unique(as_gate_patterns("regions", regions, cf.n_gates))
+        if cf.n_gates == 0:             # no gates: one region, the whole space
+            regions = np.zeros((1, 0), np.uint8)
         n = len(regions)
+        if n == 0:
+            raise ValueError("regions must hold at least one gate pattern (an (R, G) array of 0/1 rows), got none")
+        check_limit("memory of the transition graph's adjacency matrix (GiB)", n * n / 2**30, "max_memory_gib")
+        check_limit("transition graph pair LPs (flops)", n * n * 50.0 * (cf.dim + 2) * (2 * cf.n_gates + cf.dim + 2)
+                    * (cf.dim + 1), "max_work")
         Jr, cr = _pieces(cf, regions)
         adj = np.ones((n, n), np.uint8)
         scale = 1.0 + max(float(np.max(np.abs(cf.b_in), initial=0.0)), float(np.max(np.abs(cf.h), initial=0.0)))
@@ -179,15 +195,17 @@ class TransitionGraph:
         def work(idx: np.ndarray) -> None:
             _on_threads(rows, idx, pool)
 
+        late = [False]
+
         def stop() -> bool:
-            return (cancel is not None and bool(cancel())) or (deadline is not None and time.perf_counter() > deadline)
+            if cancel is not None and cancel():
+                return True
+            late[0] = deadline is not None and time.perf_counter() > deadline
+            return late[0]
 
         with _thread_pool() as pool:
             outcome = run_in_slices(n, work, cancel=stop, progress=progress)
-        reason = ""
-        if outcome.interrupted:
-            reason = outcome.reason if outcome.reason != "cancelled" or cancel is not None and cancel() \
-                else "time budget exhausted"
+        reason = "time budget exhausted" if late[0] else outcome.reason
         graph = cls(cf, regions, adj, complete=outcome.complete, seconds=time.perf_counter() - t0,
                     lps=int(outcome.done.sum()) * n, stop_reason=reason)
         graph._Jr, graph._cr = Jr, cr
@@ -205,12 +223,18 @@ class TransitionGraph:
         return int(self.adj.sum())
 
     def closed_walks(self, k: int) -> float:
-        """Number of closed walks of length k, ``trace(adj^k)`` (about k times the candidates of order k)."""
-        a = self.adj.astype(float)
-        p = np.eye(len(a))
-        for _ in range(k):
-            p = p @ a
-        return float(np.trace(p))
+        """Number of closed walks of length k, ``trace(adj^k)`` (about k times the candidates of order k).
+
+        The powers of ``adj`` are kept, so asking for k = 1, 2, 3, ... costs
+        one R x R product per new order.
+        """
+        k = as_int("k", k, minimum=1)
+        check_limit("order", k, "max_order")
+        if self._powers is None:
+            self._powers = [self.adj.astype(float)]
+        while len(self._powers) < k:
+            self._powers.append(self._powers[-1] @ self._powers[0])
+        return float(np.trace(self._powers[k - 1]))
 
     # -- cycles ----------------------------------------------------------------------
     def cycles(self, k: int, *, cancel: Callable[[], bool] | None = None,
@@ -229,6 +253,9 @@ class TransitionGraph:
             thousands of them would delay the stop); one stopped while
             building them returns those built so far.
         """
+        k = as_int("k", k, minimum=1)
+        check_limit("order", k, "max_order")
+        cancel = check_cancel(cancel)
         if not self.complete:
             raise ValueError("this transition graph is incomplete (building it was stopped); build it again")
         cf = self.cf
@@ -271,7 +298,9 @@ class TransitionGraph:
         degenerate: list[DegenerateItinerary] = []
         stopped = outcome.reason
         try:       # building the cycles (eigenvalues, border checks) can take longer than finding them
-            for i, (letters, code) in enumerate(zip(np.concatenate(words), np.concatenate(status))):
+            flat_words = np.concatenate(words) if words else np.zeros((0, k), np.int64)
+            flat_status = np.concatenate(status) if status else np.zeros(0, np.int64)
+            for i, (letters, code) in enumerate(zip(flat_words, flat_status)):
                 if stopped or (i % 1024 == 1023 and cancel is not None and cancel()):
                     stopped = stopped or "cancelled"
                     break
@@ -303,7 +332,7 @@ def _on_threads(fn: Callable[[np.ndarray], Any], idx: np.ndarray, pool: ThreadPo
 
 def _sorted_unique(regions: np.ndarray) -> np.ndarray:
     """Distinct rows, in lexicographic order (the order of the package's canonical rotations)."""
-    if regions.shape[1] == 0:           # no gates: one region, the whole space
+    if regions.shape[1] == 0:
         return regions[:1]
     _, first = np.unique(np.packbits(regions, axis=1), axis=0, return_index=True)
     return regions[first]
