@@ -247,3 +247,86 @@ def test_reading_cycles_after_a_change_during_the_first_search_waits_for_the_new
     assert st.cycles_model is st.model is new and cycles is st.cycles
     assert [m for _, m in slow_search][-1] is new
     assert _same(cycles, _direct(new)) and cycles.keys() != _direct(gt16).keys()
+
+
+COLD_SCRIPT = """
+import asyncio, json, threading, time
+from numba.core import event
+import plrnn_explorer as pe
+from plrnn_explorer import widgets
+
+main_thread_compiles = []
+class Watch(event.Listener):
+    def on_start(self, ev):
+        if threading.current_thread() is threading.main_thread():
+            main_thread_compiles.append(time.perf_counter())
+    def on_end(self, ev):
+        pass
+event.register("numba:compiler_lock", Watch())
+
+async def main():
+    t0 = time.perf_counter()
+    ex = widgets.Explorer(pe.systems.gt16(), max_order=16)
+    took = time.perf_counter() - t0
+    during = len(main_thread_compiles)
+    seen = [ex.state.busy]
+    while ex.state.searching:
+        await asyncio.sleep(0.05)
+        seen.append(ex.state.busy)
+    return {"took": took, "total": time.perf_counter() - t0, "main_thread_compiles": during, "busy": seen,
+            "keys": sorted(map(repr, ex.cycles.keys()))}
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+@pytest.mark.slow
+def test_a_cold_first_use_compiles_only_on_the_worker_and_says_so(gt16, tmp_path):
+    """A fresh process with an empty numba cache (a new installation): the constructor returns in a fraction of the
+    compile time, nothing compiles on the main thread, and the status line says 'compiling on first use'."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", COLD_SCRIPT], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["main_thread_compiles"] == 0
+    assert r["took"] < 0.25 * r["total"], r                          # e.g. 0.8 s of ~25 s (panels and figures)
+    assert r["busy"][0] == "searching cycles up to order 16: 0.0 s"
+    assert any("(compiling on first use: up to a minute)" in b for b in r["busy"])
+    assert r["keys"] == sorted(map(repr, _direct(gt16).keys()))
+
+
+def test_the_sample_orbit_of_an_empty_portrait_is_the_models_orbit():
+    """The plain-NumPy orbit framing a portrait without cycles follows the map step by step (random models of every
+    type, contracting and strongly expanding)."""
+    from plrnn_explorer.plotting.phase import _orbit_numpy
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        M, H = int(rng.integers(2, 6)), int(rng.integers(2, 9))
+        scale = [0.3, 1.0, 3.0][trial % 3]                            # contracting, borderline, expanding
+        kind = trial % 4
+        if kind == 0:
+            m = pe.PLRNN(rng.uniform(-1, 1, M) * scale, rng.normal(size=(M, M)) * scale, rng.normal(size=M))
+        elif kind == 1:
+            m = pe.ShallowPLRNN(rng.uniform(-1, 1, M) * scale, rng.normal(size=(M, H)) * scale,
+                                rng.normal(size=(H, M)), rng.normal(size=M), rng.normal(size=H))
+        elif kind == 2:
+            m = pe.ClippedShallowPLRNN(rng.uniform(-1, 1, M) * scale, rng.normal(size=(M, H)) * scale,
+                                       rng.normal(size=(H, M)), rng.normal(size=M), rng.normal(size=H))
+        else:
+            m = pe.ALRNN(rng.uniform(-1, 1, M) * scale, rng.normal(size=(M, M)) * scale, rng.normal(size=M),
+                         int(rng.integers(1, M + 1)))
+        orbit = _orbit_numpy(m, 60)
+        assert np.array_equal(orbit[0], np.full(M, 0.1))
+        finite = np.all(np.isfinite(orbit), axis=1)
+        for t in range(1, 60):
+            if finite[t - 1] and finite[t] and np.abs(orbit[t]).max() < 1e100:
+                step = m.step(orbit[t - 1])
+                assert np.allclose(orbit[t], step, rtol=1e-12, atol=1e-12 * (1 + np.abs(step).max())), (trial, t)
+        n = min(10, int(np.argmin(finite)) if not finite.all() else 60)
+        assert np.allclose(orbit[:n], m.simulate(np.full(M, 0.1), 60)[:n], rtol=1e-9, atol=1e-9)
