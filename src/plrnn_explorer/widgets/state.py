@@ -67,6 +67,7 @@ class _AfterFirstSearch(Instance):
             wait()
         return super().get(obj, cls)
 
+
 #: (N_out, N_in) loop budgets per order for interactive searches: with warm starts
 #: from the previous parameter value's itineraries these keep a 2-D model's search
 #: up to order 10 at 10-25 ms (the paper's budgets take ~0.1 s); see benchmarks/bench_widgets.py.
