@@ -330,3 +330,20 @@ def test_the_sample_orbit_of_an_empty_portrait_is_the_models_orbit():
                 assert np.allclose(orbit[t], step, rtol=1e-12, atol=1e-12 * (1 + np.abs(step).max())), (trial, t)
         n = min(10, int(np.argmin(finite)) if not finite.all() else 60)
         assert np.allclose(orbit[:n], m.simulate(np.full(M, 0.1), 60)[:n], rtol=1e-9, atol=1e-9)
+
+
+def test_a_failed_first_search_is_reported_and_reading_cycles_gives_none(gt16, monkeypatch):
+    def broken(*args, **kwargs):
+        time.sleep(0.5)
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(widgets.state, "find_cycles", broken)
+
+    async def scenario():
+        ex = widgets.Explorer(gt16, max_order=16)
+        return ex, ex.cycles                             # waits for the failure, then reads None
+
+    ex, cycles = _run_in_own_loop(scenario)
+    assert cycles is None and ex.state.cycles_model is ex.model and not ex.state.searching
+    assert ex.state.message == "cycle search failed: RuntimeError: solver exploded" and ex.state.busy == ""
+    assert ex.portrait.summary.value == "no cycles computed"
