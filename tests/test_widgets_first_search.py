@@ -18,6 +18,7 @@ import pytest
 import plrnn_explorer as pe
 from plrnn_explorer import widgets
 from plrnn_explorer.widgets.app import App
+from plrnn_explorer.plotting.phase import default_limits
 from plrnn_explorer.widgets.phase_portrait import cycle_summary
 
 SLOW = 1.5          # seconds each search sleeps before searching
@@ -115,6 +116,8 @@ def test_inside_a_loop_the_constructor_returns_at_once_and_the_status_says_what_
     assert _same(ex.cycles, _direct(gt16)) and ex.state.cycles is ex.cycles
     assert ex.portrait.drawn_cycles is ex.cycles and ex.portrait.summary.value == cycle_summary(ex.cycles)
     assert [ln for ln in ex.portrait.ax.lines if ln.get_gid() == "cycle"]          # drawn when they arrived
+    xlim, ylim = default_limits(ex.model, ex.cycles)                               # framed as if built with them
+    assert ex.portrait.ax.get_xlim() == pytest.approx(xlim) and ex.portrait.ax.get_ylim() == pytest.approx(ylim)
 
 
 def test_reading_cycles_in_the_same_cell_waits_for_the_first_search_without_deadlock(gt16, slow_search):

@@ -219,6 +219,8 @@ class PhasePortrait(W.VBox):
         self.projection = self._make_projection(model, cycles)
         if not keep:
             xlim, ylim = self._autoscale(default_limits(model, cycles, self.projection), model.dim)
+            if st.cycles_model is None:  # a sample orbit's frame while the first search runs: the cycles choose anew
+                self._auto_limits = None
         clear_axes(ax)
         self._stop_basins()
         try:
