@@ -78,8 +78,10 @@ class Explorer(W.VBox):
     ``state.cycles``) before then waits for them, so ``ex = Explorer(m);
     ex.cycles.counts()`` works in one cell; a slider moved meanwhile
     supersedes the first search and the read waits for the new model's.
-    Without a running event loop (scripts, tests) the constructor searches
-    before it returns.
+    Setting :attr:`model` from code searches before the assignment returns,
+    as always (a first search still running is superseded). Without a
+    running event loop (scripts, tests) the constructor searches before it
+    returns.
 
     Examples
     --------
