@@ -103,3 +103,50 @@ def test_a_newer_model_supersedes_a_running_cycle_search_within_a_second(gt16):
     t0 = asyncio.run(two_changes())
     assert len(starts) == 2 and starts[1][1] is st.model is st.cycles_model
     assert starts[1][0] - t0 < LIMIT                                  # the old search stopped at its next order
+
+
+def _slow_per_order(calls):
+    """find_cycles taking 0.3 s per order (16 orders: ~5 s); records (start time, model) of every call."""
+    real = widgets.state.find_cycles
+
+    def spy(model, *args, progress=None, **kwargs):
+        calls.append((time.perf_counter(), model))
+
+        def slow(done, total):
+            time.sleep(0.3)
+            progress(done, total)
+
+        return real(model, *args, progress=slow, **kwargs)
+
+    return spy
+
+
+def _direct16(model):
+    n_out, n_in = widgets.state.INTERACTIVE_BUDGET
+    return pe.find_cycles(model, 16, outer_loop_iterations=n_out, inner_loop_iterations=n_in, seed=0)
+
+
+def test_a_slider_move_during_the_first_search_supersedes_it_within_a_second(gt16, monkeypatch):
+    import asyncio
+
+    widgets.ExplorerState(gt16, max_order=16)                       # compile outside the timed part
+    starts = []
+    monkeypatch.setattr(widgets.state, "find_cycles", _slow_per_order(starts))
+
+    async def first_search_then_a_change():
+        st = widgets.ExplorerState(gt16, max_order=16)              # inside a loop: the first search is on the worker
+        panel = widgets.ParameterPanel(st, ["A[0,0]"], debounce=0, show_message=False)
+        await asyncio.sleep(0.5)
+        assert st.searching and st.cycles_model is None and len(starts) == 1
+        t0 = time.perf_counter()
+        row = panel.rows["A[0,0]"]
+        panel.sliders["A[0,0]"].value = row.index_of(0.6)           # a slider move, as in the browser
+        assert await st.until_current(600)
+        return st, t0
+
+    st, t0 = asyncio.run(first_search_then_a_change())
+    assert len(starts) == 2 and starts[0][1] == gt16 and starts[1][1] is st.model is st.cycles_model
+    assert starts[1][0] - t0 < LIMIT                                  # the first search stopped at its next order
+    assert st.model.get_param("A[0,0]") != gt16.get_param("A[0,0]")
+    assert st.cycles.keys() == _direct16(st.model).keys()           # the new model's cycles, never the old one's
+

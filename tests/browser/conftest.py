@@ -146,9 +146,26 @@ show()""",
 ]
 
 
-def probe_notebook() -> dict:
+#: seconds the first-search notebook's cycle searches sleep first (stands in for a first-use compile)
+FIRST_SEARCH_SLEEP = 10.0
+#: an Explorer whose first search takes FIRST_SEARCH_SLEEP s longer: the page must show the status meanwhile
+FIRST_SEARCH_CELLS = [
+    f"""import time
+import plrnn_explorer as pe
+import plrnn_explorer.widgets.state as S
+from plrnn_explorer import widgets
+
+_f = S.find_cycles
+S.find_cycles = lambda *a, **k: (time.sleep({FIRST_SEARCH_SLEEP}), _f(*a, **k))[1]
+gt16 = pe.PLRNN([0.8377689, 0.96461297], [[0, -0.64375], [0.52505308, 0]], [0.37298253, -0.97931491])
+ex = widgets.Explorer(gt16, max_order=16, params=["A[0,0]", "W[1,0]"])""",
+    "ex",
+]
+
+
+def probe_notebook(cells: list[str] = PROBE_CELLS) -> dict:
     cells = [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [],
-              "source": src} for i, src in enumerate(PROBE_CELLS)]
+              "source": src} for i, src in enumerate(cells)]
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                         "name": "python3"}},
             "nbformat": 4, "nbformat_minor": 5}
@@ -156,12 +173,13 @@ def probe_notebook() -> dict:
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
-    """A temporary server root: the explorer notebook, the probe notebook and the app notebook."""
+    """A temporary server root: the explorer, probe, first-search and app notebooks."""
     from plrnn_explorer.widgets.app import write_app_notebook
 
     r = tmp_path_factory.mktemp("nbroot")
     shutil.copy(NOTEBOOK, r / NOTEBOOK.name)
     (r / "probe.ipynb").write_text(json.dumps(probe_notebook()))
+    (r / "first_search.ipynb").write_text(json.dumps(probe_notebook(FIRST_SEARCH_CELLS)))
     write_app_notebook(r)
     return r
 

@@ -263,3 +263,26 @@ def test_voila_slow_cycle_search_shows_status_and_keeps_the_kernel_free(page, vo
         page.screenshot(path=str(artifacts / "voila-slow-search.png"))
     finally:
         page.goto("about:blank")
+
+
+def test_voila_shows_the_page_and_a_status_while_the_first_search_runs(page, voila_url, artifacts):
+    """The first search (slowed down, as by a first-use compile) runs while the page is already shown: the
+    portrait is painted and says what runs, and draws the cycles when they arrive."""
+    from playwright.sync_api import expect
+
+    page.context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+    page.goto(f"{voila_url}/voila/render/first_search.ipynb")
+    try:
+        canvas = page.locator(CANVAS).first
+        expect(canvas).to_be_visible(timeout=90_000)
+        page.wait_for_function(PAINTED, arg=canvas.element_handle(), timeout=60_000)
+        summary = page.locator(".plrnn-cycle-summary").first
+        expect(summary).to_contain_text(re.compile(r"searching cycles up to order 16.*: \d+\.\d s"), timeout=5_000)
+        page.screenshot(path=str(artifacts / "voila-first-search.png"))
+        old_image = canvas.evaluate("c => c.toDataURL()")
+        expect(summary).to_contain_text("stable: order 16", timeout=60_000)
+        page.wait_for_function("([c, old]) => c.toDataURL() !== old", arg=[canvas.element_handle(), old_image],
+                               timeout=30_000)                      # the cycles are drawn
+        page.screenshot(path=str(artifacts / "voila-first-search-done.png"))
+    finally:
+        page.goto("about:blank")

@@ -84,8 +84,28 @@ def default_projection(model: Model, cycles: CycleSet | None = None, *, pca: boo
 LIMIT_CAP = 100.0
 
 
+def _orbit_numpy(model: Model, n_steps: int) -> np.ndarray:
+    """``model.simulate([0.1, ..., 0.1], n_steps)`` in plain NumPy (the same map, equal up to rounding).
+
+    A panel drawn while a first cycle search runs on a worker thread calls
+    this: the numba kernel would wait, on the kernel's main thread, for
+    numba's compiler lock, which that search holds for many seconds while it
+    compiles its kernels on first use.
+    """
+    A, W_out, W_in, b_in, h = model.canonical.arrays
+    out = np.empty((n_steps, model.dim))
+    z = np.full(model.dim, 0.1)
+    out[0] = z
+    with np.errstate(all="ignore"):  # a diverging orbit overflows; its rows are dropped by the callers
+        for t in range(1, n_steps):
+            pre = W_in @ z + b_in
+            z = A @ z + W_out @ np.where(pre > 0.0, pre, 0.0) + h
+            out[t] = z
+    return out
+
+
 def _sample_orbit(model: Model, n_steps: int = 300) -> np.ndarray:
-    traj = model.simulate(np.full(model.dim, 0.1), n_steps)
+    traj = _orbit_numpy(model, n_steps)
     traj = traj[np.all(np.isfinite(traj), axis=1)]
     return traj[len(traj) // 2:] if len(traj) > 3 else np.zeros((1, model.dim))
 
@@ -116,8 +136,7 @@ def default_limits(model: Model, cycles: CycleSet | None = None, projection: Pro
     check_model(model)
     proj = _projection(projection, model.dim)
     from_cycles = cycles is not None and len(cycles) > 0
-    pts = (np.concatenate([c.points for c in cycles]) if from_cycles
-           else model.simulate(np.full(model.dim, 0.1), 300))
+    pts = np.concatenate([c.points for c in cycles]) if from_cycles else _orbit_numpy(model, 300)
     with np.errstate(all="ignore"):
         xy = proj.to_plane(pts)
     xy = xy[np.all(np.isfinite(xy), axis=1)]
@@ -369,9 +388,10 @@ def phase_portrait(model: Model, cycles: CycleSet | None = None, *, max_order: i
         raise TypeError(f"cycles must be a CycleSet or None, got {type(cycles).__name__}")
     proj = default_projection(model, cycles) if projection is None else _projection(projection, model.dim)
     ax = _axes(ax)
-    dxl, dyl = default_limits(model, cycles, proj)
-    xl = dxl if xlim is None else xlim
-    yl = dyl if ylim is None else ylim
+    xl, yl = xlim, ylim
+    if xl is None or yl is None:  # (the sample orbit default_limits may need costs a few ms)
+        dxl, dyl = default_limits(model, cycles, proj)
+        xl, yl = (dxl if xl is None else xl), (dyl if yl is None else yl)
     ax.set_xlim(xl)
     ax.set_ylim(yl)
     if basins:

@@ -16,7 +16,7 @@ from .bifurcation_panel import BifurcationMapPanel
 from .diagram_panel import BifurcationDiagramPanel
 from .parameter_panel import ParameterPanel
 from .phase_portrait import PhasePortrait
-from .state import INTERACTIVE_BUDGET, ExplorerState
+from .state import INTERACTIVE_BUDGET, ExplorerState, _AfterFirstSearch
 from .training_panel import TrainingPanel
 
 __all__ = ["Explorer"]
@@ -61,11 +61,27 @@ class Explorer(W.VBox):
         A model set from code is searched at once; a change made in the
         panels inside a kernel is searched on a worker thread, and
         ``state.cycles_model`` tells which model the cycles belong to
-        (``await ex.state.until_current()`` waits for the newest).
+        (``ex.state.wait()`` in a cell, or ``await ex.state.until_current()``,
+        waits for the newest).
     state
         The shared :class:`ExplorerState`.
     parameters, portrait, bifurcation_map, diagram, training
         The panels (``training`` is None without ``run``).
+
+    Notes
+    -----
+    Inside a kernel (a running event loop) the constructor returns at once:
+    the first search runs on a worker thread while the panels show "searching
+    cycles up to order K: 1.2 s" (with "compiling on first use" while numba
+    compiles its kernels, up to a minute in a fresh installation), and they
+    draw the cycles when they arrive. Reading :attr:`cycles` (or
+    ``state.cycles``) before then waits for them, so ``ex = Explorer(m);
+    ex.cycles.counts()`` works in one cell; a slider moved meanwhile
+    supersedes the first search and the read waits for the new model's.
+    Setting :attr:`model` from code searches before the assignment returns,
+    as always (a first search still running is superseded). Without a
+    running event loop (scripts, tests) the constructor searches before it
+    returns.
 
     Examples
     --------
@@ -77,7 +93,7 @@ class Explorer(W.VBox):
     """
 
     model = Instance(Model)
-    cycles = Instance(CycleSet, allow_none=True, read_only=True)
+    cycles = _AfterFirstSearch(CycleSet, allow_none=True, read_only=True)
 
     def __init__(self, model: Model, max_order: int = 10, *, params: Sequence[str] | None = None,
                  ranges: Mapping[str, tuple[float, float]] | None = None,
@@ -109,6 +125,12 @@ class Explorer(W.VBox):
         children: list[W.Widget] = [MessageBar(self.state), top]
         super().__init__(children, model=self.state.model)
         self.add_class("plrnn-explorer")
-        self.set_trait("cycles", self.state.cycles)
+        self.set_trait("cycles", self.state.cycles_nowait)  # None while the first search runs: no waiting here
         link((self, "model"), (self.state, "model"))
         self.state.observe(lambda ch: self.set_trait("cycles", ch["new"]), names="cycles")
+
+    def _await_first_search(self) -> None:
+        """Wait for the state's first search (called by a read of :attr:`cycles`)."""
+        state = self.__dict__.get("state")
+        if state is not None:
+            state._await_first_search()

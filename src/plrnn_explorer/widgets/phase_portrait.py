@@ -159,7 +159,7 @@ class PhasePortrait(W.VBox):
         if show_message:
             children.append(MessageBar(self.state))
         self.table_box = W.Accordion([self.table], titles=("cycle table",))
-        self.table_box.observe(lambda ch: setattr(self.table, "value", cycle_table_html(self.state.cycles))
+        self.table_box.observe(lambda ch: setattr(self.table, "value", cycle_table_html(self.state.cycles_nowait))
                                if ch["new"] is not None else None, names="selected_index")
         children.append(self.table_box)
         super().__init__(children)
@@ -190,7 +190,7 @@ class PhasePortrait(W.VBox):
         if change["new"]:
             self.summary.value = html.escape(change["new"])
         elif self.state.preview is None:
-            self.summary.value = cycle_summary(self.state.cycles)
+            self.summary.value = cycle_summary(self.state.cycles_nowait)
 
     def _on_model(self, change: Any) -> None:
         if self.state.searching and self.selected is not None:  # the info line must not pass for the new model's
@@ -201,7 +201,7 @@ class PhasePortrait(W.VBox):
         """Draw the current cycles with the model they belong to (see ``state.cycles_model``), and trajectories."""
         st = self.state
         preview = st.preview is not None and st.preview_model is st.model
-        model, cycles = (st.preview_model, st.preview) if preview else (st.cycles_model or st.model, st.cycles)
+        model, cycles = (st.preview_model, st.preview) if preview else (st.cycles_model or st.model, st.cycles_nowait)
         self.drawn_cycles = cycles  # what hovering and clicking pick from
         ax = self.ax
         self._sync_view_controls(model.dim)
@@ -219,6 +219,8 @@ class PhasePortrait(W.VBox):
         self.projection = self._make_projection(model, cycles)
         if not keep:
             xlim, ylim = self._autoscale(default_limits(model, cycles, self.projection), model.dim)
+            if st.cycles_model is None:  # a sample orbit's frame while the first search runs: the cycles choose anew
+                self._auto_limits = None
         clear_axes(ax)
         self._stop_basins()
         try:
@@ -357,7 +359,7 @@ class PhasePortrait(W.VBox):
         return job is None or job.join(timeout)
 
     def _divergence_notice(self, model: Model) -> str:
-        cycles = self.state.cycles
+        cycles = self.state.cycles_nowait
         pts = [np.abs(c.points).max() for c in cycles] if cycles is not None else []
         bad = []
         for z0 in self.trajectories:
