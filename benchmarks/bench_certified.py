@@ -1,6 +1,6 @@
 """The certified (provably complete) cycle search: speed, reach, and the heuristic's recall against it.
 
-Run: ``python benchmarks/bench_certified.py [--repeats N] [--budget S] [--quick] [--sections 1 2 ...]``
+Run: ``python benchmarks/bench_certified.py [--repeats N] [--budget S] [--quick] [--sections 1 2 ...] [--m8 PATH]``
 
 ``--budget 60 --sections 2`` measures only the certified reach on the 2-D test
 systems with the issue's 60 s per system (about 7 min in all).
@@ -20,6 +20,11 @@ Sections (markdown tables on stdout, medians over ``--repeats`` runs):
 5. What ``strategy="auto"`` picks for an ALRNN with M = 100 and n_relu = 2..10
    (issue 15: the cost model multiplies the solves by the cost of one solve at
    this M, so it never takes the slower method).
+6. Order 3 of the trained shallow PLRNN with M = 8, H = 10 (``--m8 PATH``,
+   default ``../shared/data/shplrnn_150_snapshots_M8_H10.mat``; skipped when
+   absent) at three snapshots: the transition graph (build, closed walks)
+   against plain enumeration, whose 3.6e8 words are timed on a random sample
+   of 200,000 in the same process and extrapolated.
 
 Timings depend on the machine and its load; compare ratios.
 """
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -162,14 +168,49 @@ def section_auto_alrnn(n_relus: range, max_order: int) -> None:
     print()
 
 
+def section_trained_m8(path: Path) -> None:
+    if not path.is_file():
+        print(f"section 6 skipped: {path} not found\n")
+        return
+    from plrnn_explorer import _kernels
+    from plrnn_explorer.certified import random_words
+    from plrnn_explorer.transition_graph import TransitionGraph
+
+    snaps = pe.io.load_mat_snapshots(path, mapping=pe.io.SCYFI_SPEEDUP_MAPPING)
+    print("### Trained ShallowPLRNN M = 8, H = 10, order 3: transition graph vs plain enumeration\n")
+    print("| snapshot | regions | edges | graph build s | closed walks solved | walks s | graph total s "
+          "| plain: words | plain s (extrapolated from 200,000) | plain / graph | cycles |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for i in (0, 75, 149):
+        cf = snaps[i].canonical
+        t0 = time.perf_counter()
+        graph = TransitionGraph.build(cf)
+        t_build = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cycles, _, solved, _ = graph.cycles(3)
+        t_walks = time.perf_counter() - t0
+        words = random_words(cf.n_gates, 3, 200_000, seed=i)
+        status = np.zeros(len(words), np.int64)
+        t0 = time.perf_counter()
+        _kernels.check_words(*cf.arrays, words, 1e-12, status)
+        n_plain = n_lyndon_words(2 ** cf.n_gates, 3)
+        t_plain = (time.perf_counter() - t0) / len(words) * n_plain
+        total = t_build + t_walks
+        print(f"| {i} | {graph.n_regions:,} | {graph.n_edges:,} | {t_build:.1f} | {solved:,} | {t_walks:.1f} | "
+              f"{total:.1f} | {n_plain:.2e} | {t_plain:.0f} | {t_plain / total:.0f}x | {len(cycles)} |")
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--budget", "--seconds", dest="budget", type=float, default=60.0,
                     help="seconds per 2-D test system in section 2 (default 60, the issue's budget)")
     ap.add_argument("--quick", action="store_true", help="smaller recall study and ALRNN range")
-    ap.add_argument("--sections", type=int, nargs="+", default=[1, 2, 3, 4, 5], choices=range(1, 6),
+    ap.add_argument("--sections", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6], choices=range(1, 7),
                     help="which sections to run (default all)")
+    ap.add_argument("--m8", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+                    / "shplrnn_150_snapshots_M8_H10.mat", help="the M = 8, H = 10 snapshots (section 6)")
     args = ap.parse_args()
     pe.find_cycles(pe.systems.gt16(), 2, strategy="certified")   # numba compile / cache load outside timings
     sections = set(args.sections)
@@ -186,6 +227,8 @@ def main() -> None:
             section_recall(5, range(2, 8), 6)
     if 5 in sections:
         section_auto_alrnn(range(2, 11, 2) if args.quick else range(2, 11), 3)
+    if 6 in sections:
+        section_trained_m8(args.m8)
 
 
 if __name__ == "__main__":
