@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _heuristic_kernels as hk
+from ._lowrank import disabled_bases, precompute_bases
 from ._slices import run_resumable
 from .itineraries import SINGULAR_RTOL
 
@@ -154,13 +155,14 @@ def search_order(cf, k: int, n_out: int, n_in: int, pool: np.ndarray, seed: int 
     stats[0] = len(preloaded)
     hk.build_table(found, stats[0], table)
     singular = np.zeros((64, k, G), np.uint8)
+    lr = precompute_bases(*cf.arrays, SINGULAR_RTOL) if k == 1 else disabled_bases()
     last_beat = [time.perf_counter()]
 
     def advance(todo: int) -> None:
         nonlocal found, table
         while todo > 0 and ctl[hk.PHASE] < 2:
             todo -= hk.heuristic_slice(*cf.arrays, k, n_out, n_in, pool, seeds, state, ctl, word, history, found,
-                                       table, singular, SINGULAR_RTOL, stats, todo)
+                                       table, singular, SINGULAR_RTOL, stats, todo, lr)
             if stats[7]:                                # store full: grow it (and its table) and go on
                 found = np.concatenate([found, np.zeros_like(found)])
                 table = np.full(4 * len(found), -1, np.int64)
