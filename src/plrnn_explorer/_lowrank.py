@@ -21,8 +21,9 @@ would give: the same outcome (singular, diverged, consistent, inconsistent)
 and the same regions visited. :func:`check_fixed_point` therefore accepts a
 low-rank solution only when
 
-1. an upper bound on ||B(D)^-1||_2 (from ||B0^-1||_2, ||W_out||_2 ||W_in||_2
-   and LAPACK's norm estimates of the r x r system's inverse) shows that the
+1. an upper bound on ||B(D)^-1||_2 (from ||B0^-1||_2, ||B0^-1 W_out||_2,
+   ||W_in B0^-1||_2 and LAPACK's norm estimates of the r x r system's
+   inverse) shows that the
    full LU's pivot test (``rel_tol``) cannot call B(D) singular: its
    smallest pivot is at least 1 / (M ||B(D)^-1||_2),
 2. the true residual ``B(D) z - c(D)`` (from the map step that checks the
@@ -40,7 +41,7 @@ import numpy as np
 import scipy.linalg
 from numba import njit
 
-from ._kernels import CONSISTENT, INCONSISTENT, _scipy_routine, _trace_regions, _words_equal
+from ._kernels import CONSISTENT, INCONSISTENT, _check_word, _scipy_routine, _words_equal, _workspace
 
 #: latent dimension from which order-1 searches use the low-rank update (measured by
 #: ``python benchmarks/bench_large_m.py``: per-candidate cost of both on random PLRNNs and words).
@@ -63,20 +64,29 @@ _dgecon = _scipy_routine("scipy.linalg.cython_lapack", "dgecon", 9)
 
 
 # -- layout of the float64 array ``norms`` (N_NORMS, 2): one column per base ------------------------------------
-#: ||B0||_2, max |B0_ij|, ||B0^-1||_2
-_B_NORM, _B_MAX, _B_INV = 0, 1, 2
+#: ||B0||_2, max |B0_ij|, ||B0^-1||_2, ||R||_2 = ||B0^-1 W_out||_2, ||W_in B0^-1||_2
+_B_NORM, _B_MAX, _B_INV, _R_NORM, _V_NORM = 0, 1, 2, 3, 4
 #: the same for both columns: ||W_out||_2 ||W_in||_2, max_ij (|W_out| |W_in|)_ij
-_W_NORMS, _W_MAX = 3, 4
-_N_NORMS = 5
+_W_NORMS, _W_MAX = 5, 6
+_N_NORMS = 7
 
 
 def disabled_bases() -> tuple[np.ndarray, ...]:
     """Arrays of :func:`precompute_bases` with no usable base (the caller then always uses the full LU)."""
+    empty = np.zeros((0, 0))
     return _pack(np.zeros(0, np.int64), np.zeros((2, 0), np.uint8), np.zeros((2, 0)), np.zeros((2, 0)),
-                 np.zeros((2, 0, 0)), np.zeros((2, 0, 0)), np.zeros((_N_NORMS, 2)), np.zeros((3, 0)), 0)
+                 np.zeros((2, 0, 0)), np.zeros((2, 0, 0)), np.zeros((_N_NORMS, 2)), np.zeros((3, 0)), 0, empty, empty)
 
 
-def _pack(usable, base_word, z0, p0, R, Qt, norms, gate_norms, r_max):
+def _csr(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row pointers, column indices and values of the nonzeros of X, row by row."""
+    rows, cols = np.nonzero(X)
+    ptr = np.zeros(X.shape[0] + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=X.shape[0]), out=ptr[1:])
+    return ptr, cols.astype(np.int64), np.ascontiguousarray(X[rows, cols], np.float64)
+
+
+def _pack(usable, base_word, z0, p0, R, Qt, norms, gate_norms, r_max, A, W_in):
     r_buf = max(r_max, 1)
     return (usable, base_word, z0, p0, R, Qt, norms, gate_norms, np.array([r_max], np.int64),
             np.zeros(max(base_word.shape[1], 1), np.int64),            # 9: S, the gates that differ
@@ -84,7 +94,8 @@ def _pack(usable, base_word, z0, p0, R, Qt, norms, gate_norms, r_max):
             np.zeros(r_buf), np.zeros(r_buf, np.int32),                 # 11, 12: its right-hand side, pivots
             np.zeros(4 * r_buf), np.zeros(r_buf, np.int32),             # 13, 14: dgecon's work arrays
             np.zeros(max(z0.shape[1], 1)),                              # 15: residual
-            np.zeros(4, np.int32), np.zeros(2), np.zeros(1, np.uint8))  # 16-18: LAPACK's scalar arguments
+            np.zeros(4, np.int32), np.zeros(2), np.zeros(1, np.uint8),  # 16-18: LAPACK's scalar arguments
+            *_csr(A), *_csr(W_in))                                      # 19-24: the nonzeros of A and W_in
 
 
 def precompute_bases(A: np.ndarray, W_out: np.ndarray, W_in: np.ndarray, b_in: np.ndarray, h: np.ndarray,
@@ -123,12 +134,14 @@ def precompute_bases(A: np.ndarray, W_out: np.ndarray, W_in: np.ndarray, b_in: n
         p0[b] = W_in @ z0[b] + b_in
         R[b] = scipy.linalg.lu_solve(lu, W_out).T          # row g: B0^-1 W_out[:, g]
         Qt[b] = R[b] @ W_in.T                               # Qt[g, a] = W_in[a] . R[g] = Q[a, g]
-        norms[[_B_NORM, _B_MAX, _B_INV], b] = sv[0], b_max, 1.0 / sv[-1]
+        V = scipy.linalg.lu_solve(lu, W_in.T, trans=1)      # (W_in B0^-1)^T
+        norms[:_W_NORMS, b] = (sv[0], b_max, 1.0 / sv[-1], scipy.linalg.svdvals(R[b])[0],
+                               scipy.linalg.svdvals(V)[0])
         usable[b] = 1
     if not usable.any():
         return disabled_bases()
     gate_norms = np.stack([np.linalg.norm(W_in, axis=1), np.abs(W_in).sum(axis=1), np.abs(b_in)])
-    return _pack(usable, base_word, z0, p0, R, Qt, norms, gate_norms, int(LOWRANK_MAX_FRACTION * M))
+    return _pack(usable, base_word, z0, p0, R, Qt, norms, gate_norms, int(LOWRANK_MAX_FRACTION * M), A, W_in)
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
@@ -215,8 +228,7 @@ def _solve_from_base(word, b, z, lr, rel_tol, M, G):
     c_inv = _inverse_norm_2(Cf, r, piv, work, iwork, ints, reals, chars) if r > 0 else 0.0
     # ||B^-1||_2 <= ||B0^-1|| + ||B0^-1 W_out|| ||C^-1|| ||W_in B0^-1||; the full LU's smallest pivot is at least
     # 1 / (||B^-1||_2 ||L||_2) >= 1 / (||B^-1||_2 M): above its threshold, the full LU does not call B singular
-    b_inv = norms[_B_INV, b]
-    inv_ub = b_inv + b_inv * b_inv * norms[_W_NORMS, b] * c_inv
+    inv_ub = norms[_B_INV, b] + norms[_R_NORM, b] * c_inv * norms[_V_NORM, b]
     b_max_ub = norms[_B_MAX, b] + norms[_W_MAX, b]
     if not inv_ub * M * rel_tol * max(b_max_ub, 1.0) * SAFETY < 1.0:
         return np.inf
@@ -230,6 +242,45 @@ def _solve_from_base(word, b, z, lr, rel_tol, M, G):
         for i in range(M):
             z[i] += tj * rj[i]
     return inv_ub
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _step(W_out, b_in, h, z, lr, gate_buf, znext, actual, on):
+    """One step of the map from z, as :func:`~plrnn_explorer._kernels._step_into` but over the nonzeros only.
+
+    gate_buf, znext and actual[0] receive the gate values, F(z) and the
+    region of z; ``on`` is scratch for the active gates. Skipping exact
+    zeros leaves every sum unchanged for finite z. Returns False when F(z)
+    is not finite.
+    """
+    M = h.shape[0]
+    G = b_in.shape[0]
+    a_ptr, a_idx, a_val, w_ptr, w_idx, w_val = lr[19], lr[20], lr[21], lr[22], lr[23], lr[24]
+    n_on = 0
+    for g in range(G):
+        s = b_in[g]
+        for p in range(w_ptr[g], w_ptr[g + 1]):
+            s += w_val[p] * z[w_idx[p]]
+        gate_buf[g] = s
+        if s > 0.0:
+            actual[0, g] = 1
+            on[n_on] = g
+            n_on += 1
+        else:
+            actual[0, g] = 0
+    finite = True
+    for i in range(M):
+        s = h[i]
+        for p in range(a_ptr[i], a_ptr[i + 1]):
+            s += a_val[p] * z[a_idx[p]]
+        row = W_out[i]
+        for j in range(n_on):
+            g = on[j]
+            s += row[g] * gate_buf[g]
+        znext[i] = s
+        if not np.isfinite(s):
+            finite = False
+    return finite
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
@@ -254,7 +305,8 @@ def check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol):
     # the base with the better-conditioned update first (smaller bound on ||B^-1|| for the same ||C^-1||), the other
     # one if the first is out of reach or fails test 1
     norms = lr[6]
-    first = 0 if usable[1] == 0 or (usable[0] == 1 and norms[_B_INV, 0] <= norms[_B_INV, 1]) else 1
+    first = 0 if usable[1] == 0 or (usable[0] == 1 and norms[_R_NORM, 0] * norms[_V_NORM, 0]
+                                    <= norms[_R_NORM, 1] * norms[_V_NORM, 1]) else 1
     z, actual, gate_buf, znext, res = ws[0], ws[7], ws[10], ws[9], lr[15]
     inv_ub = np.inf
     tried = False
@@ -269,16 +321,22 @@ def check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol):
         return FALL_BACK
     if not np.isfinite(inv_ub):
         return REJECTED
-    if not _trace_regions(A, W_out, W_in, b_in, h, z, 1, actual, ws[8], znext, gate_buf):
+    if not _step(W_out, b_in, h, z, lr, gate_buf, znext, actual, ws[11][G:]):   # scratch half of gate_col
         return REJECTED
     # test 2: residual B(D) z - c(D) = z - F_D(z), F_D(z) = F(z) + sum over mismatched gates of (D - actual) W_out gate
-    for i in range(M):
-        res[i] = z[i] - znext[i]
+    S = lr[9]
+    n_mis = 0
     for g in range(G):
         if word[0, g] != actual[0, g]:
-            d = (float(word[0, g]) - float(actual[0, g])) * gate_buf[g]
-            for i in range(M):
-                res[i] -= d * W_out[i, g]
+            S[n_mis] = g
+            n_mis += 1
+    for i in range(M):                      # row by row: W_out is row-major
+        acc = z[i] - znext[i]
+        row = W_out[i]
+        for j in range(n_mis):
+            g = S[j]
+            acc -= (float(word[0, g]) - float(actual[0, g])) * gate_buf[g] * row[g]
+        res[i] = acc
     res_2 = 0.0
     z_2 = 0.0
     z_inf = 0.0
@@ -291,12 +349,32 @@ def check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol):
     scale = (max(norms[_B_NORM, 0], norms[_B_NORM, 1]) + norms[_W_NORMS, 0]) * z_2     # >= ||B(D)||_2 ||z||_2
     if not res_2 <= RESIDUAL_RTOL * scale:
         return REJECTED
-    # test 3: this z and the full LU's (residual <~ M eps ||B|| ||z||) both lie within dz of the exact solution;
-    # no gate value may be within reach of its border
-    dz = inv_ub * (res_2 + M * _EPS * scale)
+    # test 3: this z and the full LU's (residual ~ sqrt(M) eps ||B|| ||z||, Wilkinson's rule of thumb) both lie
+    # within dz of the exact solution; no gate value may be within reach of its border
+    dz = inv_ub * (res_2 + np.sqrt(M) * _EPS * scale)
     wi_2, wi_1, b_abs = lr[7][0], lr[7][1], lr[7][2]
     for g in range(G):
         margin = SAFETY * (wi_2[g] * dz + M * _EPS * (wi_1[g] * z_inf + b_abs[g]))
         if not abs(gate_buf[g]) > margin:
             return REJECTED
     return CONSISTENT if _words_equal(actual, word, 1, G) else INCONSISTENT
+
+
+@njit(cache=True, nogil=True)
+def check_words(A, W_out, W_in, b_in, h, words, lr, rel_tol, status):
+    """status[i] = :func:`check_fixed_point` of words[i] ((n, 1, G)), the full LU's outcome where it falls back.
+
+    Returns the number of words solved by the low-rank update. For tests and
+    benchmarks (the counterpart of :func:`plrnn_explorer._kernels.check_words`).
+    """
+    n, k, G = words.shape
+    ws = _workspace(A.shape[0], G, k)
+    n_lowrank = 0
+    for i in range(n):
+        s = check_fixed_point(A, W_out, W_in, b_in, h, words[i], ws, lr, rel_tol)
+        if s >= 0:
+            n_lowrank += 1
+        else:
+            s = _check_word(A, W_out, W_in, b_in, h, words[i], k, ws, rel_tol)
+        status[i] = s
+    return n_lowrank
