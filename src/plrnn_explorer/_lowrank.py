@@ -99,17 +99,17 @@ def _pack(usable, base_word, z0, p0, R, Qt, norms, gate_norms, r_max, A, W_in):
 
 
 def precompute_bases(A: np.ndarray, W_out: np.ndarray, W_in: np.ndarray, b_in: np.ndarray, h: np.ndarray,
-                     rel_tol: float) -> tuple[np.ndarray, ...]:
+                     rel_tol: float, min_dim: int = LOWRANK_MIN_DIM) -> tuple[np.ndarray, ...]:
     """The two bases (all gates off, all on) of :func:`check_fixed_point`, or :func:`disabled_bases`.
 
-    Disabled below ``LOWRANK_MIN_DIM`` and when the arrays would exceed
+    Disabled below ``min_dim`` (benchmarks lower it to measure the crossover) and when the arrays would exceed
     ``LOWRANK_MAX_BYTES``. A base is usable when its matrix is far enough
     from singular that acceptance test 1 can pass. Costs a few M x M
     factorisations and singular value computations (once per search).
     Returns the tuple of arrays (and scratch) that :func:`check_fixed_point` takes.
     """
     M, G = A.shape[0], W_in.shape[0]
-    if M < LOWRANK_MIN_DIM or G == 0 or 2 * 8 * (G * M + G * G) > LOWRANK_MAX_BYTES:
+    if M < min_dim or G == 0 or 2 * 8 * (G * M + G * G) > LOWRANK_MAX_BYTES:
         return disabled_bases()
     usable = np.zeros(2, np.int64)
     base_word = np.zeros((2, G), np.uint8)
