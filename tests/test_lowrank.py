@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import plrnn_explorer as pe
 from conftest import MODEL_KINDS, random_model
@@ -18,6 +19,13 @@ from plrnn_explorer.itineraries import SINGULAR_RTOL
 from test_large_m import reference_check
 
 LOW = _lowrank.LOWRANK_MIN_DIM
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """The NumPy references solve many 100-200-dimensional systems: multi-threaded BLAS only waits on a busy machine."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def lowrank_statuses(model, words):

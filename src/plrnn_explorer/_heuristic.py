@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _heuristic_kernels as hk
+from ._kernels import nonzeros
 from ._lowrank import disabled_bases, precompute_bases
 from ._slices import run_resumable
 from .itineraries import SINGULAR_RTOL
@@ -81,7 +82,8 @@ def trajectory_seeds(cf, k: int, seed: int | None) -> np.ndarray:
     scale = max(1.0, float(np.max(dist[np.isfinite(dist)], initial=0.0)))
     n = N_SEED_TRAJECTORIES
     starts = rng.normal(size=(n, M)) * np.repeat([0.1, 1.0, 10.0], n // 3 + 1)[:n, None] * scale
-    words = hk.trajectory_words(*cf.arrays, k, np.ascontiguousarray(starts), SEED_TRAJECTORY_STEPS, 0)
+    words = hk.trajectory_words(*cf.arrays, k, np.ascontiguousarray(starts), SEED_TRAJECTORY_STEPS, 0,
+                                nonzeros(cf.A), nonzeros(cf.W_in))
     return _unique_words(words)
 
 

@@ -37,8 +37,8 @@ import numpy as np
 from numba import njit
 
 from ._kernels import (CONSISTENT, INCONSISTENT, SINGULAR, _check_word, _draw_word, _find_word, _is_primitive,
-                       _least_rotation, _rotate_into, _step_into, _store_word, _workspace)
-from ._lowrank import FALL_BACK, REJECTED, check_fixed_point
+                       _least_rotation, _rotate_into, _step_sparse_into, _store_word, _workspace)
+from ._lowrank import REJECTED, check_fixed_point
 
 # -- layout of the int64 control array ``ctl`` ------------------------------------------------------------------
 #: 0: the paper's loop, 1: enrichment, 2: finished
@@ -353,13 +353,15 @@ def new_control(seed_chain, patience, cap, cap_per_cycle):
 
 
 @njit(cache=True, nogil=True)
-def trajectory_words(A, W_out, W_in, b_in, h, k, starts, n_steps, n_burn):
+def trajectory_words(A, W_out, W_in, b_in, h, k, starts, n_steps, n_burn, a_nz, w_nz):
     """Canonical (least-rotation) region words of every length-k window of the trajectories from ``starts``.
 
     Each trajectory runs ``n_burn + n_steps`` steps; windows start after the
     burn-in and stop where the orbit leaves the finite numbers. Every window
     is a realised word (the orbit follows it), so it is a good chain start.
-    Returns an (n, k, G) uint8 array with repetitions (the caller removes them).
+    ``a_nz``, ``w_nz``: the nonzeros of A and W_in (:func:`~plrnn_explorer._kernels.nonzeros`);
+    the map steps skip the zeros (same orbits). Returns an (n, k, G) uint8
+    array with repetitions (the caller removes them).
     """
     M = A.shape[0]
     G = W_in.shape[0]
@@ -369,18 +371,15 @@ def trajectory_words(A, W_out, W_in, b_in, h, k, starts, n_steps, n_burn):
     z = np.empty(M)
     zn = np.empty(M)
     gate_buf = np.empty(G)
+    on = np.empty(G, np.int64)
     row = 0
     for t in range(n_traj):
         for i in range(M):
             z[i] = starts[t, i]
         n_ok = 0
         for s in range(n_burn + n_steps + k - 1):
-            _step_into(A, W_out, W_in, b_in, h, z, gate_buf, zn)
-            finite = True
-            for i in range(M):
-                if not np.isfinite(zn[i]):
-                    finite = False
-            if not finite:
+            if not _step_sparse_into(W_out, b_in, h, z, a_nz[0], a_nz[1], a_nz[2], w_nz[0], w_nz[1], w_nz[2],
+                                     gate_buf, zn, on):
                 break
             if s >= n_burn:
                 for g in range(G):

@@ -41,7 +41,8 @@ import numpy as np
 import scipy.linalg
 from numba import njit
 
-from ._kernels import CONSISTENT, INCONSISTENT, _check_word, _scipy_routine, _words_equal, _workspace
+from ._kernels import (CONSISTENT, INCONSISTENT, _check_word, _scipy_routine, _step_sparse_into, _words_equal,
+                       _workspace, nonzeros)
 
 #: latent dimension from which order-1 searches use the low-rank update (measured by
 #: ``python benchmarks/bench_large_m.py``: per-candidate cost of both on random PLRNNs and words).
@@ -78,14 +79,6 @@ def disabled_bases() -> tuple[np.ndarray, ...]:
                  np.zeros((2, 0, 0)), np.zeros((2, 0, 0)), np.zeros((_N_NORMS, 2)), np.zeros((3, 0)), 0, empty, empty)
 
 
-def _csr(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row pointers, column indices and values of the nonzeros of X, row by row."""
-    rows, cols = np.nonzero(X)
-    ptr = np.zeros(X.shape[0] + 1, np.int64)
-    np.cumsum(np.bincount(rows, minlength=X.shape[0]), out=ptr[1:])
-    return ptr, cols.astype(np.int64), np.ascontiguousarray(X[rows, cols], np.float64)
-
-
 def _pack(usable, base_word, z0, p0, R, Qt, norms, gate_norms, r_max, A, W_in):
     r_buf = max(r_max, 1)
     return (usable, base_word, z0, p0, R, Qt, norms, gate_norms, np.array([r_max], np.int64),
@@ -95,7 +88,7 @@ def _pack(usable, base_word, z0, p0, R, Qt, norms, gate_norms, r_max, A, W_in):
             np.zeros(4 * r_buf), np.zeros(r_buf, np.int32),             # 13, 14: dgecon's work arrays
             np.zeros(max(z0.shape[1], 1)),                              # 15: residual
             np.zeros(4, np.int32), np.zeros(2), np.zeros(1, np.uint8),  # 16-18: LAPACK's scalar arguments
-            *_csr(A), *_csr(W_in))                                      # 19-24: the nonzeros of A and W_in
+            *nonzeros(A), *nonzeros(W_in))                                      # 19-24: the nonzeros of A and W_in
 
 
 def precompute_bases(A: np.ndarray, W_out: np.ndarray, W_in: np.ndarray, b_in: np.ndarray, h: np.ndarray,
@@ -245,45 +238,6 @@ def _solve_from_base(word, b, z, lr, rel_tol, M, G):
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _step(W_out, b_in, h, z, lr, gate_buf, znext, actual, on):
-    """One step of the map from z, as :func:`~plrnn_explorer._kernels._step_into` but over the nonzeros only.
-
-    gate_buf, znext and actual[0] receive the gate values, F(z) and the
-    region of z; ``on`` is scratch for the active gates. Skipping exact
-    zeros leaves every sum unchanged for finite z. Returns False when F(z)
-    is not finite.
-    """
-    M = h.shape[0]
-    G = b_in.shape[0]
-    a_ptr, a_idx, a_val, w_ptr, w_idx, w_val = lr[19], lr[20], lr[21], lr[22], lr[23], lr[24]
-    n_on = 0
-    for g in range(G):
-        s = b_in[g]
-        for p in range(w_ptr[g], w_ptr[g + 1]):
-            s += w_val[p] * z[w_idx[p]]
-        gate_buf[g] = s
-        if s > 0.0:
-            actual[0, g] = 1
-            on[n_on] = g
-            n_on += 1
-        else:
-            actual[0, g] = 0
-    finite = True
-    for i in range(M):
-        s = h[i]
-        for p in range(a_ptr[i], a_ptr[i + 1]):
-            s += a_val[p] * z[a_idx[p]]
-        row = W_out[i]
-        for j in range(n_on):
-            g = on[j]
-            s += row[g] * gate_buf[g]
-        znext[i] = s
-        if not np.isfinite(s):
-            finite = False
-    return finite
-
-
-@njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol):
     """Order-1 :func:`~plrnn_explorer._kernels._check_word` by the low-rank update, or FALL_BACK / REJECTED.
 
@@ -321,8 +275,11 @@ def check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol):
         return FALL_BACK
     if not np.isfinite(inv_ub):
         return REJECTED
-    if not _step(W_out, b_in, h, z, lr, gate_buf, znext, actual, ws[11][G:]):   # scratch half of gate_col
+    if not _step_sparse_into(W_out, b_in, h, z, lr[19], lr[20], lr[21], lr[22], lr[23], lr[24], gate_buf, znext,
+                             ws[11][G:]):       # the scratch half of gate_col
         return REJECTED
+    for g in range(G):
+        actual[0, g] = 1 if gate_buf[g] > 0.0 else 0
     # test 2: residual B(D) z - c(D) = z - F_D(z), F_D(z) = F(z) + sum over mismatched gates of (D - actual) W_out gate
     S = lr[9]
     n_mis = 0
