@@ -15,6 +15,10 @@ the paper's SCYFI loop first, then the enrichment phase, seeded with
 followed by the one-gate neighbours of every cycle found at this order and
 random restarts while new cycles keep appearing. All randomness comes from
 the seed, so a result never depends on timing, slicing or thread count.
+
+At order 1 and large M, candidates are solved by a low-rank update of two
+precomputed factorisations (:mod:`plrnn_explorer._lowrank`) wherever that
+is certified to give the full LU's outcome; the search is the same.
 """
 
 from __future__ import annotations
