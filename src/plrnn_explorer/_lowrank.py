@@ -44,10 +44,13 @@ from numba import njit
 from ._kernels import (CONSISTENT, INCONSISTENT, _check_word, _scipy_routine, _step_sparse_into, _words_equal,
                        _workspace, nonzeros)
 
-#: latent dimension from which order-1 searches use the low-rank update (measured by
-#: ``python benchmarks/bench_large_m.py``: per-candidate cost of both on random PLRNNs and words).
-LOWRANK_MIN_DIM = 64
-#: a low-rank solve is tried when r <= LOWRANK_MAX_FRACTION * M (above, the full LU is cheaper; measured)
+#: latent dimension from which order-1 searches use the low-rank update. Measured by
+#: ``python benchmarks/bench_large_m.py`` (per candidate, random PLRNNs, words with half of the gates on,
+#: single-threaded BLAS, 2-core machine under load, 2026-12): full LU / low-rank = 0.84 at M = 24,
+#: 0.99 at 32, 1.04 at 40, 1.19 at 48, 1.39 at 64, 1.71 at 100, 2.26 at 200, 3.4 at 1000.
+LOWRANK_MIN_DIM = 48
+#: a low-rank solve is tried when r <= LOWRANK_MAX_FRACTION * M: with 75 % of the gates on (r = 0.75 M from
+#: the all-off base) it was still 1.2x (M = 500) to 2.3x (M = 200) faster than the full LU
 LOWRANK_MAX_FRACTION = 0.75
 #: the precomputed arrays (two bases of (G, M) + (G, G) floats) may take this many bytes at most
 LOWRANK_MAX_BYTES = 256 << 20
