@@ -67,7 +67,7 @@ _dgetrf = _scipy_routine("scipy.linalg.cython_lapack", "dgetrf", 6)
 _dgecon = _scipy_routine("scipy.linalg.cython_lapack", "dgecon", 9)
 
 
-# -- layout of the float64 array ``norms`` (N_NORMS, 2): one column per base ------------------------------------
+# -- layout of the float64 array ``norms`` (_N_NORMS, 2): one column per base ------------------------------------
 #: ||B0||_2, max |B0_ij|, ||B0^-1||_2, ||R||_2 = ||B0^-1 W_out||_2, ||W_in B0^-1||_2
 _B_NORM, _B_MAX, _B_INV, _R_NORM, _V_NORM = 0, 1, 2, 3, 4
 #: the same for both columns: ||W_out||_2 ||W_in||_2, max_ij (|W_out| |W_in|)_ij
@@ -91,7 +91,7 @@ def _pack(usable, base_word, z0, p0, R, Qt, norms, gate_norms, r_max, A, W_in):
             np.zeros(4 * r_buf), np.zeros(r_buf, np.int32),             # 13, 14: dgecon's work arrays
             np.zeros(max(z0.shape[1], 1)),                              # 15: residual
             np.zeros(4, np.int32), np.zeros(2), np.zeros(1, np.uint8),  # 16-18: LAPACK's scalar arguments
-            *nonzeros(A), *nonzeros(W_in))                                      # 19-24: the nonzeros of A and W_in
+            *nonzeros(A), *nonzeros(W_in))                              # 19-24: the nonzeros of A and W_in
 
 
 def precompute_bases(A: np.ndarray, W_out: np.ndarray, W_in: np.ndarray, b_in: np.ndarray, h: np.ndarray,
