@@ -15,6 +15,10 @@ the paper's SCYFI loop first, then the enrichment phase, seeded with
 followed by the one-gate neighbours of every cycle found at this order and
 random restarts while new cycles keep appearing. All randomness comes from
 the seed, so a result never depends on timing, slicing or thread count.
+
+At order 1 and large M, candidates are solved by a low-rank update of two
+precomputed factorisations (:mod:`plrnn_explorer._lowrank`) wherever that
+is certified to give the full LU's outcome; the search is the same.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _heuristic_kernels as hk
+from ._kernels import nonzeros
+from ._lowrank import disabled_bases, precompute_bases
 from ._slices import run_resumable
 from .itineraries import SINGULAR_RTOL
 
@@ -80,7 +86,8 @@ def trajectory_seeds(cf, k: int, seed: int | None) -> np.ndarray:
     scale = max(1.0, float(np.max(dist[np.isfinite(dist)], initial=0.0)))
     n = N_SEED_TRAJECTORIES
     starts = rng.normal(size=(n, M)) * np.repeat([0.1, 1.0, 10.0], n // 3 + 1)[:n, None] * scale
-    words = hk.trajectory_words(*cf.arrays, k, np.ascontiguousarray(starts), SEED_TRAJECTORY_STEPS, 0)
+    words = hk.trajectory_words(*cf.arrays, k, np.ascontiguousarray(starts), SEED_TRAJECTORY_STEPS, 0,
+                                nonzeros(cf.A), nonzeros(cf.W_in))
     return _unique_words(words)
 
 
@@ -154,13 +161,14 @@ def search_order(cf, k: int, n_out: int, n_in: int, pool: np.ndarray, seed: int 
     stats[0] = len(preloaded)
     hk.build_table(found, stats[0], table)
     singular = np.zeros((64, k, G), np.uint8)
+    lr = precompute_bases(*cf.arrays, SINGULAR_RTOL) if k == 1 else disabled_bases()
     last_beat = [time.perf_counter()]
 
     def advance(todo: int) -> None:
         nonlocal found, table
         while todo > 0 and ctl[hk.PHASE] < 2:
             todo -= hk.heuristic_slice(*cf.arrays, k, n_out, n_in, pool, seeds, state, ctl, word, history, found,
-                                       table, singular, SINGULAR_RTOL, stats, todo)
+                                       table, singular, SINGULAR_RTOL, stats, todo, lr)
             if stats[7]:                                # store full: grow it (and its table) and go on
                 found = np.concatenate([found, np.zeros_like(found)])
                 table = np.full(4 * len(found), -1, np.int64)

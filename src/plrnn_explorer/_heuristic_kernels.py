@@ -37,7 +37,8 @@ import numpy as np
 from numba import njit
 
 from ._kernels import (CONSISTENT, INCONSISTENT, SINGULAR, _check_word, _draw_word, _find_word, _is_primitive,
-                       _least_rotation, _rotate_into, _step_into, _store_word, _workspace)
+                       _least_rotation, _rotate_into, _step_sparse_into, _store_word, _workspace)
+from ._lowrank import REJECTED, check_fixed_point
 
 # -- layout of the int64 control array ``ctl`` ------------------------------------------------------------------
 #: 0: the paper's loop, 1: enrichment, 2: finished
@@ -76,8 +77,10 @@ N_CTL = 16
 # -- layout of the int64 statistics array ``stats`` (as in _kernels.scyfi_order) -------------------------------
 #: 0 n_found, 1 n_singular_stored, 2 candidate solves, 3 random draws, 4 singular equations,
 #: 5 consistent candidates, 6 solves at the last find, 7 1 if found_words is full (grow it and resume),
-#: 8 solves in the chain that made the last find, 9 chains started from seeds, 10 chains from neighbours
-N_STATS = 11
+#: 8 solves in the chain that made the last find, 9 chains started from seeds, 10 chains from neighbours,
+#: 11 solves by the low-rank update (order 1, large M: :mod:`plrnn_explorer._lowrank`), 12 low-rank solves
+#: rejected by its acceptance tests (then solved by the full LU, like all others)
+N_STATS = 13
 
 
 @njit(cache=True, nogil=True)
@@ -156,6 +159,19 @@ def _record_consistent(word, canon, k, G, found, table, stats, ctl):
 
 
 @njit(cache=True, nogil=True)
+def _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats):
+    """The outcome of :func:`~plrnn_explorer._kernels._check_word`, by the low-rank update where it is certified."""
+    if k == 1:
+        status = check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol)
+        if status >= 0:
+            stats[11] += 1
+            return status
+        if status == REJECTED:
+            stats[12] += 1
+    return _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
+
+
+@njit(cache=True, nogil=True)
 def _next_start(word, k, G, pool, seeds, found, state, stats, ctl):
     """Put the next enrichment chain start into ``word``: a seed, a neighbour of a found cycle, or a random word.
 
@@ -197,7 +213,7 @@ def _next_start(word, k, G, pool, seeds, found, state, stats, ctl):
 
 @njit(cache=True, nogil=True)
 def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, state, ctl, word, history, found,
-                    table, singular, rel_tol, stats, max_solves):
+                    table, singular, rel_tol, stats, max_solves, lr):
     """Advance the search of order k by at most ``max_solves`` solves; the state arrays carry it on.
 
     ``state`` (1,) uint64 is the splitmix64 random state, ``ctl`` (N_CTL,)
@@ -209,7 +225,9 @@ def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, s
     with singular cycle equations, ``stats`` (N_STATS,) the counters. When
     ``found`` fills up, ``stats[7]`` is set and the call returns without
     losing the candidate: grow ``found`` and ``table`` and call again.
-    Returns the number of solves done.
+    ``lr``: the low-rank bases of :func:`plrnn_explorer._lowrank.precompute_bases`
+    (order 1) or :func:`~plrnn_explorer._lowrank.disabled_bases`; candidates
+    get the same outcome either way. Returns the number of solves done.
     """
     M = A.shape[0]
     G = W_in.shape[0]
@@ -242,7 +260,7 @@ def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, s
         stats[2] += 1
         ctl[CHAIN] += 1
         done += 1
-        status = _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
+        status = _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats)
         if status == SINGULAR:
             _record_singular(word, canon, k, G, singular, stats)
             _draw_word(word, k, G, pool, state)
@@ -296,7 +314,7 @@ def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, s
         ctl[CHAIN] += 1
         ctl[INNER] += 1
         done += 1
-        status = _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
+        status = _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats)
         if status == SINGULAR:
             _record_singular(word, canon, k, G, singular, stats)
             ctl[IN_CHAIN] = 0
@@ -335,13 +353,15 @@ def new_control(seed_chain, patience, cap, cap_per_cycle):
 
 
 @njit(cache=True, nogil=True)
-def trajectory_words(A, W_out, W_in, b_in, h, k, starts, n_steps, n_burn):
+def trajectory_words(A, W_out, W_in, b_in, h, k, starts, n_steps, n_burn, a_nz, w_nz):
     """Canonical (least-rotation) region words of every length-k window of the trajectories from ``starts``.
 
     Each trajectory runs ``n_burn + n_steps`` steps; windows start after the
     burn-in and stop where the orbit leaves the finite numbers. Every window
     is a realised word (the orbit follows it), so it is a good chain start.
-    Returns an (n, k, G) uint8 array with repetitions (the caller removes them).
+    ``a_nz``, ``w_nz``: the nonzeros of A and W_in (:func:`~plrnn_explorer._kernels.nonzeros`);
+    the map steps skip the zeros (same orbits). Returns an (n, k, G) uint8
+    array with repetitions (the caller removes them).
     """
     M = A.shape[0]
     G = W_in.shape[0]
@@ -351,18 +371,15 @@ def trajectory_words(A, W_out, W_in, b_in, h, k, starts, n_steps, n_burn):
     z = np.empty(M)
     zn = np.empty(M)
     gate_buf = np.empty(G)
+    on = np.empty(G, np.int64)
     row = 0
     for t in range(n_traj):
         for i in range(M):
             z[i] = starts[t, i]
         n_ok = 0
         for s in range(n_burn + n_steps + k - 1):
-            _step_into(A, W_out, W_in, b_in, h, z, gate_buf, zn)
-            finite = True
-            for i in range(M):
-                if not np.isfinite(zn[i]):
-                    finite = False
-            if not finite:
+            if not _step_sparse_into(W_out, b_in, h, z, a_nz[0], a_nz[1], a_nz[2], w_nz[0], w_nz[1], w_nz[2],
+                                     gate_buf, zn, on):
                 break
             if s >= n_burn:
                 for g in range(G):

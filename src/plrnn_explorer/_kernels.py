@@ -72,6 +72,49 @@ def _step_into(A, W_out, W_in, b_in, h, z, gate_buf, out):
         out[i] = s
 
 
+def nonzeros(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row pointers, column indices and values of the nonzeros of X, row by row (for :func:`_step_sparse_into`)."""
+    rows, cols = np.nonzero(X)
+    ptr = np.zeros(X.shape[0] + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=X.shape[0]), out=ptr[1:])
+    return ptr, cols.astype(np.int64), np.ascontiguousarray(X[rows, cols], np.float64)
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _step_sparse_into(W_out, b_in, h, z, a_ptr, a_idx, a_val, w_ptr, w_idx, w_val, gate_buf, out, on):
+    """:func:`_step_into` over the nonzeros of A and W_in (from :func:`nonzeros`) and the active gates only.
+
+    The same sums in the same order without the exact zeros, so the same
+    result for finite z, in O(nnz(A) + nnz(W_in) + M * active gates) instead
+    of O(M^2 + 2 M G). ``on`` (G,) int64 is scratch. Returns False when
+    ``out`` is not finite.
+    """
+    M = h.shape[0]
+    G = b_in.shape[0]
+    n_on = 0
+    for g in range(G):
+        s = b_in[g]
+        for p in range(w_ptr[g], w_ptr[g + 1]):
+            s += w_val[p] * z[w_idx[p]]
+        gate_buf[g] = s
+        if s > 0.0:
+            on[n_on] = g
+            n_on += 1
+    finite = True
+    for i in range(M):
+        s = h[i]
+        for p in range(a_ptr[i], a_ptr[i + 1]):
+            s += a_val[p] * z[a_idx[p]]
+        row = W_out[i]
+        for j in range(n_on):
+            g = on[j]
+            s += row[g] * gate_buf[g]
+        out[i] = s
+        if not np.isfinite(s):
+            finite = False
+    return finite
+
+
 @njit(cache=True, nogil=True)
 def step(A, W_out, W_in, b_in, h, z):
     out = np.empty(A.shape[0])

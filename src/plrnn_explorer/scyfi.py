@@ -360,10 +360,13 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         ``random_restarts``, ``singular_equations``, ``solves_until_last_find``
         (all solves, over all restarts, until the last new cycle was found),
         ``chain_length_at_last_find`` (solves of the one chain, from its random
-        draw, that found it), ``found_by_paper_loop`` and ``seed_words``; for
-        prefix-tree orders ``tree_nodes``, ``lps``; for transition-graph orders
-        ``graph_regions``, ``graph_edges``, ``lps`` (the graph's pair LPs, counted
-        at the order that built it).
+        draw, that found it), ``found_by_paper_loop``, ``seed_words`` and
+        ``lowrank_solves`` (order 1 at large M: candidates solved by a low-rank
+        update of a precomputed factorisation instead of a full LU, with the
+        same outcome; ``lowrank_rejected`` of them failed its accuracy checks and
+        were re-solved by the full LU); for prefix-tree orders ``tree_nodes``,
+        ``lps``; for transition-graph orders ``graph_regions``, ``graph_edges``,
+        ``lps`` (the graph's pair LPs, counted at the order that built it).
 
     Examples
     --------
@@ -782,6 +785,7 @@ class _Search:
                              "random_restarts": int(st[3]), "singular_equations": int(st[4]),
                              "consistent_candidates": int(st[5]), "solves_until_last_find": int(st[6]),
                              "chain_length_at_last_find": int(st[8]),
+                             "lowrank_solves": int(st[11]), "lowrank_rejected": int(st[12]),
                              "outer_loop_iterations": n_out, "inner_loop_iterations": n_in,
                              "preloaded": len(preloaded), "found_by_paper_loop": run.found_by_paper_loop,
                              "seed_words": run.n_seeds, "seconds": time.perf_counter() - t_k}
