@@ -289,100 +289,127 @@ def _traces_word(A, W_out, W_in, b_in, h, z1, regions, word, k, z, zn, gate):
 
 
 @njit(cache=True, nogil=True)
-def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, a, rel_tol,
-                      found, status, counts):
-    """Cycle candidates of order k among the closed walks ``a = w_1 -> ... -> w_k -> a`` of the graph.
+def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, unit_a, unit_q, u_start,
+                      u_stop, rel_tol, found, status, counts):
+    """Cycle candidates of order k among the closed walks ``w_1 -> ... -> w_k -> w_1`` of the graph.
 
-    Only necklaces (least rotations) are visited, so every letter is >= a.
-    A primitive word whose cycle equation has a solution that the true map
-    traces through the word is stored with CONSISTENT_WORD; a word (primitive
-    or not) whose equation is singular with SINGULAR_WORD. ``found`` (cap, k)
-    int64 and ``status`` receive them; ``counts`` = [stored, walks solved].
-    Returns False when ``found`` is full (the caller enlarges it and repeats
-    this start letter).
+    Work comes in *units*: unit u is the walks that start with letter
+    ``unit_a[u]`` and, for k > 1, continue along the out-list entry
+    ``out_idx[unit_q[u]]`` (one first edge), so that no unit is large and a
+    search can stop between units. Units ``u_start .. u_stop - 1`` are done.
+    Only necklaces (least rotations) are visited, so every letter is >= the
+    first. A primitive word whose cycle equation has a solution that the true
+    map traces through the word is stored with CONSISTENT_WORD; a word
+    (primitive or not) whose equation is singular with SINGULAR_WORD.
+    ``found`` (cap, k) int64 and ``status`` receive them; ``counts`` =
+    [stored, walks solved]. Returns the first unit not done: ``u_stop``, or
+    earlier when ``found`` is full (then ``counts`` covers the units done;
+    the caller enlarges ``found`` and goes on from there).
     """
     M = A.shape[0]
     G = W_in.shape[0]
-    cap = found.shape[0]
     word = np.zeros(k, np.int64)
-    pos = np.zeros(k, np.int64)        # position in the out-list of word[d-1] for depth d
+    pos = np.zeros(k + 1, np.int64)    # next out-list position for word[d] at depth d
     P = np.zeros((k + 1, M, M))
     v = np.zeros((k + 1, M))
     for i in range(M):
         P[0, i, i] = 1.0
-    sysm = np.empty((M, M))
-    z1 = np.empty(M)
-    z = np.empty(M)
-    zn = np.empty(M)
-    gate = np.empty(G)
+    ws = (np.empty((M, M)), np.empty(M), np.empty(M), np.empty(M), np.empty(G))
     counts[0] = 0
     counts[1] = 0
-    word[0] = a
-    d = 1
-    # depth d: word[:d] fixed, P[d], v[d] = product of its pieces; pos[d] = next out-list index for word[d]
+    for u in range(u_start, u_stop):
+        stored, solved = counts[0], counts[1]
+        if not _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, unit_a[u],
+                              unit_q[u], rel_tol, found, status, counts, word, pos, P, v, ws):
+            counts[0], counts[1] = stored, solved
+            return u
+    return u_stop
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _extend(Jr, cr, P, v, d, nxt, M):
+    """P[d+1], v[d+1] = piece nxt applied after P[d], v[d]."""
     for i in range(M):
         for j in range(M):
             t = 0.0
             for l in range(M):
-                t += Jr[a, i, l] * P[0, l, j]
-            P[1, i, j] = t
-        t = cr[a, i]
-        v[1, i] = t
+                t += Jr[nxt, i, l] * P[d, l, j]
+            P[d + 1, i, j] = t
+        t = cr[nxt, i]
+        for l in range(M):
+            t += Jr[nxt, i, l] * v[d, l]
+        v[d + 1, i] = t
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _solve_walk(A, W_out, W_in, b_in, h, regions, word, k, P, v, rel_tol, found, status, counts, ws):
+    """Solve and check the closed walk word[:k] (a necklace); store it if consistent or singular. False: full."""
+    M = A.shape[0]
+    neck, prim = _is_necklace(word, k)
+    if not neck:
+        return True
+    sysm, z1, z, zn, gate = ws
+    counts[1] += 1
+    for i in range(M):
+        z1[i] = v[k, i]
+        for j in range(M):
+            sysm[i, j] = (1.0 if i == j else 0.0) - P[k, i, j]
+    st = 0
+    if not _solve_inplace(sysm, z1, rel_tol):
+        st = SINGULAR_WORD
+    elif prim and _traces_word(A, W_out, W_in, b_in, h, z1, regions, word, k, z, zn, gate):
+        st = CONSISTENT_WORD
+    if st != 0:
+        if counts[0] >= found.shape[0]:
+            return False
+        for s in range(k):
+            found[counts[0], s] = word[s]
+        status[counts[0]] = st
+        counts[0] += 1
+    return True
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, a, q, rel_tol, found,
+                   status, counts, word, pos, P, v, ws):
+    """Depth-first over the closed walks of one unit (see closed_walk_words). False when ``found`` is full."""
+    M = A.shape[0]
+    word[0] = a
+    _extend(Jr, cr, P, v, 0, a, M)
     if k == 1:
-        d = 1
-    else:
-        pos[1] = out_ptr[a]
+        if adj[a, a] == 0:
+            return True
+        return _solve_walk(A, W_out, W_in, b_in, h, regions, word, 1, P, v, rel_tol, found, status, counts, ws)
+    word[1] = out_idx[q]
+    if k == 2 and adj[word[1], a] == 0:
+        return True
+    _extend(Jr, cr, P, v, 1, word[1], M)
+    d = 2
+    if k > 2:
+        pos[2] = out_ptr[word[1]]
+    # depth d: word[:d] fixed with P[d], v[d] its product; pos[d] = next out-list position for word[d]
     while True:
         if d == k:
-            # a complete walk: closes back to a? (always, for k > 1: the last letter was chosen so)
-            if adj[word[k - 1], a] != 0:
-                neck, prim = _is_necklace(word, k)
-                if neck:
-                    counts[1] += 1
-                    for i in range(M):
-                        z1[i] = v[k, i]
-                        for j in range(M):
-                            sysm[i, j] = (1.0 if i == j else 0.0) - P[k, i, j]
-                    st = 0
-                    if not _solve_inplace(sysm, z1, rel_tol):
-                        st = SINGULAR_WORD
-                    elif prim and _traces_word(A, W_out, W_in, b_in, h, z1, regions, word, k, z, zn, gate):
-                        st = CONSISTENT_WORD
-                    if st != 0:
-                        if counts[0] >= cap:
-                            return False
-                        for s in range(k):
-                            found[counts[0], s] = word[s]
-                        status[counts[0]] = st
-                        counts[0] += 1
-            if k == 1:
+            if not _solve_walk(A, W_out, W_in, b_in, h, regions, word, k, P, v, rel_tol, found, status, counts, ws):
+                return False
+            if k == 2:
                 return True
             d -= 1
             continue
-        # advance at depth d (choose word[d] among the successors of word[d-1] with letter >= a)
         prev = word[d - 1]
-        q = pos[d]
+        p = pos[d]
         end = out_ptr[prev + 1]
-        while q < end and (out_idx[q] < a or (d == k - 1 and adj[out_idx[q], a] == 0)):
-            q += 1
-        if q >= end:
-            if d == 1:
+        while p < end and (out_idx[p] < a or (d == k - 1 and adj[out_idx[p], a] == 0)):
+            p += 1
+        if p >= end:
+            if d == 2:
                 return True
             d -= 1
             continue
-        nxt = out_idx[q]
-        pos[d] = q + 1
+        nxt = out_idx[p]
+        pos[d] = p + 1
         word[d] = nxt
-        for i in range(M):
-            for j in range(M):
-                t = 0.0
-                for l in range(M):
-                    t += Jr[nxt, i, l] * P[d, l, j]
-                P[d + 1, i, j] = t
-            t = cr[nxt, i]
-            for l in range(M):
-                t += Jr[nxt, i, l] * v[d, l]
-            v[d + 1, i] = t
+        _extend(Jr, cr, P, v, d, nxt, M)
         d += 1
         if d < k:
             pos[d] = out_ptr[word[d - 1]]

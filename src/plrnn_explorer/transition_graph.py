@@ -242,6 +242,15 @@ class TransitionGraph:
                ) -> tuple[list[Cycle], list[DegenerateItinerary], int, str]:
         """Every k-cycle, from the closed walks of length k.
 
+        Parameters
+        ----------
+        k
+            The order (length of the closed walks).
+        cancel, progress
+            ``cancel() -> bool`` is checked, and ``progress(done, total)``
+            called, about every 0.3 s; the work is counted in first edges
+            (the walks that start along one edge out of their least letter).
+
         Returns
         -------
         cycles, degenerate, solved, stopped
@@ -267,33 +276,39 @@ class TransitionGraph:
         status: list[np.ndarray] = []
         solved = [0]
 
-        def letters(part: np.ndarray) -> tuple[list, list, int]:
+        # units of work: a first letter and, for k > 1, one first edge out of it (to a letter >= it)
+        if k == 1:
+            unit_a, unit_q = np.arange(n, dtype=np.int64), np.zeros(n, np.int64)
+        else:
+            owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(out_ptr))
+            keep = out_idx >= owner
+            unit_a, unit_q = owner[keep], np.nonzero(keep)[0].astype(np.int64)
+
+        def units(part: np.ndarray) -> tuple[list, list, int]:
             got_w, got_s, got_n = [], [], 0
-            for a in part:
-                size = 1024
-                while True:
-                    found = np.empty((size, k), np.int64)
-                    st = np.empty(size, np.int64)
-                    counts = np.zeros(2, np.int64)
-                    if _graph_kernels.closed_walk_words(*cf.arrays, self._Jr, self._cr, self.regions, out_ptr,
-                                                        out_idx, self.adj, k, int(a), SINGULAR_RTOL, found, st,
-                                                        counts):
-                        break
-                    size *= 4
+            u, stop, size = int(part[0]), int(part[-1]) + 1, 256
+            while u < stop:
+                found = np.empty((size, k), np.int64)
+                st = np.empty(size, np.int64)
+                counts = np.zeros(2, np.int64)
+                u = _graph_kernels.closed_walk_words(*cf.arrays, self._Jr, self._cr, self.regions, out_ptr, out_idx,
+                                                     self.adj, k, unit_a, unit_q, u, stop, SINGULAR_RTOL, found,
+                                                     st, counts)
                 got_w.append(found[:counts[0]])
                 got_s.append(st[:counts[0]])
                 got_n += int(counts[1])
+                size *= 4          # only grows when the buffer ran full
             return got_w, got_s, got_n
 
         def work(idx: np.ndarray) -> None:
-            parts = _on_threads(letters, idx, pool)
-            for got_w, got_s, got_n in parts:     # in letter order; only a finished slice counts
+            parts = _on_threads(units, idx, pool)
+            for got_w, got_s, got_n in parts:     # in unit order; only a finished slice counts
                 words.extend(got_w)
                 status.extend(got_s)
                 solved[0] += got_n
 
         with _thread_pool() as pool:
-            outcome = run_in_slices(n, work, cancel=cancel, progress=progress)
+            outcome = run_in_slices(len(unit_a), work, cancel=cancel, progress=progress)
         cycles: list[Cycle] = []
         degenerate: list[DegenerateItinerary] = []
         stopped = outcome.reason
