@@ -187,7 +187,7 @@ def section_trained_m8(path: Path) -> None:
         graph = TransitionGraph.build(cf)
         t_build = time.perf_counter() - t0
         t0 = time.perf_counter()
-        cycles, _, solved, _ = graph.cycles(3)
+        cycles, _, solved, _, _ = graph.cycles(3)
         t_walks = time.perf_counter() - t0
         words = random_words(cf.n_gates, 3, 200_000, seed=i)
         status = np.zeros(len(words), np.int64)

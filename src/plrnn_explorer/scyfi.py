@@ -289,8 +289,9 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         (:mod:`plrnn_explorer.transition_graph`: one LP per pair of realised
         regions, then one solve per closed walk; built once per call when
         its estimated cost, including a one-time compile on its first use in
-        a process, fits a quarter of plain enumeration's, and only for 32 to
-        8192 realised regions). ``stats["per_order"][k]["method"]`` says
+        a process, fits a quarter of plain enumeration's, and only for
+        ``GRAPH_MIN_REGIONS`` = 32 to ``GRAPH_MAX_REGIONS`` = 4096 realised
+        regions). ``stats["per_order"][k]["method"]`` says
         which of the last two ran. ``budget_seconds`` / ``max_nodes`` bound
         it: when they run out it stops with what it found and the unfinished
         orders are flagged incomplete. An interrupt (Ctrl-C) does the same.
@@ -664,16 +665,16 @@ class _Search:
                 return True
             return False
 
-        cycles, degen, n_solved, stopped = graph.cycles(k, cancel=stop)
-        if stopped:
+        found = graph.cycles(k, cancel=stop)
+        if found.stopped:
             if not flag["late"]:
-                self.interrupted = "interrupted" if stopped == "KeyboardInterrupt" else "cancelled"
+                self.interrupted = "interrupted" if found.stopped == "KeyboardInterrupt" else "cancelled"
             return False
-        self.by_order[k] = cycles
-        self.degenerate += degen
+        self.by_order[k] = found.cycles
+        self.degenerate += found.degenerate
         self.per_order[k] = {"strategy": "certified", "method": "transition graph", "complete": True,
-                             "found": len(cycles), "candidates_solved": n_solved, "random_restarts": 0,
-                             "singular_equations": len(degen), "graph_regions": graph.n_regions,
+                             "found": len(found.cycles), "candidates_solved": found.solved, "random_restarts": 0,
+                             "singular_equations": found.singular, "graph_regions": graph.n_regions,
                              "graph_edges": graph.n_edges, "lps": graph.lps if self.graph_new else 0,
                              "estimated_seconds": estimate, "seconds": time.perf_counter() - t_k}
         self.graph_new = False

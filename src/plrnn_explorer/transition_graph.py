@@ -34,7 +34,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numba
 import numpy as np
@@ -47,7 +47,7 @@ from .cycles import Cycle, DegenerateItinerary, cycle_sort_key
 from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
 from .models import CanonicalForm, check_model
 
-__all__ = ["TransitionGraph", "EDGE_BOX", "FIRST_USE_SECONDS", "GRAPH_MIN_REGIONS", "GRAPH_MAX_REGIONS",
+__all__ = ["TransitionGraph", "WalkSearch", "EDGE_BOX", "FIRST_USE_SECONDS", "GRAPH_MIN_REGIONS", "GRAPH_MAX_REGIONS",
            "first_use_seconds", "graph_build_seconds", "graph_regions_ok"]
 
 #: an edge is dropped only when its polyhedron is proven empty in the box |z|_inf <= EDGE_BOX * scale
@@ -96,6 +96,16 @@ def first_use_seconds() -> float:
     return 0.0 if used else FIRST_USE_SECONDS
 
 
+class WalkSearch(NamedTuple):
+    """What :meth:`TransitionGraph.cycles` found (see there)."""
+
+    cycles: list[Cycle]
+    degenerate: list[DegenerateItinerary]
+    solved: int
+    singular: int
+    stopped: str
+
+
 @dataclass
 class TransitionGraph:
     """Realised regions of a model and which of them map into which.
@@ -124,8 +134,8 @@ class TransitionGraph:
     >>> g = TransitionGraph.build(pe.systems.gt16())
     >>> g.n_regions, g.n_edges
     (4, 11)
-    >>> cycles, degenerate, solved, stopped = g.cycles(16)
-    >>> [c.order for c in cycles], stopped
+    >>> found = g.cycles(16)
+    >>> [c.order for c in found.cycles], found.stopped
     ([16, 16], '')
     """
 
@@ -239,7 +249,7 @@ class TransitionGraph:
     # -- cycles ----------------------------------------------------------------------
     def cycles(self, k: int, *, cancel: Callable[[], bool] | None = None,
                progress: Callable[[int, int], Any] | None = None
-               ) -> tuple[list[Cycle], list[DegenerateItinerary], int, str]:
+               ) -> WalkSearch:
         """Every k-cycle, from the closed walks of length k.
 
         Parameters
@@ -253,10 +263,11 @@ class TransitionGraph:
 
         Returns
         -------
-        cycles, degenerate, solved, stopped
-            The k-cycles (sorted), the degenerate words of length k (singular
-            cycle equations with a verified point in their regions), the
-            number of closed walks solved, and ``""`` or why the search
+        WalkSearch
+            ``cycles`` (sorted), ``degenerate`` (words of length k with a
+            singular cycle equation and a verified point in their regions),
+            ``solved`` (closed walks solved), ``singular`` (of them with a
+            singular equation) and ``stopped``: ``""`` or why the search
             stopped early (``"cancelled"``, ``"KeyboardInterrupt"``). A
             search stopped while walking returns no cycles (building
             thousands of them would delay the stop); one stopped while
@@ -332,7 +343,8 @@ class TransitionGraph:
             if not is_interrupt(exc):
                 raise
             stopped = "KeyboardInterrupt"
-        return sorted(cycles, key=cycle_sort_key), degenerate, solved[0], stopped
+        n_singular = int(np.count_nonzero(flat_status == _graph_kernels.SINGULAR_WORD))
+        return WalkSearch(sorted(cycles, key=cycle_sort_key), degenerate, solved[0], n_singular, stopped)
 
 
 def _thread_pool() -> ThreadPoolExecutor:
