@@ -198,3 +198,15 @@ def test_cancel_stops_and_a_given_region_list_is_used():
     stopped = TransitionGraph.build(m, cancel=lambda: calls.append(1) is None and len(calls) > 1)
     assert not stopped.complete and stopped.stop_reason == "cancelled"
     assert full.cycles(3, cancel=lambda: True).stopped == "cancelled"
+
+
+def test_many_cycles_overflow_the_kernels_buffers_and_nothing_is_lost():
+    """Chaotic coupled tents: thousands of cycles per order, more than a kernel call's first buffer (256) holds."""
+    from test_certified import coupled_skew_tents
+
+    model = coupled_skew_tents(3, 0)
+    exact = pe.exhaustive_cycles(model, orders=[6])
+    graph = TransitionGraph.build(model)
+    found = graph.cycles(6)
+    assert len(exact[6]) > 1000
+    assert {c.key for c in found.cycles} == {c.key for c in exact[6]}
