@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import numpy as np
@@ -13,6 +14,12 @@ from hypothesis import strategies as st
 import plrnn_explorer as pe
 
 sys.path.insert(0, os.path.dirname(__file__))
+
+# A test run started in the background of a non-interactive shell (`pytest ... &`, `nohup ... &` in a script)
+# inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler: every Ctrl-C test would wait
+# for an interrupt that never comes, and the CLI processes they start would inherit the ignored signal too.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("default")
