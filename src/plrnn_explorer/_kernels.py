@@ -204,12 +204,13 @@ def _workspace(M, G, k):
     gate_val, mode, pivots, ints, consts, chars, out_on, in_on)``. ``mode[1]``
     is the path (``AUTO_PATH``: BLAS/LAPACK iff ``M >= BLAS_MIN_DIM``); the
     BLAS path records W_in's structure in ``mode[0]`` (``_GATES_*``, with
-    ``gate_col[:G]``, ``gate_val``) and uses the rest as arguments and scratch
-    of its BLAS/LAPACK calls.
+    ``gate_col[:G]``, ``gate_val``) and whether A is diagonal in ``mode[2]``,
+    and uses the rest as arguments and scratch of its BLAS/LAPACK calls.
     """
-    mode = np.empty(2, np.int64)
+    mode = np.empty(3, np.int64)
     mode[0] = _GATES_UNKNOWN
     mode[1] = AUTO_PATH
+    mode[2] = 0     # BLAS path: 1 when A is diagonal (set with mode[0])
     consts = np.empty(2)
     consts[0] = 1.0
     consts[1] = 0.0
@@ -454,6 +455,7 @@ def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
     M = A.shape[0]
     if mode[0] == _GATES_UNKNOWN:
         mode[0] = _gate_structure(W_in, gate_col, gate_val)
+        mode[2] = 1 if _is_diagonal(A) else 0
     structure = mode[0]
     _piece_blas(A, W_out, W_in, b_in, h, word[0], P, v, structure, gate_col, gate_val, out_on, in_on, ints, consts,
                 chars)
@@ -467,10 +469,52 @@ def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
             vtmp[i] = acc
         for i in range(M):
             v[i] = vtmp[i]
-        _matmul_into(M, M, M, J, M, P, M, tmp, M, ints, consts, chars)     # P <- J P
+        if structure == _GATES_SELECT and mode[2] == 1:
+            _select_product(A, W_out, word[s], P, tmp, gate_col, gate_val, out_on, in_on, ints, consts, chars)
+        else:
+            _matmul_into(M, M, M, J, M, P, M, tmp, M, ints, consts, chars)     # P <- J P
         for i in range(M):
             for j in range(M):
                 P[i, j] = tmp[i, j]
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _is_diagonal(A):
+    M = A.shape[0]
+    for i in range(M):
+        for j in range(M):
+            if i != j and A[i, j] != 0.0:
+                return False
+    return True
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _select_product(A, W_out, r, P, out, gate_col, gate_val, out_on, in_on, ints, consts, chars):
+    """out = J P for a diagonal A and gates that each read one coordinate (PLRNN, ALRNN).
+
+    J P = A P + W_out[:, on] diag(gate_val[on]) P[gate_col[on], :]: a row
+    scaling and one dgemm over the active gates only (M x n_on x M instead of
+    M x M x M).
+    """
+    M = A.shape[0]
+    G = W_out.shape[1]
+    n_on = 0
+    for g in range(G):
+        if r[g]:
+            w = gate_val[g]
+            src = gate_col[g]
+            for m in range(M):
+                out_on[m, n_on] = W_out[m, g] * w
+                in_on[n_on, m] = P[src, m]
+            n_on += 1
+    for i in range(M):
+        a = A[i, i]
+        for j in range(M):
+            out[i, j] = a * P[i, j]
+    if n_on > 0:
+        consts[1] = 1.0                     # out <- 1 * out_on in_on + 1 * out
+        _matmul_into(M, M, n_on, out_on, G, in_on, M, out, M, ints, consts, chars)
+        consts[1] = 0.0
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
