@@ -597,21 +597,21 @@ class _Search:
                 self._exhaustive(k, t_k, plain)
                 return
             if graph < pruned:
-                limit = max(AUTO_OVERRUN * graph, AUTO_TREE_GRACE_SECONDS)
-                if self.budget_seconds is not None:
-                    limit = min(limit, max(self.remaining(), 0.0))
-                if self._graph_order(k, limit, t_k, graph) or self.interrupted is not None:
+                if self._graph_order(k, self._auto_limit(graph), t_k, graph) or self.interrupted is not None:
                     return
                 self.graph_failed = True
-                self._heuristic(k)
-                return
-            limit = max(AUTO_OVERRUN * pruned, AUTO_TREE_GRACE_SECONDS)
-            if self.budget_seconds is not None:
-                limit = min(limit, max(self.remaining(), 0.0))
-            if self._tree_order(k, limit, t_k, pruned) or self.interrupted is not None:
-                return
-            self.tree_failed = True
+            else:
+                if self._tree_order(k, self._auto_limit(pruned), t_k, pruned) or self.interrupted is not None:
+                    return
+                self.tree_failed = True
         self._heuristic(k)
+
+    def _auto_limit(self, estimate: float) -> float:
+        """Seconds a complete method chosen by "auto" may run before the order falls back to the heuristic."""
+        limit = max(AUTO_OVERRUN * estimate, AUTO_TREE_GRACE_SECONDS)
+        if self.budget_seconds is not None:
+            limit = min(limit, max(self.remaining(), 0.0))
+        return limit
 
     # -- the transition graph ----------------------------------------------------
     def _graph_estimate(self, k: int) -> float:

@@ -366,8 +366,7 @@ def _sorted_unique(regions: np.ndarray) -> np.ndarray:
 
 
 def _pieces(cf: Any, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Affine piece (J, c) of every region: J = A + W_out D W_in, c = W_out D b_in + h."""
-    D = regions.astype(float)                                   # (R, G)
-    Jr = cf.A[None] + np.einsum("ig,rg,gj->rij", cf.W_out, D, cf.W_in)
-    cr = cf.h[None] + (D * cf.b_in[None]) @ cf.W_out.T
-    return np.ascontiguousarray(Jr), np.ascontiguousarray(cr)
+    """Affine piece (J, c) of every region, from the canonical form's own ``piece``."""
+    pieces = [cf.piece(r.astype(bool)) for r in regions]
+    return (np.ascontiguousarray([J for J, _ in pieces], dtype=float).reshape(len(regions), cf.dim, cf.dim),
+            np.ascontiguousarray([c for _, c in pieces], dtype=float).reshape(len(regions), cf.dim))
