@@ -192,7 +192,7 @@ def section_trained_m8(path: Path) -> None:
         words = random_words(cf.n_gates, 3, 200_000, seed=i)
         status = np.zeros(len(words), np.int64)
         t0 = time.perf_counter()
-        _kernels.check_words(*cf.arrays, words, 1e-12, status)
+        _kernels.check_words(*cf.arrays, words, 1e-12, status, cf.blas)
         n_plain = n_lyndon_words(2 ** cf.n_gates, 3)
         t_plain = (time.perf_counter() - t0) / len(words) * n_plain
         total = t_build + t_walks

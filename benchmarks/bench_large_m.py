@@ -84,7 +84,7 @@ def kernel_check(cf, k: int, path: int, repeats: int) -> float:
     def run(n: int) -> None:
         if n not in words:
             words[n] = random_words(cf.n_gates, k, n)
-        _kernels.check_words(*cf.arrays, words[n], 1e-12, np.zeros(n, np.int64), path)
+        _kernels.check_words(*cf.arrays, words[n], 1e-12, np.zeros(n, np.int64), _kernels.blas_arg(cf.dim, path))
 
     return median_time(run, repeats)
 
@@ -99,7 +99,7 @@ def lowrank_check(cf, repeats: int) -> tuple[float, float]:
     def run(n: int) -> None:
         if n not in words:
             words[n] = random_words(cf.n_gates, 1, n)
-        n_lowrank = _lowrank.check_words(*cf.arrays, words[n], lr, SINGULAR_RTOL, np.zeros(n, np.int64))
+        n_lowrank = _lowrank.check_words(*cf.arrays, words[n], lr, SINGULAR_RTOL, np.zeros(n, np.int64), True)
         share.append(n_lowrank / n)
 
     return median_time(run, repeats), share[-1]

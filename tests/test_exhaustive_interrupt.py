@@ -33,9 +33,9 @@ def test_one_step_per_lyndon_word_of_length_at_most_k(G, k):
     found, singular = np.zeros((4096, k, G), np.uint8), np.zeros((4096, k, G), np.uint8)
     counts = np.zeros(4, np.int64)
     n = sum(n_lyndon_words(2**G, d) for d in range(1, k + 1))
-    assert _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, found, singular, counts, n - 1) == n - 1
+    assert _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, found, singular, counts, n - 1, None) == n - 1
     assert pos[0] > 0
-    assert _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, found, singular, counts, 2**62) == 1
+    assert _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, found, singular, counts, 2**62, None) == 1
     assert pos[0] == 0 and counts[2] == n_lyndon_words(2**G, k)
 
 
@@ -45,7 +45,7 @@ def test_slices_and_grown_buffers_find_exactly_what_one_call_finds():
     k, G = 4, cf.n_gates
     big = [np.zeros((2**14, k, G), np.uint8), np.zeros((2**14, k, G), np.uint8), np.zeros(4, np.int64)]
     letters, pos = np.full(k, -1, np.int64), np.ones(1, np.int64)
-    _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, *big, 2**62)
+    _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, *big, 2**62, None)
     want = {w.tobytes() for w in big[0][: big[2][0]]}
     cycles, _, tried, stopped = search_order_exhaustively(cf, k)     # starts with 64-word buffers, slices of 1, 4, ...
     assert stopped == "" and tried == big[2][2] and len(want) > 64     # more than the first buffer holds

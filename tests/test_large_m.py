@@ -17,7 +17,7 @@ from naive import naive_gates, naive_map
 from plrnn_explorer import _kernels
 from plrnn_explorer.itineraries import SINGULAR_RTOL
 
-PATHS = (_kernels.SCALAR_PATH, _kernels.BLAS_PATH)
+PATHS = (None, True)     # the kernels' ``blas`` argument: scalar loops, BLAS/LAPACK
 CROSS = _kernels.BLAS_MIN_DIM
 #: a reference point this close (relative) to a gate border may fall on either side by rounding
 AMBIGUOUS = 1e-7
@@ -88,10 +88,11 @@ def test_both_paths_match_numpy(kind, M, scale):
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_auto_path_is_the_scalar_path_below_the_crossover_and_blas_above(kind):
     rng = np.random.default_rng(7)
-    for M, forced in ((CROSS - 1, _kernels.SCALAR_PATH), (CROSS, _kernels.BLAS_PATH)):
+    for M, forced in ((CROSS - 1, None), (CROSS, True)):
         model = random_model(rng, kind, M, H=3, scale=1 / np.sqrt(M))
         word = random_words(rng, 1, 2, model.n_gates)[0]
-        auto = _kernels.cycle_points(*model.canonical.arrays, word, SINGULAR_RTOL)
+        assert model.canonical.blas is forced
+        auto = _kernels.cycle_points(*model.canonical.arrays, word, SINGULAR_RTOL, model.canonical.blas)
         same = _kernels.cycle_points(*model.canonical.arrays, word, SINGULAR_RTOL, forced)
         assert auto[2] and same[2]
         assert np.array_equal(auto[0], same[0]) and np.array_equal(auto[1], same[1])   # bit for bit

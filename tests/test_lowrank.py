@@ -33,14 +33,13 @@ def lowrank_statuses(model, words):
     cf = model.canonical
     lr = _lowrank.precompute_bases(*cf.arrays, SINGULAR_RTOL)
     status = np.zeros(len(words), np.int64)
-    n = _lowrank.check_words(*cf.arrays, np.ascontiguousarray(words), lr, SINGULAR_RTOL, status)
+    n = _lowrank.check_words(*cf.arrays, np.ascontiguousarray(words), lr, SINGULAR_RTOL, status, True)
     return status, n
 
 
 def full_statuses(model, words):
     status = np.zeros(len(words), np.int64)
-    _kernels.check_words(*model.canonical.arrays, np.ascontiguousarray(words), SINGULAR_RTOL, status,
-                         _kernels.BLAS_PATH)
+    _kernels.check_words(*model.canonical.arrays, np.ascontiguousarray(words), SINGULAR_RTOL, status, True)
     return status
 
 

@@ -168,7 +168,7 @@ def search_order(cf, k: int, n_out: int, n_in: int, pool: np.ndarray, seed: int 
         nonlocal found, table
         while todo > 0 and ctl[hk.PHASE] < 2:
             todo -= hk.heuristic_slice(*cf.arrays, k, n_out, n_in, pool, seeds, state, ctl, word, history, found,
-                                       table, singular, SINGULAR_RTOL, stats, todo, lr)
+                                       table, singular, SINGULAR_RTOL, stats, todo, lr, cf.blas)
             if stats[7]:                                # store full: grow it (and its table) and go on
                 found = np.concatenate([found, np.zeros_like(found)])
                 table = np.full(4 * len(found), -1, np.int64)

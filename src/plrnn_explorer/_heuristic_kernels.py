@@ -159,16 +159,17 @@ def _record_consistent(word, canon, k, G, found, table, stats, ctl):
 
 
 @njit(cache=True, nogil=True)
-def _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats):
+def _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats, blas):
     """The outcome of :func:`~plrnn_explorer._kernels._check_word`, by the low-rank update where it is certified."""
-    if k == 1:
-        status = check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol)
-        if status >= 0:
-            stats[11] += 1
-            return status
-        if status == REJECTED:
-            stats[12] += 1
-    return _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
+    if blas is not None:        # the low-rank update runs on the BLAS path's workspace (it starts above that crossover)
+        if k == 1:
+            status = check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol)
+            if status >= 0:
+                stats[11] += 1
+                return status
+            if status == REJECTED:
+                stats[12] += 1
+    return _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol, blas)
 
 
 @njit(cache=True, nogil=True)
@@ -213,7 +214,7 @@ def _next_start(word, k, G, pool, seeds, found, state, stats, ctl):
 
 @njit(cache=True, nogil=True)
 def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, state, ctl, word, history, found,
-                    table, singular, rel_tol, stats, max_solves, lr):
+                    table, singular, rel_tol, stats, max_solves, lr, blas):
     """Advance the search of order k by at most ``max_solves`` solves; the state arrays carry it on.
 
     ``state`` (1,) uint64 is the splitmix64 random state, ``ctl`` (N_CTL,)
@@ -227,13 +228,14 @@ def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, s
     losing the candidate: grow ``found`` and ``table`` and call again.
     ``lr``: the low-rank bases of :func:`plrnn_explorer._lowrank.precompute_bases`
     (order 1) or :func:`~plrnn_explorer._lowrank.disabled_bases`; candidates
-    get the same outcome either way. Returns the number of solves done.
+    get the same outcome either way. ``blas``: see
+    :func:`plrnn_explorer._kernels.blas_arg`. Returns the number of solves done.
     """
     M = A.shape[0]
     G = W_in.shape[0]
     n_hist_max = history.shape[0]
     canon = np.empty((k, G), np.uint8)
-    ws = _workspace(M, G, k)
+    ws = _workspace(M, G, k, blas)
     actual = ws[7]
     stats[7] = 0
     done = 0
@@ -260,7 +262,7 @@ def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, s
         stats[2] += 1
         ctl[CHAIN] += 1
         done += 1
-        status = _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats)
+        status = _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats, blas)
         if status == SINGULAR:
             _record_singular(word, canon, k, G, singular, stats)
             _draw_word(word, k, G, pool, state)
@@ -314,7 +316,7 @@ def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, s
         ctl[CHAIN] += 1
         ctl[INNER] += 1
         done += 1
-        status = _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats)
+        status = _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats, blas)
         if status == SINGULAR:
             _record_singular(word, canon, k, G, singular, stats)
             ctl[IN_CHAIN] = 0

@@ -128,7 +128,8 @@ def simulate(A, W_out, W_in, b_in, h, z0, n_steps):
     M = A.shape[0]
     out = np.empty((n_steps, M))
     gate_buf = np.empty(W_in.shape[0])
-    out[0] = z0
+    for i in range(M):      # element loop: an array assignment would compile numba's shape-error formatter
+        out[0, i] = z0[i]
     for t in range(1, n_steps):
         _step_into(A, W_out, W_in, b_in, h, out[t - 1], gate_buf, out[t])
     return out
@@ -141,7 +142,8 @@ def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
     out = np.empty((B, n_steps, M))
     for b in prange(B):
         gate_buf = np.empty(W_in.shape[0])
-        out[b, 0] = z0[b]
+        for i in range(M):
+            out[b, 0, i] = z0[b, i]
         for t in range(1, n_steps):
             _step_into(A, W_out, W_in, b_in, h, out[b, t - 1], gate_buf, out[b, t])
     return out
@@ -153,7 +155,11 @@ def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
 # Two paths with the same results up to rounding and the same singularity
 # test. Scalar loops (no call overhead) win for small M; BLAS/LAPACK (dgemm
 # for the monodromy products, dgetrf for the factorisation) win for large M.
-# _check_word, _cycle_system and cycle_points choose by M (BLAS_MIN_DIM).
+# The kernels take the choice as their last argument ``blas``: None for the
+# scalar loops, True for BLAS/LAPACK (``blas_arg`` picks it by BLAS_MIN_DIM).
+# They branch on ``blas is None``, which numba decides when it compiles, so
+# each path is compiled only where it is used: a process that meets small
+# models only never compiles (nor links into every kernel) the BLAS path.
 #
 # The scalar kernels are kept small and free of calls that can fail: numba
 # then inlines them and drops their array reference counting, which would
@@ -172,8 +178,20 @@ def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
 #: search's cost, so the switch is near the order-2 crossover.
 BLAS_MIN_DIM = 24
 
-#: ``path`` arguments of the kernels: by ``BLAS_MIN_DIM``, scalar loops, BLAS/LAPACK
+#: ``path`` arguments of :func:`blas_arg`: by ``BLAS_MIN_DIM``, scalar loops, BLAS/LAPACK
 AUTO_PATH, SCALAR_PATH, BLAS_PATH = -1, 0, 1
+
+
+def blas_arg(M: int, path: int = AUTO_PATH) -> bool | None:
+    """The ``blas`` argument of the cycle kernels: None (scalar loops) or True (BLAS/LAPACK).
+
+    ``path``: ``AUTO_PATH`` (BLAS/LAPACK iff ``M >= BLAS_MIN_DIM``), ``SCALAR_PATH`` or ``BLAS_PATH``.
+    """
+    if path == BLAS_PATH or (path == AUTO_PATH and M >= BLAS_MIN_DIM):
+        return True
+    if path in (AUTO_PATH, SCALAR_PATH):
+        return None
+    raise ValueError(f"path must be AUTO_PATH, SCALAR_PATH or BLAS_PATH, got {path!r}")
 
 #: structure of W_in, found on a workspace's first BLAS solve: not known yet; one
 #: nonzero per row (PLRNN, ALRNN: each gate reads one coordinate); anything else
@@ -197,20 +215,22 @@ _dgetrf = _scipy_routine("scipy.linalg.cython_lapack", "dgetrf", 6)
 
 
 @njit(cache=True, nogil=True)
-def _workspace(M, G, k):
+def _workspace(M, G, k, blas):
     """Buffers of one cycle check, allocated once per search of one model.
 
-    Returns ``(z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf, gate_col,
-    gate_val, mode, pivots, ints, consts, chars, out_on, in_on)``. ``mode[1]``
-    is the path (``AUTO_PATH``: BLAS/LAPACK iff ``M >= BLAS_MIN_DIM``); the
-    BLAS path records W_in's structure in ``mode[0]`` (``_GATES_*``, with
-    ``gate_col[:G]``, ``gate_val``) and whether A is diagonal in ``mode[2]``,
+    Returns ``(z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf)`` for the
+    scalar path (``blas`` None), and for the BLAS path these and ``(gate_col,
+    gate_val, mode, pivots, ints, consts, chars, out_on, in_on)``. The BLAS
+    path records W_in's structure in ``mode[0]`` (``_GATES_*``, with
+    ``gate_col[:G]``, ``gate_val``) and whether A is diagonal in ``mode[1]``,
     and uses the rest as arguments and scratch of its BLAS/LAPACK calls.
     """
-    mode = np.empty(3, np.int64)
+    if blas is None:
+        return (np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)),
+                np.empty((M, M)), np.empty((k, G), np.uint8), np.empty(M), np.empty(M), np.empty(G))
+    mode = np.empty(2, np.int64)
     mode[0] = _GATES_UNKNOWN
-    mode[1] = AUTO_PATH
-    mode[2] = 0     # BLAS path: 1 when A is diagonal (set with mode[0])
+    mode[1] = 0     # 1 when A is diagonal (set with mode[0])
     consts = np.empty(2)
     consts[0] = 1.0
     consts[1] = 0.0
@@ -220,12 +240,6 @@ def _workspace(M, G, k):
             np.empty((M, M)), np.empty((k, G), np.uint8), np.empty(M), np.empty(M), np.empty(G),
             np.empty(2 * G, np.int64), np.empty(G), mode, np.empty(M, np.int32), np.empty(8, np.int32), consts, chars,
             np.empty((M, G)), np.empty((G, M)))
-
-
-@njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _uses_blas(M, mode):
-    """True if a workspace with this ``mode`` solves with BLAS/LAPACK."""
-    return mode[1] == BLAS_PATH or (mode[1] == AUTO_PATH and M >= BLAS_MIN_DIM)
 
 
 # -- scalar path --------------------------------------------------------------
@@ -455,7 +469,7 @@ def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
     M = A.shape[0]
     if mode[0] == _GATES_UNKNOWN:
         mode[0] = _gate_structure(W_in, gate_col, gate_val)
-        mode[2] = 1 if _is_diagonal(A) else 0
+        mode[1] = 1 if _is_diagonal(A) else 0
     structure = mode[0]
     _piece_blas(A, W_out, W_in, b_in, h, word[0], P, v, structure, gate_col, gate_val, out_on, in_on, ints, consts,
                 chars)
@@ -469,7 +483,7 @@ def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
             vtmp[i] = acc
         for i in range(M):
             v[i] = vtmp[i]
-        if structure == _GATES_SELECT and mode[2] == 1:
+        if structure == _GATES_SELECT and mode[1] == 1:
             _select_product(A, W_out, word[s], P, tmp, gate_col, gate_val, out_on, in_on, ints, consts, chars)
         else:
             _matmul_into(M, M, M, J, M, P, M, tmp, M, ints, consts, chars)     # P <- J P
@@ -579,13 +593,12 @@ def _solve_cycle_blas(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
 
 
 @njit(cache=True, nogil=True)
-def _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp):
+def _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp, blas):
     """Monodromy P = J_k...J_1 and offset v = sum_j J_k...J_{j+1} c_j of word[:k] (J, c, tmp (M, M): scratch)."""
-    M = A.shape[0]
-    if M < BLAS_MIN_DIM:
+    if blas is None:
         _cycle_product_scalar(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp)
-        return
-    _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, _workspace(M, W_in.shape[0], k))
+    else:
+        _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, _workspace(A.shape[0], W_in.shape[0], k, blas))
 
 
 #: outcomes of :func:`_check_word`
@@ -593,27 +606,23 @@ SINGULAR, INCONSISTENT, DIVERGED, CONSISTENT = 0, 1, 2, 3
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
+def _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol, blas):
     """Solve the cycle equation of ``word`` and trace the true map from its solution.
 
     Returns SINGULAR, DIVERGED, INCONSISTENT (``ws[7]`` then holds the regions
     actually visited) or CONSISTENT; ``ws[0]`` is z_1 and ``ws[1]`` the monodromy.
-    ``ws``: a :func:`_workspace` of this model; it sets the path.
+    ``ws``: a :func:`_workspace` of this model; ``blas``: see :func:`blas_arg`.
     """
     G = W_in.shape[0]
-    if _uses_blas(A.shape[0], ws[13]):
-        if not _solve_cycle_blas(A, W_out, W_in, b_in, h, word, k, ws, rel_tol):
-            return SINGULAR
-        if not _trace_regions(A, W_out, W_in, b_in, h, ws[0], k, ws[7], ws[8], ws[9], ws[10]):
-            return DIVERGED
-        return CONSISTENT if _words_equal(ws[7], word, k, G) else INCONSISTENT
-    z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf = (ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7],
-                                                            ws[8], ws[9], ws[10])
-    if not _solve_cycle(A, W_out, W_in, b_in, h, word, k, z1, P, v, J, c, tmp, sysm, rel_tol):
+    if blas is None:
+        ok = _solve_cycle(A, W_out, W_in, b_in, h, word, k, ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], rel_tol)
+    else:
+        ok = _solve_cycle_blas(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
+    if not ok:
         return SINGULAR
-    if not _trace_regions(A, W_out, W_in, b_in, h, z1, k, actual, z, znext, gate_buf):
+    if not _trace_regions(A, W_out, W_in, b_in, h, ws[0], k, ws[7], ws[8], ws[9], ws[10]):
         return DIVERGED
-    return CONSISTENT if _words_equal(actual, word, k, G) else INCONSISTENT
+    return CONSISTENT if _words_equal(ws[7], word, k, G) else INCONSISTENT
 
 
 # --------------------------------------------------------------------------
@@ -710,7 +719,7 @@ def _find_word(store, n_stored, word, k, G):
 
 @njit(cache=True, nogil=True)
 def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
-                found_words, singular_words, rel_tol, stats):
+                found_words, singular_words, rel_tol, stats, blas):
     """Run SCYFI for cycles of minimal period k.
 
     found_words (cap, k, G) receives the canonical (least-rotation) words of
@@ -720,7 +729,8 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
     0 n_found, 1 n_singular_stored, 2 candidate solves, 3 random draws,
     4 singular equations, 5 consistent candidates, 6 solves at the last find,
     7 1 if found_words overflowed (the run stopped early), 8 solves in the
-    chain (since its random draw) that made the last find.
+    chain (since its random draw) that made the last find. ``blas``: see
+    :func:`blas_arg`.
     """
     M = A.shape[0]
     G = W_in.shape[0]
@@ -728,7 +738,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
     cap_s = singular_words.shape[0]
     word = np.empty((k, G), np.uint8)
     canon = np.empty((k, G), np.uint8)
-    ws = _workspace(M, G, k)
+    ws = _workspace(M, G, k, blas)
     actual = ws[7]
     n_hist_max = 16
     history = np.empty((n_hist_max, k, G), np.uint8)
@@ -749,7 +759,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
             inner += 1
             stats[2] += 1
             chain += 1
-            status = _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
+            status = _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol, blas)
             if status == SINGULAR:
                 stats[4] += 1
                 if _is_primitive(word, k, G):
@@ -811,7 +821,7 @@ def _decode_letter(code, G, word, s):
 
 @njit(cache=True, nogil=True)
 def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, letters, pos, found_words, singular_words, counts,
-                     max_steps, path=AUTO_PATH):
+                     max_steps, blas):
     """Check the Lyndon words of length k over the 2^G regions, resumably: at most ``max_steps`` steps per call.
 
     Lyndon words are exactly the primitive words that are their own least
@@ -824,7 +834,7 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, letters, pos, found_wo
     done). counts (int64[4]): 0 n_found, 1 n_singular, 2 words tried, 3 set
     to 1 when a buffer is full (nothing is lost: grow the buffers, keeping
     their contents, and call again). Returns the number of steps done.
-    ``path``: how to solve (``AUTO_PATH``, ``SCALAR_PATH``, ``BLAS_PATH``).
+    ``blas``: how to solve (see :func:`blas_arg`).
     """
     M = A.shape[0]
     G = W_in.shape[0]
@@ -832,8 +842,7 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, letters, pos, found_wo
     cap = found_words.shape[0]
     cap_s = singular_words.shape[0]
     word = np.empty((k, G), np.uint8)
-    ws = _workspace(M, G, k)
-    ws[13][1] = path
+    ws = _workspace(M, G, k, blas)
     steps = 0
     length = pos[0]
     while length > 0 and steps < max_steps:
@@ -842,28 +851,24 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, letters, pos, found_wo
             break
         steps += 1
         letters[length - 1] += 1
-        if length == k:
-            counts[2] += 1
-            for s in range(k):
-                _decode_letter(letters[s], G, word, s)
-            status = _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol)
-            if status == SINGULAR:
-                _store_word(singular_words, counts[1], word, k, G, 0)
-                counts[1] += 1
-            elif status == CONSISTENT:
-                _store_word(found_words, counts[0], word, k, G, 0)
-                counts[0] += 1
-        m = length
+        m = length                  # the Lyndon word of this step has length m
         while length < k:
             letters[length] = letters[length - m]
             length += 1
-        if m < k and k % m == 0:
-            # a power u^(k/m) of a Lyndon word: no new cycle, but a singular equation may be a new continuum
+        # m == k: a candidate cycle. m < k dividing k: the word is a power u^(k/m) of a Lyndon word, no new cycle,
+        # but a singular equation may be a new continuum. One call site, so the solver is compiled in once.
+        if k % m == 0:
+            if m == k:
+                counts[2] += 1
             for s in range(k):
                 _decode_letter(letters[s], G, word, s)
-            if _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol) == SINGULAR:
+            status = _check_word(A, W_out, W_in, b_in, h, word, k, ws, rel_tol, blas)
+            if status == SINGULAR:
                 _store_word(singular_words, counts[1], word, k, G, 0)
                 counts[1] += 1
+            elif status == CONSISTENT and m == k:
+                _store_word(found_words, counts[0], word, k, G, 0)
+                counts[0] += 1
         while length > 0 and letters[length - 1] == n_letters - 1:
             length -= 1
     pos[0] = length
@@ -871,16 +876,15 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, letters, pos, found_wo
 
 
 @njit(cache=True, nogil=True)
-def check_words(A, W_out, W_in, b_in, h, words, rel_tol, status, path=AUTO_PATH):
+def check_words(A, W_out, W_in, b_in, h, words, rel_tol, status, blas):
     """status[i] = outcome of :func:`_check_word` (SINGULAR, INCONSISTENT, DIVERGED, CONSISTENT) for words[i].
 
-    ``path``: how to solve (``AUTO_PATH``: by ``BLAS_MIN_DIM``; ``SCALAR_PATH``; ``BLAS_PATH``).
+    ``blas``: how to solve (see :func:`blas_arg`).
     """
     n, k, G = words.shape
-    ws = _workspace(A.shape[0], G, k)
-    ws[13][1] = path
+    ws = _workspace(A.shape[0], G, k, blas)
     for i in range(n):
-        status[i] = _check_word(A, W_out, W_in, b_in, h, words[i], k, ws, rel_tol)
+        status[i] = _check_word(A, W_out, W_in, b_in, h, words[i], k, ws, rel_tol, blas)
 
 
 # --------------------------------------------------------------------------
@@ -889,33 +893,34 @@ def check_words(A, W_out, W_in, b_in, h, words, rel_tol, status, path=AUTO_PATH)
 
 
 @njit(cache=True, nogil=True)
-def cycle_points(A, W_out, W_in, b_in, h, word, rel_tol, path=AUTO_PATH):
+def cycle_points(A, W_out, W_in, b_in, h, word, rel_tol, blas):
     """All k points of the cycle of ``word``, each solved from its own rotation.
 
     Solving every rotation separately keeps unstable long cycles accurate
     (forward iteration would amplify rounding errors by |lambda|^k).
-    Returns (points (k, M), monodromy (M, M) of the word, ok).
+    Returns (points (k, M), monodromy (M, M) of the word, ok); ``blas``: see
+    :func:`blas_arg`.
     """
     k, G = word.shape
     M = A.shape[0]
     pts = np.empty((k, M))
     rot = np.empty((k, G), np.uint8)
     P0 = np.empty((M, M))
-    ws = _workspace(M, G, k)
-    ws[13][1] = path
-    blas = _uses_blas(M, ws[13])
-    z1, P, v, J, c, tmp, sysm = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6]
+    ws = _workspace(M, G, k, blas)
+    z1, P = ws[0], ws[1]
     for r in range(k):
         _rotate_into(rot, word, k, G, r)
-        if blas:
-            ok = _solve_cycle_blas(A, W_out, W_in, b_in, h, rot, k, ws, rel_tol)
+        if blas is None:
+            ok = _solve_cycle(A, W_out, W_in, b_in, h, rot, k, z1, P, ws[2], ws[3], ws[4], ws[5], ws[6], rel_tol)
         else:
-            ok = _solve_cycle(A, W_out, W_in, b_in, h, rot, k, z1, P, v, J, c, tmp, sysm, rel_tol)
+            ok = _solve_cycle_blas(A, W_out, W_in, b_in, h, rot, k, ws, rel_tol)
         if not ok:
             return pts, P0, False
-        if r == 0:
-            P0[:, :] = P
-        pts[r] = z1
+        for i in range(M):      # element loops: an array assignment would compile numba's shape-error formatter
+            pts[r, i] = z1[i]
+            if r == 0:
+                for j in range(M):
+                    P0[i, j] = P[i, j]
     return pts, P0, True
 
 

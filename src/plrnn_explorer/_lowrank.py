@@ -48,6 +48,8 @@ from ._kernels import (CONSISTENT, INCONSISTENT, _check_word, _scipy_routine, _s
 #: ``python benchmarks/bench_large_m.py`` (per candidate, random PLRNNs, words with half of the gates on,
 #: single-threaded BLAS, 2-core machine under load, 2026-12): full LU / low-rank = 0.84 at M = 24,
 #: 0.99 at 32, 1.04 at 40, 1.19 at 48, 1.39 at 64, 1.71 at 100, 2.26 at 200, 3.4 at 1000.
+#: The searches use the update on the BLAS path only (it shares that path's workspace), so it is
+#: at least ``_kernels.BLAS_MIN_DIM``.
 LOWRANK_MIN_DIM = 48
 #: a low-rank solve is tried when r <= LOWRANK_MAX_FRACTION * M: with 75 % of the gates on (r = 0.75 M from
 #: the all-off base) it was still 1.2x (M = 500) to 2.3x (M = 200) faster than the full LU
@@ -321,20 +323,20 @@ def check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol):
 
 
 @njit(cache=True, nogil=True)
-def check_words(A, W_out, W_in, b_in, h, words, lr, rel_tol, status):
+def check_words(A, W_out, W_in, b_in, h, words, lr, rel_tol, status, blas):
     """status[i] = :func:`check_fixed_point` of words[i] ((n, 1, G)), the full LU's outcome where it falls back.
 
     Returns the number of words solved by the low-rank update. For tests and
     benchmarks (the counterpart of :func:`plrnn_explorer._kernels.check_words`).
     """
     n, k, G = words.shape
-    ws = _workspace(A.shape[0], G, k)
+    ws = _workspace(A.shape[0], G, k, blas)
     n_lowrank = 0
     for i in range(n):
         s = check_fixed_point(A, W_out, W_in, b_in, h, words[i], ws, lr, rel_tol)
         if s >= 0:
             n_lowrank += 1
         else:
-            s = _check_word(A, W_out, W_in, b_in, h, words[i], k, ws, rel_tol)
+            s = _check_word(A, W_out, W_in, b_in, h, words[i], k, ws, rel_tol, blas)
         status[i] = s
     return n_lowrank

@@ -231,7 +231,7 @@ def consistent_words(cf, words: np.ndarray) -> int:
     2
     """
     status = np.zeros(len(words), np.int64)
-    _kernels.check_words(*cf.arrays, np.ascontiguousarray(words), 1e-12, status)
+    _kernels.check_words(*cf.arrays, np.ascontiguousarray(words), 1e-12, status, cf.blas)
     return int(np.count_nonzero(status == _kernels.CONSISTENT))
 
 
@@ -255,7 +255,7 @@ def search_costs(cf) -> SearchCosts:
                 words = random_words(G, k, n)
                 status = np.zeros(n, np.int64)
                 t0 = time.perf_counter()
-                _kernels.check_words(*cf.arrays, words, 1e-12, status)
+                _kernels.check_words(*cf.arrays, words, 1e-12, status, cf.blas)
                 dt = time.perf_counter() - t0
                 if dt > 2e-3 or n >= 1 << 16:
                     break
@@ -574,7 +574,7 @@ def solve_candidates(cf, lyndon: np.ndarray, powers: np.ndarray
         if not len(words):
             continue
         status = np.zeros(len(words), np.int64)
-        _kernels.check_words(*cf.arrays, np.ascontiguousarray(words), SINGULAR_RTOL, status)
+        _kernels.check_words(*cf.arrays, np.ascontiguousarray(words), SINGULAR_RTOL, status, cf.blas)
         for w, s in zip(words, status):
             if s == _kernels.CONSISTENT and primitive:
                 c = build_cycle(cf, w)

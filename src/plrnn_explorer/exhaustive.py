@@ -158,7 +158,7 @@ def search_order_exhaustively(cf: CanonicalForm, k: int, cancel: Callable[[], bo
         nonlocal found, singular
         while todo > 0 and pos[0] > 0:
             todo -= _kernels.exhaustive_order(*cf.arrays, k, SINGULAR_RTOL, letters, pos, found, singular, counts,
-                                              todo)
+                                              todo, cf.blas)
             if counts[3]:                        # a buffer is full: grow both, keeping what they hold
                 counts[3] = 0
                 found = np.concatenate([found, np.zeros_like(found)])

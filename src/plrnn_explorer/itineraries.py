@@ -42,7 +42,7 @@ def _border_info(cf: CanonicalForm, points: np.ndarray, word: np.ndarray) -> tup
 def build_cycle(cf: CanonicalForm, word: np.ndarray) -> Cycle | None:
     """Cycle of a self-consistent canonical word, with accurate points, or None if singular."""
     word = np.ascontiguousarray(word, dtype=np.uint8)
-    pts, P, ok = _kernels.cycle_points(*cf.arrays, word, SINGULAR_RTOL)
+    pts, P, ok = _kernels.cycle_points(*cf.arrays, word, SINGULAR_RTOL, cf.blas)
     if not ok:
         return None
     lam = np.linalg.eigvals(P).astype(complex)

@@ -71,6 +71,11 @@ class CanonicalForm:
         """``(A, W_out, W_in, b_in, h)`` in the order the kernels take them."""
         return (self.A, self.W_out, self.W_in, self.b_in, self.h)
 
+    @property
+    def blas(self) -> bool | None:
+        """The cycle kernels' ``blas`` argument for this form: True (BLAS/LAPACK) from ``BLAS_MIN_DIM`` on, else None."""
+        return _kernels.blas_arg(self.dim)
+
     def gates_full_rank(self) -> bool:
         """True if every one of the 2^G gate patterns is realised by some z.
 

@@ -244,7 +244,7 @@ def _search_order(cf: CanonicalForm, k: int, n_out: int, n_in: int, pool: np.nda
         stats = np.zeros(9, np.int64)
         stats[0] = len(preloaded)
         _kernels.scyfi_order(*cf.arrays, k, n_out, n_in, pool, _seed_state(seed, k),
-                             words, singular, SINGULAR_RTOL, stats)
+                             words, singular, SINGULAR_RTOL, stats, cf.blas)
         if stats[7] == 0:
             return words[: stats[0]], singular[: stats[1]], stats
         cap *= 4

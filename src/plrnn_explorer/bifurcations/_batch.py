@@ -33,7 +33,7 @@ def _point_state(base_seed, point_id, order):
 
 @njit(cache=True, nogil=True)
 def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_seed, exhaustive, found, n_found,
-                overflow, rel_tol):
+                overflow, rel_tol, blas):
     G = W_in.shape[1]
     if exhaustive:
         counts = np.zeros(4, np.int64)
@@ -43,7 +43,7 @@ def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_
         pos = np.ones(1, np.int64)
         # one call to the end (the map's slices are over points); a full buffer stops it: the caller retries larger
         _kernels.exhaustive_order(A[p], W_out[p], W_in[p], b_in[p], h[p], k, rel_tol, letters, pos, found[p],
-                                  singular, counts, np.int64(1) << 62)
+                                  singular, counts, np.int64(1) << 62, blas)
         n_found[p] = counts[0]
         overflow[p] = counts[3] != 0
         return
@@ -51,7 +51,7 @@ def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_
     stats[0] = n_found[p]
     no_singular = np.empty((0, k, G), np.uint8)
     _kernels.scyfi_order(A[p], W_out[p], W_in[p], b_in[p], h[p], k, n_out, n_in, pool,
-                         _point_state(base_seed, seed_id, k), found[p], no_singular, rel_tol, stats)
+                         _point_state(base_seed, seed_id, k), found[p], no_singular, rel_tol, stats, blas)
     n_found[p] = stats[0]
     overflow[p] = stats[7] != 0
 
@@ -59,7 +59,7 @@ def _search_one(A, W_out, W_in, b_in, h, p, seed_id, k, n_out, n_in, pool, base_
 @parallel_section
 @njit(cache=True, nogil=True, parallel=True)
 def search_points(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool, base_seed, exhaustive, found, n_found,
-                  overflow, rel_tol):
+                  overflow, rel_tol, blas):
     """Cycles of order k at every stacked point (threads over points).
 
     SCYFI with budgets ``(n_out, n_in)``, or, with ``exhaustive``, every
@@ -67,33 +67,34 @@ def search_points(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool, base_
     points' global ids (they select the random streams); ``found`` (n, cap,
     k, G) receives canonical words, ``n_found`` (n,) their number (on entry:
     words preloaded there), ``overflow`` (n,) marks points whose buffer filled
-    up (rerun them with a larger ``cap``).
+    up (rerun them with a larger ``cap``). ``blas``: see
+    :func:`plrnn_explorer._kernels.blas_arg`.
     """
     for p in prange(seed_ids.shape[0]):
         _search_one(A, W_out, W_in, b_in, h, p, seed_ids[p], k, n_out, n_in, pool, base_seed, exhaustive, found,
-                    n_found, overflow, rel_tol)
+                    n_found, overflow, rel_tol, blas)
 
 
 @njit(cache=True, nogil=True)
 def search_points_serial(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool, base_seed, exhaustive, found,
-                         n_found, overflow, rel_tol):
+                         n_found, overflow, rel_tol, blas):
     """Single-threaded :func:`search_points` (for Dask workers: one task, one core)."""
     for p in range(seed_ids.shape[0]):
         _search_one(A, W_out, W_in, b_in, h, p, seed_ids[p], k, n_out, n_in, pool, base_seed, exhaustive, found,
-                    n_found, overflow, rel_tol)
+                    n_found, overflow, rel_tol, blas)
 
 
 @njit(cache=True, nogil=True)
-def _check_one(A, W_out, W_in, b_in, h, pid, word, ok, P_out, i, rel_tol):
-    ws = _kernels._workspace(A.shape[1], W_in.shape[1], word.shape[0])
-    status = _kernels._check_word(A[pid], W_out[pid], W_in[pid], b_in[pid], h[pid], word, word.shape[0], ws, rel_tol)
+def _check_one(A, W_out, W_in, b_in, h, pid, word, ok, P_out, i, rel_tol, blas):
+    ws = _kernels._workspace(A.shape[1], W_in.shape[1], word.shape[0], blas)
+    status = _kernels._check_word(A[pid], W_out[pid], W_in[pid], b_in[pid], h[pid], word, word.shape[0], ws, rel_tol, blas)
     ok[i] = status == _kernels.CONSISTENT
     P_out[i] = ws[1]
 
 
 @parallel_section
 @njit(cache=True, nogil=True, parallel=True)
-def check_words(A, W_out, W_in, b_in, h, point_ids, words, rel_tol):
+def check_words(A, W_out, W_in, b_in, h, point_ids, words, rel_tol, blas):
     """For each pair (point_ids[i], words[i]): is the word a self-consistent cycle there?
 
     Returns ``(ok (n,) bool, monodromies (n, M, M))``; one cycle solve per pair.
@@ -103,5 +104,5 @@ def check_words(A, W_out, W_in, b_in, h, point_ids, words, rel_tol):
     ok = np.zeros(n, np.bool_)
     P_out = np.zeros((n, M, M))
     for i in prange(n):
-        _check_one(A, W_out, W_in, b_in, h, point_ids[i], words[i], ok, P_out, i, rel_tol)
+        _check_one(A, W_out, W_in, b_in, h, point_ids[i], words[i], ok, P_out, i, rel_tol, blas)
     return ok, P_out

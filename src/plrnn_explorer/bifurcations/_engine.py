@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 import numba
 import numpy as np
 
+from .. import _kernels
 from ..exhaustive import n_lyndon_words
 from ..itineraries import SINGULAR_RTOL
 from .._progress import Progress, ProgressArg
@@ -135,7 +136,7 @@ def search_chunk(arrays: tuple[np.ndarray, ...], seed_ids: np.ndarray, orders: S
             overflow = np.zeros(todo.size, np.bool_)
             with numba.parallel_chunksize(1):
                 kernel(*sub, np.ascontiguousarray(seed_ids[todo]), k, n_out, n_in, pool, seed, exhaustive, found, nf,
-                       overflow, SINGULAR_RTOL)
+                       overflow, SINGULAR_RTOL, _kernels.blas_arg(arrays[0].shape[1]))
             for j, p in enumerate(todo):
                 if not overflow[j]:
                     n_found[p] = nf[j]
@@ -288,7 +289,7 @@ def _check_sliced(store: CanonicalStore, pts: np.ndarray, words: np.ndarray,
     def work(idx: np.ndarray) -> None:
         arrays, local = store.take(pts[idx])
         ok[idx], P[idx] = _batch.check_words(*arrays, np.ascontiguousarray(local),
-                                             np.ascontiguousarray(words[idx]), SINGULAR_RTOL)
+                                             np.ascontiguousarray(words[idx]), SINGULAR_RTOL, _kernels.blas_arg(M))
 
     outcome = run_in_slices(n, work, cancel=cancel)
     return ok, P, outcome.done, outcome.interrupted

@@ -175,7 +175,7 @@ class _Itinerary:
         k, M = self.word.shape[0], cf.dim
         P, vec, J, c = np.empty((M, M)), np.empty(M), np.empty((M, M)), np.empty(M)
         tmp = np.empty((M, max(M, 1)))
-        _kernels._cycle_system(*cf.arrays, self.word, k, P, vec, J, c, tmp)
+        _kernels._cycle_system(*cf.arrays, self.word, k, P, vec, J, c, tmp, cf.blas)
         return P
 
     def det_minus(self, v: float) -> float:
@@ -196,7 +196,7 @@ class _Itinerary:
 
     def points(self, v: float) -> np.ndarray | None:
         cf = self.cf(v)
-        pts, _, ok = _kernels.cycle_points(*cf.arrays, self.word, SINGULAR_RTOL)
+        pts, _, ok = _kernels.cycle_points(*cf.arrays, self.word, SINGULAR_RTOL, cf.blas)
         return pts if ok else None
 
     def gates(self, v: float) -> np.ndarray | None:
