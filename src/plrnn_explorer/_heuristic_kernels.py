@@ -161,7 +161,7 @@ def _record_consistent(word, canon, k, G, found, table, stats, ctl):
 @njit(cache=True, nogil=True)
 def _check(A, W_out, W_in, b_in, h, word, k, ws, lr, rel_tol, stats, blas):
     """The outcome of :func:`~plrnn_explorer._kernels._check_word`, by the low-rank update where it is certified."""
-    if blas is not None:        # the low-rank update runs on the BLAS path's workspace (it starts above that crossover)
+    if blas is not None:        # a BLAS-path method (it starts above that crossover): scalar searches do not compile it
         if k == 1:
             status = check_fixed_point(A, W_out, W_in, b_in, h, word, ws, lr, rel_tol)
             if status >= 0:
@@ -235,7 +235,7 @@ def heuristic_slice(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seeds, s
     G = W_in.shape[0]
     n_hist_max = history.shape[0]
     canon = np.empty((k, G), np.uint8)
-    ws = _workspace(M, G, k, blas)
+    ws = _workspace(M, G, k)
     actual = ws[7]
     stats[7] = 0
     done = 0

@@ -157,9 +157,9 @@ def simulate_batch(A, W_out, W_in, b_in, h, z0, n_steps):
 # for the monodromy products, dgetrf for the factorisation) win for large M.
 # The kernels take the choice as their last argument ``blas``: None for the
 # scalar loops, True for BLAS/LAPACK (``blas_arg`` picks it by BLAS_MIN_DIM).
-# They branch on ``blas is None``, which numba decides when it compiles, so
-# each path is compiled only where it is used: a process that meets small
-# models only never compiles (nor links into every kernel) the BLAS path.
+# They branch on ``blas is None``, which numba decides when it compiles for a
+# None argument: a process that meets small models only never compiles (nor
+# links into every kernel) the BLAS path. (For True numba keeps both branches.)
 #
 # The scalar kernels are kept small and free of calls that can fail: numba
 # then inlines them and drops their array reference counting, which would
@@ -215,19 +215,15 @@ _dgetrf = _scipy_routine("scipy.linalg.cython_lapack", "dgetrf", 6)
 
 
 @njit(cache=True, nogil=True)
-def _workspace(M, G, k, blas):
+def _workspace(M, G, k):
     """Buffers of one cycle check, allocated once per search of one model.
 
-    Returns ``(z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf)`` for the
-    scalar path (``blas`` None), and for the BLAS path these and ``(gate_col,
+    Returns ``(z1, P, v, J, c, tmp, sysm, actual, z, znext, gate_buf, gate_col,
     gate_val, mode, pivots, ints, consts, chars, out_on, in_on)``. The BLAS
     path records W_in's structure in ``mode[0]`` (``_GATES_*``, with
     ``gate_col[:G]``, ``gate_val``) and whether A is diagonal in ``mode[1]``,
     and uses the rest as arguments and scratch of its BLAS/LAPACK calls.
     """
-    if blas is None:
-        return (np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)), np.empty(M), np.empty((M, M)),
-                np.empty((M, M)), np.empty((k, G), np.uint8), np.empty(M), np.empty(M), np.empty(G))
     mode = np.empty(2, np.int64)
     mode[0] = _GATES_UNKNOWN
     mode[1] = 0     # 1 when A is diagonal (set with mode[0])
@@ -598,7 +594,7 @@ def _cycle_system(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp, blas):
     if blas is None:
         _cycle_product_scalar(A, W_out, W_in, b_in, h, word, k, P, v, J, c, tmp)
     else:
-        _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, _workspace(A.shape[0], W_in.shape[0], k, blas))
+        _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, _workspace(A.shape[0], W_in.shape[0], k))
 
 
 #: outcomes of :func:`_check_word`
@@ -738,7 +734,7 @@ def scyfi_order(A, W_out, W_in, b_in, h, k, n_outer, n_inner, pool, seed_state,
     cap_s = singular_words.shape[0]
     word = np.empty((k, G), np.uint8)
     canon = np.empty((k, G), np.uint8)
-    ws = _workspace(M, G, k, blas)
+    ws = _workspace(M, G, k)
     actual = ws[7]
     n_hist_max = 16
     history = np.empty((n_hist_max, k, G), np.uint8)
@@ -842,7 +838,7 @@ def exhaustive_order(A, W_out, W_in, b_in, h, k, rel_tol, letters, pos, found_wo
     cap = found_words.shape[0]
     cap_s = singular_words.shape[0]
     word = np.empty((k, G), np.uint8)
-    ws = _workspace(M, G, k, blas)
+    ws = _workspace(M, G, k)
     steps = 0
     length = pos[0]
     while length > 0 and steps < max_steps:
@@ -882,7 +878,7 @@ def check_words(A, W_out, W_in, b_in, h, words, rel_tol, status, blas):
     ``blas``: how to solve (see :func:`blas_arg`).
     """
     n, k, G = words.shape
-    ws = _workspace(A.shape[0], G, k, blas)
+    ws = _workspace(A.shape[0], G, k)
     for i in range(n):
         status[i] = _check_word(A, W_out, W_in, b_in, h, words[i], k, ws, rel_tol, blas)
 
@@ -906,7 +902,7 @@ def cycle_points(A, W_out, W_in, b_in, h, word, rel_tol, blas):
     pts = np.empty((k, M))
     rot = np.empty((k, G), np.uint8)
     P0 = np.empty((M, M))
-    ws = _workspace(M, G, k, blas)
+    ws = _workspace(M, G, k)
     z1, P = ws[0], ws[1]
     for r in range(k):
         _rotate_into(rot, word, k, G, r)

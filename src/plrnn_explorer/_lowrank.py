@@ -330,7 +330,7 @@ def check_words(A, W_out, W_in, b_in, h, words, lr, rel_tol, status, blas):
     benchmarks (the counterpart of :func:`plrnn_explorer._kernels.check_words`).
     """
     n, k, G = words.shape
-    ws = _workspace(A.shape[0], G, k, blas)
+    ws = _workspace(A.shape[0], G, k)
     n_lowrank = 0
     for i in range(n):
         s = check_fixed_point(A, W_out, W_in, b_in, h, words[i], ws, lr, rel_tol)

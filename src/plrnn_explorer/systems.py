@@ -227,7 +227,8 @@ def _simulate_noisy(A, W_out, W_in, b_in, h, z0, noise):
     n, M = noise.shape
     out = np.empty((n + 1, M))
     gate_buf = np.empty(W_in.shape[0])
-    out[0] = z0
+    for m in range(M):      # element loop: an array assignment would compile numba's shape-error formatter
+        out[0, m] = z0[m]
     for t in range(n):
         _kernels._step_into(A, W_out, W_in, b_in, h, out[t], gate_buf, out[t + 1])
         for m in range(M):
