@@ -27,6 +27,14 @@ settings.load_profile("default")
 MODEL_KINDS = ("PLRNN", "ShallowPLRNN", "ClippedShallowPLRNN", "ALRNN")
 
 
+def coupled_tents(M: int, seed: int, coupling: float = 0.2) -> pe.PLRNN:
+    """M chaotic skew-tent units (slopes ~0.9 and ~-2.6), full A: thousands of unstable cycles."""
+    rng = np.random.default_rng(seed)
+    a_l, a_r = rng.uniform(0.85, 0.95, M), rng.uniform(-3.0, -2.3, M)
+    A = np.diag(a_l) + coupling * rng.normal(size=(M, M)) * (1 - np.eye(M))
+    return pe.PLRNN(A, np.diag(a_r - a_l), np.ones(M))
+
+
 def random_model(rng: np.random.Generator, kind: str, M: int, H: int = 2, scale: float = 1.0):
     """A random model of ``kind`` with latent dimension M (H hidden units for shallow models)."""
     A = rng.uniform(-1, 1, M)

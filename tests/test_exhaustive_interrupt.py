@@ -13,16 +13,10 @@ import plrnn_explorer as pe
 from plrnn_explorer import _kernels
 from plrnn_explorer.exhaustive import n_lyndon_words, search_order_exhaustively
 from plrnn_explorer.itineraries import SINGULAR_RTOL
+from conftest import coupled_tents
 
 # 3-D PLRNN without 8-cycles: its order-8 enumeration checks 2.1e6 Lyndon words (several seconds)
 SLOW = pe.PLRNN([0.5, 0.4, 0.3], [[0, -2.5, 1], [2.0, 0, -1], [1.5, 1, 0]], [0.2, -0.3, 0.1])
-
-
-def coupled_tents(M: int, seed: int) -> pe.PLRNN:
-    rng = np.random.default_rng(seed)
-    a_l, a_r = rng.uniform(0.85, 0.95, M), rng.uniform(-3.0, -2.3, M)
-    A = np.diag(a_l) + 0.05 * rng.normal(size=(M, M)) * (1 - np.eye(M))
-    return pe.PLRNN(A, np.diag(a_r - a_l), np.ones(M))
 
 
 @pytest.mark.parametrize("G, k", [(1, 1), (1, 6), (2, 4), (3, 3), (2, 6)])
@@ -41,7 +35,7 @@ def test_one_step_per_lyndon_word_of_length_at_most_k(G, k):
 
 def test_slices_and_grown_buffers_find_exactly_what_one_call_finds():
     """Resuming across many small slices and full buffers loses and repeats nothing (a chaotic system, 79 4-cycles)."""
-    cf = coupled_tents(3, 1).canonical
+    cf = coupled_tents(3, 1, coupling=0.05).canonical
     k, G = 4, cf.n_gates
     big = [np.zeros((2**14, k, G), np.uint8), np.zeros((2**14, k, G), np.uint8), np.zeros(4, np.int64)]
     letters, pos = np.full(k, -1, np.int64), np.ones(1, np.int64)
@@ -73,7 +67,7 @@ def test_cancel_stops_exhaustive_cycles_within_a_second_and_keeps_what_it_found(
 
 
 def test_a_cancelled_order_keeps_real_cycles_only():
-    m = coupled_tents(3, 1)
+    m = coupled_tents(3, 1, coupling=0.05)
     full = {c.key for c in pe.exhaustive_cycles(m, orders=[5])[5]}
     calls = []
     # stopped after 7 slices (of 1, 4, ..., 4096 steps at most: 5,461 of the 7,764 steps)
@@ -88,7 +82,7 @@ def test_ctrl_c_stops_find_cycles_in_plain_enumeration(monkeypatch):
     the order flagged, the cycles found so far kept."""
     from plrnn_explorer import scyfi
 
-    m = coupled_tents(6, 0)
+    m = coupled_tents(6, 0, coupling=0.05)
     pe.find_cycles(m, orders=[1])                       # compiled, cost model measured
     real, entered = scyfi.search_order_exhaustively, []
 
@@ -99,9 +93,6 @@ def test_ctrl_c_stops_find_cycles_in_plain_enumeration(monkeypatch):
         return real(cf, k, cancel)
 
     monkeypatch.setattr(scyfi, "search_order_exhaustively", enumerate_and_signal)
-    # once the transition graph's kernels have run in this process, auto may rate the graph cheaper for this
-    # model (64 regions); this test is about plain enumeration, so keep the graph out of the choice
-    monkeypatch.setattr(scyfi, "graph_regions_ok", lambda n_regions: False)
     res = pe.find_cycles(m, orders=[1, 3])
     took = time.perf_counter() - entered[0]
     assert took < 1.3, f"returned {took:.2f} s after plain enumeration began (SIGINT at 0.3 s)"

@@ -15,17 +15,9 @@ import pytest
 from hypothesis import given, settings
 
 import plrnn_explorer as pe
-from conftest import MODEL_KINDS, random_model, small_models
+from conftest import MODEL_KINDS, coupled_tents, random_model, small_models
 from plrnn_explorer import scyfi
 from plrnn_explorer._heuristic import search_order
-
-
-def coupled_tents(M: int, seed: int, coupling: float = 0.2) -> pe.PLRNN:
-    """M chaotic skew-tent units (slopes ~0.9 and ~-2.6), full A: thousands of unstable cycles."""
-    rng = np.random.default_rng(seed)
-    a_l, a_r = rng.uniform(0.85, 0.95, M), rng.uniform(-3.0, -2.3, M)
-    A = np.diag(a_l) + coupling * rng.normal(size=(M, M)) * (1 - np.eye(M))
-    return pe.PLRNN(A, np.diag(a_r - a_l), np.ones(M))
 
 
 def _keys(res, k):

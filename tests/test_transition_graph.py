@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from numba import njit
 
 import plrnn_explorer as pe
-from plrnn_explorer import _graph_kernels
+from plrnn_explorer import _graph_kernels, transition_graph
 from plrnn_explorer.certified import lp_point
 from plrnn_explorer.transition_graph import TransitionGraph
-from conftest import MODEL_KINDS, random_model
+from conftest import MODEL_KINDS, coupled_tents, random_model
 
 
 @njit(cache=False)
@@ -128,16 +128,31 @@ def test_edges_agree_with_highs_and_with_orbits():
     assert checked > 0
 
 
-def test_find_cycles_uses_the_graph_when_it_is_cheapest_and_stays_complete():
-    """A 7-gate chaotic model at order 3: the graph is built, and the result equals plain enumeration."""
+def test_find_cycles_uses_the_graph_when_it_is_cheapest_and_stays_complete(monkeypatch):
+    """A 7-gate chaotic model at order 3: the graph is built, and the result equals plain enumeration.
+
+    The graph's one-time compile cost is set aside, so that a model this small already makes the graph cheapest.
+    """
+    monkeypatch.setattr(transition_graph, "FIRST_USE_SECONDS", 0.0)
     rng = np.random.default_rng(11)
     model = random_model(rng, "ShallowPLRNN", 4, 7, scale=3.0)
-    TransitionGraph.build(pe.systems.gt16()).cycles(2)      # kernels used in this process: no first-use cost
     exact = pe.exhaustive_cycles(model, 3)
     res = pe.find_cycles(model, 3, strategy="certified")
     assert res.complete and res.keys() == exact.keys()
     methods = {k: s.get("method", s["strategy"]) for k, s in res.stats["per_order"].items()}
     assert "transition graph" in methods.values(), methods
+
+
+def test_the_method_auto_picks_does_not_depend_on_what_ran_before():
+    """6 chaotic tents (64 regions) at order 3: the same choice before and after the graph's kernels ran."""
+    model = coupled_tents(6, 0, coupling=0.05)
+    methods = []
+    for _ in range(2):
+        res = pe.find_cycles(model, orders=[3])
+        methods.append(res.stats["per_order"][3].get("method", res.stats["per_order"][3]["strategy"]))
+        TransitionGraph.build(pe.systems.gt16()).cycles(2)     # the graph's kernels have now run in this process
+    assert methods[0] == methods[1] == "exhaustive"
+    assert len(res[3]) == 28948 and res.complete
 
 
 def test_incomplete_graph_refuses_to_search():

@@ -288,8 +288,9 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         all orders), and the closed walks of the region transition graph
         (:mod:`plrnn_explorer.transition_graph`: one LP per pair of realised
         regions, then one solve per closed walk; built once per call when
-        its estimated cost, including a one-time compile on its first use in
-        a process, fits a quarter of plain enumeration's, and only for
+        its estimated cost, which always counts the kernels' one-time
+        compile so that the choice depends on the model and budget only,
+        fits a quarter of plain enumeration's, and only for
         ``GRAPH_MIN_REGIONS`` = 32 to ``GRAPH_MAX_REGIONS`` = 4096 realised
         regions). ``stats["per_order"][k]["method"]`` says
         which of the last two ran. ``budget_seconds`` / ``max_nodes`` bound

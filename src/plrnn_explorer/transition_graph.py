@@ -48,7 +48,7 @@ from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
 from .models import CanonicalForm, check_model
 
 __all__ = ["TransitionGraph", "WalkSearch", "EDGE_BOX", "FIRST_USE_SECONDS", "GRAPH_MIN_REGIONS", "GRAPH_MAX_REGIONS",
-           "first_use_seconds", "graph_build_seconds", "graph_regions_ok"]
+           "graph_build_seconds", "graph_regions_ok"]
 
 #: an edge is dropped only when its polyhedron is proven empty in the box |z|_inf <= EDGE_BOX * scale
 EDGE_BOX = 1e8
@@ -58,7 +58,7 @@ GRAPH_MIN_REGIONS = 32
 #: ... and up to this many (the adjacency matrix takes R^2 bytes, building it R^2 LPs, and the walk counts
 #: of the cost estimate one R x R product per order)
 GRAPH_MAX_REGIONS = 4096
-#: one-time cost counted before the graph's kernels first run in a process (compiling them took ~7 s)
+#: one-time cost of the graph's kernels, always counted in its estimate (compiling them took ~7 s)
 FIRST_USE_SECONDS = 8.0
 #: measured seconds of one pair LP at M = 8, G = 10 (6.2-6.5 us on the 2-core reference machine)
 _PAIR_LP_SECONDS = 6.5e-6
@@ -78,22 +78,18 @@ def graph_regions_ok(n_regions: int) -> bool:
 def graph_build_seconds(n_regions: int, dim: int, n_gates: int) -> float:
     """Estimated seconds to build the graph: one LP per pair of regions, scaled by the simplex's tableau work.
 
-    Until the graph's kernels have been used in this process, ``FIRST_USE_SECONDS`` is added: they may
-    have to be compiled (about 7 s; later processes load them from numba's cache).
+    ``FIRST_USE_SECONDS`` is always added: the kernels may have to be compiled (about 7 s; later
+    processes load them from numba's cache). Counting it whether or not they have run makes
+    find_cycles' choice of method a function of the model and the budget only, never of what ran
+    earlier in the process.
 
     Examples
     --------
-    >>> round(graph_build_seconds(1013, 8, 10) - first_use_seconds(), 1)   # trained M = 8, H = 10: measured 6.2 s
+    >>> round(graph_build_seconds(1013, 8, 10) - FIRST_USE_SECONDS, 1)   # trained M = 8, H = 10: measured 6.2 s
     6.7
     """
     work = (dim + 2) * (2 * n_gates + dim + 2) * (dim + 1) / 2700.0
-    return float(n_regions) ** 2 * _PAIR_LP_SECONDS * work + first_use_seconds()
-
-
-def first_use_seconds() -> float:
-    """``FIRST_USE_SECONDS`` until the graph's kernels have run in this process, then 0."""
-    used = _graph_kernels.pair_edges.signatures and _graph_kernels.closed_walk_words.signatures
-    return 0.0 if used else FIRST_USE_SECONDS
+    return float(n_regions) ** 2 * _PAIR_LP_SECONDS * work + FIRST_USE_SECONDS
 
 
 class WalkSearch(NamedTuple):
