@@ -467,21 +467,27 @@ def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
         mode[0] = _gate_structure(W_in, gate_col, gate_val)
         mode[1] = 1 if _is_diagonal(A) else 0
     structure = mode[0]
+    select_diagonal = structure == _GATES_SELECT and mode[1] == 1
     _piece_blas(A, W_out, W_in, b_in, h, word[0], P, v, structure, gate_col, gate_val, out_on, in_on, ints, consts,
                 chars)
     for s in range(1, k):
-        _piece_blas(A, W_out, W_in, b_in, h, word[s], J, c, structure, gate_col, gate_val, out_on, in_on, ints, consts,
-                    chars)
-        for i in range(M):                  # v <- J v + c (O(M^2): scalar is as fast)
-            acc = c[i]
-            for j in range(M):
-                acc += J[i, j] * v[j]
-            vtmp[i] = acc
-        for i in range(M):
-            v[i] = vtmp[i]
-        if structure == _GATES_SELECT and mode[1] == 1:
-            _select_product(A, W_out, word[s], P, tmp, gate_col, gate_val, out_on, in_on, ints, consts, chars)
+        if select_diagonal:                 # PLRNN, ALRNN: J_s is never built
+            _select_affine_step(A, W_out, b_in, h, word[s], v, vtmp, gate_col, gate_val)
+            if s == 1:
+                _select_first_product(A, W_out, word[0], word[1], P, tmp, gate_col, gate_val, out_on, in_on,
+                                      J.reshape(M * M), ws[14], ws[8], ints, consts, chars)
+            else:
+                _select_product(A, W_out, word[s], P, tmp, gate_col, gate_val, out_on, in_on, ints, consts, chars)
         else:
+            _piece_blas(A, W_out, W_in, b_in, h, word[s], J, c, structure, gate_col, gate_val, out_on, in_on, ints,
+                        consts, chars)
+            for i in range(M):              # v <- J v + c (O(M^2): scalar is as fast)
+                acc = c[i]
+                for j in range(M):
+                    acc += J[i, j] * v[j]
+                vtmp[i] = acc
+            for i in range(M):
+                v[i] = vtmp[i]
             _matmul_into(M, M, M, J, M, P, M, tmp, M, ints, consts, chars)     # P <- J P
         for i in range(M):
             for j in range(M):
@@ -525,6 +531,77 @@ def _select_product(A, W_out, r, P, out, gate_col, gate_val, out_on, in_on, ints
         consts[1] = 1.0                     # out <- 1 * out_on in_on + 1 * out
         _matmul_into(M, M, n_on, out_on, G, in_on, M, out, M, ints, consts, chars)
         consts[1] = 0.0
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _select_affine_step(A, W_out, b_in, h, r, v, vtmp, gate_col, gate_val):
+    """v <- J v + c for region bits r, diagonal A and gates that each read one coordinate: O(M n_on), J not built.
+
+    J v + c = A v + h + sum over active gates g of W_out[:, g] (gate_val[g] v[gate_col[g]] + b_in[g]).
+    """
+    M = A.shape[0]
+    G = W_out.shape[1]
+    for i in range(M):
+        vtmp[i] = A[i, i] * v[i] + h[i]
+    for g in range(G):
+        if r[g]:
+            x = gate_val[g] * v[gate_col[g]] + b_in[g]
+            for i in range(M):
+                vtmp[i] += W_out[i, g] * x
+    for i in range(M):
+        v[i] = vtmp[i]
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _select_first_product(A, W_out, r1, r2, P, out, gate_col, gate_val, out_on, in_on, prod, cols, slot, ints, consts,
+                          chars):
+    """out = J_2 P for P = J_1 (regions r1, r2; diagonal A, gates that each read one coordinate).
+
+    J_1 = A + the columns S written by r1's active gates, so P is diagonal outside S: the dgemm of
+    :func:`_select_product` runs over the columns in S only (M x n_on x |S| instead of M x n_on x M), and a
+    column j outside S, P[:, j] = A[j, j] e_j, takes the active gates of r2 that read coordinate j.
+    Scratch: ``prod`` (>= M |S|, flat), ``cols`` (int32, M), ``slot`` (M).
+    """
+    M = A.shape[0]
+    G = W_out.shape[1]
+    for j in range(M):
+        slot[j] = -1.0
+    n_s = 0
+    for g in range(G):
+        if r1[g]:
+            j = gate_col[g]
+            if slot[j] < 0.0:
+                slot[j] = n_s
+                cols[n_s] = j
+                n_s += 1
+    n_on = 0
+    for g in range(G):
+        if r2[g]:
+            w = gate_val[g]
+            src = gate_col[g]
+            for m in range(M):
+                out_on[m, n_on] = W_out[m, g] * w
+            for t in range(n_s):
+                in_on[n_on, t] = P[src, cols[t]]
+            n_on += 1
+    for i in range(M):
+        a = A[i, i]
+        for j in range(M):
+            out[i, j] = a * P[i, j]
+    if n_on == 0:
+        return
+    if n_s > 0:
+        _matmul_into(M, n_s, n_on, out_on, G, in_on, M, prod, n_s, ints, consts, chars)   # prod = (M, n_s)
+        for i in range(M):
+            for t in range(n_s):
+                out[i, cols[t]] += prod[i * n_s + t]
+    for g in range(G):
+        if r2[g]:
+            j = gate_col[g]
+            if slot[j] < 0.0:
+                f = gate_val[g] * A[j, j]
+                for m in range(M):
+                    out[m, j] += W_out[m, g] * f
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
