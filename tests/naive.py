@@ -39,6 +39,8 @@ def naive_map(model):
             phi[M - P:] = relu(z[M - P:])
             return A @ z + W @ phi + h
         return F
+    if name == "CanonicalPLRNN":
+        return lambda z: p["A"] @ z + p["W_out"] @ relu(p["W_in"] @ z + p["b_in"]) + p["h"]
     raise TypeError(name)
 
 
@@ -55,6 +57,8 @@ def naive_gates(model):
     if name == "ALRNN":
         M, P = p["h"].size, model.n_relu
         return lambda z: z[M - P:].copy()
+    if name == "CanonicalPLRNN":
+        return lambda z: p["W_in"] @ z + p["b_in"]
     raise TypeError(name)
 
 

@@ -85,6 +85,36 @@ def test_both_paths_match_numpy(kind, M, scale):
     assert n_checked >= 40          # the comparison is not vacuous
 
 
+@pytest.mark.parametrize("scale", [0.3, 3.0])
+def test_gates_reading_one_coordinate_with_biases_match_numpy(scale):
+    """The BLAS path's structured products (diagonal A, each gate reads one coordinate) with what PLRNN and ALRNN
+    never have: gate biases, scaled reads, and two gates reading the same coordinate."""
+    rng = np.random.default_rng(int(10 * scale))
+    M, G = CROSS + 2, CROSS + 8
+    cols = np.concatenate([rng.permutation(M), rng.integers(0, M, G - M)])
+    W_in = np.zeros((G, M))
+    W_in[np.arange(G), cols] = rng.choice([-1.0, 1.0], G) * rng.uniform(0.5, 2.0, G)
+    model = pe.CanonicalPLRNN(np.diag(rng.uniform(-0.9, 0.9, M)), rng.normal(size=(M, G)) * scale / np.sqrt(G),
+                              W_in, rng.normal(size=G), rng.normal(size=M))
+    cf = model.canonical
+    n_checked = 0
+    for k in (1, 2, 3):
+        words = random_words(rng, 24, k, G)
+        got = {path: statuses(model, words, path) for path in PATHS}
+        for i, w in enumerate(words):
+            want, z1, P = reference_check(model, w)
+            if want is None:
+                continue
+            n_checked += 1
+            for path in PATHS:
+                assert got[path][i] == want, (path, k, i)
+                pts, mono, ok = _kernels.cycle_points(*cf.arrays, w, SINGULAR_RTOL, path)
+                assert ok
+                np.testing.assert_allclose(pts[0], z1, rtol=1e-7, atol=1e-9 * (1 + np.abs(z1).max()))
+                np.testing.assert_allclose(mono, P, rtol=1e-9, atol=1e-12 * (1 + np.abs(P).max()))
+    assert n_checked >= 40
+
+
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_auto_path_is_the_scalar_path_below_the_crossover_and_blas_above(kind):
     rng = np.random.default_rng(7)
