@@ -117,8 +117,8 @@ def run_shell(cache_dir: str, cwd: str) -> dict:
     cli = shutil.which("plrnn-explorer")
     if cli is None:
         raise SystemExit("plrnn-explorer is not on PATH: install the package first (pip install -e .)")
-    subprocess.run([sys.executable, "-c", "import plrnn_explorer as pe; pe.save_model(pe.systems.gt16(), 'model.json')"],
-                   env=_env(cache_dir), cwd=cwd, check=True, capture_output=True)
+    save = "import plrnn_explorer as pe; pe.save_model(pe.systems.gt16(), 'model.json')"
+    subprocess.run([sys.executable, "-c", save], env=_env(cache_dir), cwd=cwd, check=True, capture_output=True)
     times = []
     for _ in range(2):
         t0 = time.perf_counter()

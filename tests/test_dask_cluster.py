@@ -41,7 +41,7 @@ def client():
            "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
     # one worker death per task is forgiven, the second is KilledWorker (the default, 3, makes the tests slower)
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
-            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                      env=env) as cluster, distributed.Client(cluster) as c:
         c.run(lambda: __import__("plrnn_explorer.bifurcations._dask"))  # workers import (and load kernels) once
         yield c

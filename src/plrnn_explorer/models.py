@@ -73,7 +73,7 @@ class CanonicalForm:
 
     @property
     def blas(self) -> bool | None:
-        """The cycle kernels' ``blas`` argument for this form: True (BLAS/LAPACK) from ``BLAS_MIN_DIM`` on, else None."""
+        """The cycle kernels' ``blas`` argument: True (BLAS/LAPACK) from ``BLAS_MIN_DIM`` on, else None."""
         return _kernels.blas_arg(self.dim)
 
     def gates_full_rank(self) -> bool:

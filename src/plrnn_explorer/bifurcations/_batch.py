@@ -87,7 +87,8 @@ def search_points_serial(A, W_out, W_in, b_in, h, seed_ids, k, n_out, n_in, pool
 @njit(cache=True, nogil=True)
 def _check_one(A, W_out, W_in, b_in, h, pid, word, ok, P_out, i, rel_tol, blas):
     ws = _kernels._workspace(A.shape[1], W_in.shape[1], word.shape[0])
-    status = _kernels._check_word(A[pid], W_out[pid], W_in[pid], b_in[pid], h[pid], word, word.shape[0], ws, rel_tol, blas)
+    status = _kernels._check_word(A[pid], W_out[pid], W_in[pid], b_in[pid], h[pid], word, word.shape[0], ws, rel_tol,
+                                  blas)
     ok[i] = status == _kernels.CONSISTENT
     P = ws[1]
     for r in range(P.shape[0]):     # element loops: an array assignment would compile numba's shape-error formatter
