@@ -468,16 +468,17 @@ def _cycle_product_blas(A, W_out, W_in, b_in, h, word, k, P, v, ws):
         mode[1] = 1 if _is_diagonal(A) else 0
     structure = mode[0]
     select_diagonal = structure == _GATES_SELECT and mode[1] == 1
+    cols, slot = ws[14], ws[8]              # scratch of the structured products (pivots and z: free until the solve)
+    n_cols = 0
     _piece_blas(A, W_out, W_in, b_in, h, word[0], P, v, structure, gate_col, gate_val, out_on, in_on, ints, consts,
                 chars)
     for s in range(1, k):
         if select_diagonal:                 # PLRNN, ALRNN: J_s is never built
             _select_affine_step(A, W_out, b_in, h, word[s], v, vtmp, gate_col, gate_val)
-            if s == 1:
-                _select_first_product(A, W_out, word[0], word[1], P, tmp, gate_col, gate_val, out_on, in_on,
-                                      J.reshape(M * M), ws[14], ws[8], ints, consts, chars)
-            else:
-                _select_product(A, W_out, word[s], P, tmp, gate_col, gate_val, out_on, in_on, ints, consts, chars)
+            if s <= 2:                      # P = J_1 is diagonal outside the columns r_1 writes; later P is dense
+                n_cols = _written_columns(word[0], gate_col, cols, slot) if s == 1 else _all_columns(cols, slot)
+            _select_product(A, W_out, word[s], P, tmp, cols, n_cols, slot, J.reshape(M * M), gate_col, gate_val,
+                            out_on, in_on, ints, consts, chars)
         else:
             _piece_blas(A, W_out, W_in, b_in, h, word[s], J, c, structure, gate_col, gate_val, out_on, in_on, ints,
                         consts, chars)
@@ -505,12 +506,16 @@ def _is_diagonal(A):
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _select_product(A, W_out, r, P, out, gate_col, gate_val, out_on, in_on, ints, consts, chars):
-    """out = J P for a diagonal A and gates that each read one coordinate (PLRNN, ALRNN).
+def _select_product(A, W_out, r, P, out, cols, n_cols, slot, prod, gate_col, gate_val, out_on, in_on, ints, consts,
+                    chars):
+    """out = J P for region bits r, a diagonal A and gates that each read one coordinate (PLRNN, ALRNN).
 
-    J P = A P + W_out[:, on] diag(gate_val[on]) P[gate_col[on], :]: a row
-    scaling and one dgemm over the active gates only (M x n_on x M instead of
-    M x M x M).
+    J P = A P + W_out[:, on] diag(gate_val[on]) P[gate_col[on], :]: a row scaling and one dgemm over the active
+    gates only (M x n_on x M instead of M x M x M). P is diagonal outside the columns ``cols[:n_cols]`` (all of
+    them once P is a product; only those written by region r_1's active gates while P = J_1, see
+    :func:`_written_columns`), so the dgemm runs over those columns (M x n_on x n_cols), and a column j outside
+    them, P[:, j] = A[j, j] e_j, takes the active gates of r that read coordinate j. ``slot[j]``: j's position in
+    ``cols``, or -1. Scratch: ``prod`` (>= M n_cols, flat).
     """
     M = A.shape[0]
     G = W_out.shape[1]
@@ -521,16 +526,56 @@ def _select_product(A, W_out, r, P, out, gate_col, gate_val, out_on, in_on, ints
             src = gate_col[g]
             for m in range(M):
                 out_on[m, n_on] = W_out[m, g] * w
-                in_on[n_on, m] = P[src, m]
+            for t in range(n_cols):
+                in_on[n_on, t] = P[src, cols[t]]
             n_on += 1
     for i in range(M):
         a = A[i, i]
         for j in range(M):
             out[i, j] = a * P[i, j]
-    if n_on > 0:
-        consts[1] = 1.0                     # out <- 1 * out_on in_on + 1 * out
-        _matmul_into(M, M, n_on, out_on, G, in_on, M, out, M, ints, consts, chars)
-        consts[1] = 0.0
+    if n_on == 0:
+        return
+    if n_cols > 0:
+        _matmul_into(M, n_cols, n_on, out_on, G, in_on, M, prod, n_cols, ints, consts, chars)   # prod: (M, n_cols)
+        for i in range(M):
+            for t in range(n_cols):
+                out[i, cols[t]] += prod[i * n_cols + t]
+    for g in range(G):
+        if r[g]:
+            j = gate_col[g]
+            if slot[j] < 0.0:
+                f = gate_val[g] * A[j, j]
+                for m in range(M):
+                    out[m, j] += W_out[m, g] * f
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _written_columns(r, gate_col, cols, slot):
+    """The distinct coordinates the active gates of r read, i.e. the columns where J_r differs from a diagonal A.
+
+    Puts them in ``cols[:n]`` and each one's position in ``slot`` (-1 for the other coordinates); returns n.
+    """
+    for j in range(slot.shape[0]):
+        slot[j] = -1.0
+    n = 0
+    for g in range(r.shape[0]):
+        if r[g]:
+            j = gate_col[g]
+            if slot[j] < 0.0:
+                slot[j] = n
+                cols[n] = j
+                n += 1
+    return n
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _all_columns(cols, slot):
+    """``cols`` = 0, 1, ..., M - 1 and ``slot`` likewise (a dense P); returns M."""
+    M = slot.shape[0]
+    for j in range(M):
+        cols[j] = j
+        slot[j] = j
+    return M
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
@@ -550,58 +595,6 @@ def _select_affine_step(A, W_out, b_in, h, r, v, vtmp, gate_col, gate_val):
                 vtmp[i] += W_out[i, g] * x
     for i in range(M):
         v[i] = vtmp[i]
-
-
-@njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _select_first_product(A, W_out, r1, r2, P, out, gate_col, gate_val, out_on, in_on, prod, cols, slot, ints, consts,
-                          chars):
-    """out = J_2 P for P = J_1 (regions r1, r2; diagonal A, gates that each read one coordinate).
-
-    J_1 = A + the columns S written by r1's active gates, so P is diagonal outside S: the dgemm of
-    :func:`_select_product` runs over the columns in S only (M x n_on x |S| instead of M x n_on x M), and a
-    column j outside S, P[:, j] = A[j, j] e_j, takes the active gates of r2 that read coordinate j.
-    Scratch: ``prod`` (>= M |S|, flat), ``cols`` (int32, M), ``slot`` (M).
-    """
-    M = A.shape[0]
-    G = W_out.shape[1]
-    for j in range(M):
-        slot[j] = -1.0
-    n_s = 0
-    for g in range(G):
-        if r1[g]:
-            j = gate_col[g]
-            if slot[j] < 0.0:
-                slot[j] = n_s
-                cols[n_s] = j
-                n_s += 1
-    n_on = 0
-    for g in range(G):
-        if r2[g]:
-            w = gate_val[g]
-            src = gate_col[g]
-            for m in range(M):
-                out_on[m, n_on] = W_out[m, g] * w
-            for t in range(n_s):
-                in_on[n_on, t] = P[src, cols[t]]
-            n_on += 1
-    for i in range(M):
-        a = A[i, i]
-        for j in range(M):
-            out[i, j] = a * P[i, j]
-    if n_on == 0:
-        return
-    if n_s > 0:
-        _matmul_into(M, n_s, n_on, out_on, G, in_on, M, prod, n_s, ints, consts, chars)   # prod = (M, n_s)
-        for i in range(M):
-            for t in range(n_s):
-                out[i, cols[t]] += prod[i * n_s + t]
-    for g in range(G):
-        if r2[g]:
-            j = gate_col[g]
-            if slot[j] < 0.0:
-                f = gate_val[g] * A[j, j]
-                for m in range(M):
-                    out[m, j] += W_out[m, g] * f
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
