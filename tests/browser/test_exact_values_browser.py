@@ -9,6 +9,7 @@ slider from the browser to arrive.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -216,23 +217,33 @@ def test_voila_keeps_the_model_exact(page, voila_url, artifacts):
         page.goto("about:blank")
 
 
-def test_voila_serves_the_app(page, voila_url, artifacts):
-    """The app notebook: no code, no raw outputs, the how-to line, a painted portrait."""
+@contextlib.contextmanager
+def _voila_page(page, voila_url, notebook):
+    """Voila's rendering of ``notebook`` (requests outside 127.0.0.1 blocked), once its first portrait is painted;
+    yields the portrait's canvas and leaves the page afterwards."""
     from playwright.sync_api import expect
 
     page.context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
-    page.goto(f"{voila_url}/voila/render/plrnn-explorer.ipynb")
+    page.goto(f"{voila_url}/voila/render/{notebook}")
     try:
         canvas = page.locator(CANVAS).first
         expect(canvas).to_be_visible(timeout=90_000)
         page.wait_for_function(PAINTED, arg=canvas.element_handle(), timeout=60_000)
+        yield canvas
+    finally:
+        page.goto("about:blank")
+
+
+def test_voila_serves_the_app(page, voila_url, artifacts):
+    """The app notebook: no code, no raw outputs, the how-to line, a painted portrait."""
+    from playwright.sync_api import expect
+
+    with _voila_page(page, voila_url, "plrnn-explorer.ipynb"):
         expect(page.locator(".plrnn-app")).to_contain_text("type an exact value")
         expect(page.locator(".plrnn-app-source")).to_contain_text("GT16")
         assert "App.from_environment" not in page.content()
         assert not page.locator(".jp-OutputArea-output pre").count()      # no raw text output
         page.screenshot(path=str(artifacts / "voila-app.png"), full_page=True)
-    finally:
-        page.goto("about:blank")
 
 
 #: makes every cycle search in the kernel take 2 s longer (stands in for a first-use compile or a hard model)
@@ -245,12 +256,7 @@ def test_voila_slow_cycle_search_shows_status_and_keeps_the_kernel_free(page, vo
     (a typed value is applied at once), and the newest model's cycles are shown in the end."""
     from playwright.sync_api import expect
 
-    page.context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
-    page.goto(f"{voila_url}/voila/render/probe.ipynb")
-    try:
-        canvas = page.locator(CANVAS).first
-        expect(canvas).to_be_visible(timeout=90_000)
-        page.wait_for_function(PAINTED, arg=canvas.element_handle(), timeout=60_000)
+    with _voila_page(page, voila_url, "probe.ipynb"):
         _run(page, SLOW_SEARCH)
         summary = page.locator(".plrnn-cycle-summary").first
         slider = page.locator(".plrnn-param-row").nth(0).get_by_role("slider")
@@ -261,8 +267,6 @@ def test_voila_slow_cycle_search_shows_status_and_keeps_the_kernel_free(page, vo
         _wait_param(page, "W[1,0]", "0.5", timeout=1.5)
         expect(summary).to_contain_text(re.compile(r"cycle\(s\) up to order 16"), timeout=30_000)
         page.screenshot(path=str(artifacts / "voila-slow-search.png"))
-    finally:
-        page.goto("about:blank")
 
 
 def test_voila_shows_the_page_and_a_status_while_the_first_search_runs(page, voila_url, artifacts):
@@ -270,12 +274,7 @@ def test_voila_shows_the_page_and_a_status_while_the_first_search_runs(page, voi
     portrait is painted and says what runs, and draws the cycles when they arrive."""
     from playwright.sync_api import expect
 
-    page.context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
-    page.goto(f"{voila_url}/voila/render/first_search.ipynb")
-    try:
-        canvas = page.locator(CANVAS).first
-        expect(canvas).to_be_visible(timeout=90_000)
-        page.wait_for_function(PAINTED, arg=canvas.element_handle(), timeout=60_000)
+    with _voila_page(page, voila_url, "first_search.ipynb") as canvas:
         summary = page.locator(".plrnn-cycle-summary").first
         expect(summary).to_contain_text(re.compile(r"searching cycles up to order 16.*: \d+\.\d s"), timeout=5_000)
         page.screenshot(path=str(artifacts / "voila-first-search.png"))
@@ -284,5 +283,3 @@ def test_voila_shows_the_page_and_a_status_while_the_first_search_runs(page, voi
         page.wait_for_function("([c, old]) => c.toDataURL() !== old", arg=[canvas.element_handle(), old_image],
                                timeout=30_000)                      # the cycles are drawn
         page.screenshot(path=str(artifacts / "voila-first-search-done.png"))
-    finally:
-        page.goto("about:blank")
