@@ -94,6 +94,91 @@ def test_closed_walks_find_exactly_the_exhaustive_cycles(model):
         assert solved <= graph.closed_walks(k)
 
 
+@given(models())
+@settings(max_examples=150, derandomize=True, deadline=None)
+def test_walks_filtered_by_realised_3_words_find_exactly_the_exhaustive_cycles(model):
+    """The 3-word flags only drop walks that are no cycle: the same cycles and continua as plain enumeration."""
+    K = max(2, min(5, 14 // max(model.n_gates, 1)))
+    exact = pe.exhaustive_cycles(model, K)
+    graph = TransitionGraph.build(model)
+    unfiltered = [graph.cycles(k).solved for k in range(1, K + 1)]
+    assert graph.build_triples()
+    assert graph.n_triples <= graph.n_candidate_triples()
+    for k in range(1, K + 1):
+        found = graph.cycles(k)
+        assert found.stopped == ""
+        assert {c.key for c in found.cycles} == {c.key for c in exact[k]}, f"order {k}"
+        assert {d.itinerary.tobytes() for d in found.degenerate} == \
+            {d.itinerary.tobytes() for d in exact.degenerate if d.order == k}, f"degenerate words of order {k}"
+        assert found.solved <= unfiltered[k - 1]
+
+
+@pytest.mark.parametrize("M, coupling, K", [(3, 0.05, 5), (4, 0.3, 4), (5, 0.05, 3)])
+def test_3_word_filter_on_chaotic_expanding_models_equals_exhaustive_search(M, coupling, K):
+    """Coupled skew tents (every piece expanding, full A): thousands of cycles, none lost to the filter."""
+    model = coupled_tents(M, 0, coupling=coupling)
+    exact = pe.exhaustive_cycles(model, K)
+    graph = TransitionGraph.build(model)
+    plain = graph.cycles(K).solved
+    assert graph.build_triples()
+    for k in range(1, K + 1):
+        assert {c.key for c in graph.cycles(k).cycles} == {c.key for c in exact[k]}, f"order {k}"
+    assert sum(len(exact[k]) for k in range(1, K + 1)) > 10
+    assert graph.cycles(K).solved <= plain
+
+
+def test_3_words_agree_with_orbits_and_with_highs():
+    """Every 3-word an orbit follows is kept; dropped 3-words are empty for HiGHS too; the sample agrees."""
+    rng = np.random.default_rng(5)
+    model = random_model(rng, "ShallowPLRNN", 3, 6, scale=1.0)
+    cf = model.canonical
+    graph = TransitionGraph.build(model)
+    assert graph.build_triples()
+    codes = {r.tobytes(): i for i, r in enumerate(graph.regions)}
+    adj_pos = {(int(a), int(b)): e for e, (a, b) in enumerate(zip(*np.nonzero(graph.adj)))}
+    out_ptr, out_idx = graph._out_lists()
+
+    def flag(a, b, c):
+        e = adj_pos[(a, b)]
+        j = int(np.searchsorted(out_idx[out_ptr[b]:out_ptr[b + 1]], c))
+        return graph.triples[graph._tri_ptr[e] + j]
+
+    z = rng.normal(size=(500, 3)) * 5
+    orbit = [z]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(12):
+            z = z @ cf.A.T + np.maximum(z @ cf.W_in.T + cf.b_in, 0) @ cf.W_out.T + cf.h      # the map, in NumPy
+            orbit.append(z)
+    orbit = np.array(orbit)
+    orbit = orbit[:, np.all(np.abs(orbit) < 1e6, axis=(0, 2))]        # orbits that stay in the graph's box
+    assert orbit.shape[1] > 100
+    letters = np.array([[codes[r.tobytes()] for r in (zt @ cf.W_in.T + cf.b_in > 0).astype(np.uint8)]
+                        for zt in orbit])
+    for t in range(len(letters) - 2):
+        for a, b, c in zip(*letters[t:t + 3]):
+            assert flag(a, b, c) == _graph_kernels.KEPT, f"orbit's 3-word {a, b, c} dropped"
+    J, c0 = graph._Jr, graph._cr
+    checked = 0
+    for e, (a, b) in enumerate(zip(*np.nonzero(graph.adj))):
+        for j, c in enumerate(out_idx[out_ptr[b]:out_ptr[b + 1]]):
+            if graph.triples[graph._tri_ptr[e] + j] == _graph_kernels.KEPT or checked >= 80:
+                continue
+            s = [np.where(graph.regions[r], -1.0, 1.0) for r in (a, b, c)]
+            J2, c2 = J[b] @ J[a], J[b] @ c0[a] + c0[b]
+            rows = np.vstack([s[0][:, None] * cf.W_in, s[1][:, None] * (cf.W_in @ J[a]),
+                              s[2][:, None] * (cf.W_in @ J2)])
+            rhs = np.concatenate([-s[0] * cf.b_in, -s[1] * (cf.W_in @ c0[a] + cf.b_in),
+                                  -s[2] * (cf.W_in @ c2 + cf.b_in)])
+            norms = np.linalg.norm(rows, axis=1)
+            keep = norms > 1e-12
+            feasible, _ = lp_point(rows[keep] / norms[keep, None], rhs[keep] / norms[keep])
+            assert not feasible, f"3-word {a, b, c} dropped but HiGHS finds a point"
+            checked += 1
+    assert checked >= 80
+    per_edge, kept = graph.sample_triples(64)
+    assert per_edge > 0 and abs(kept - graph.n_triples / graph.n_candidate_triples()) < 0.25
+
+
 def test_edges_agree_with_highs_and_with_orbits():
     """Every transition seen along orbits is an edge; every dropped edge is empty for HiGHS too."""
     rng = np.random.default_rng(3)

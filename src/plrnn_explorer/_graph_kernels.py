@@ -33,6 +33,7 @@ SINGULAR_WORD = 2
 
 _PIVOT_TOL = 1e-11
 _MAX_PIVOTS = 500
+_DANTZIG_PIVOTS = 60
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
@@ -52,18 +53,29 @@ def _pivot(T, nr, nc, r, c):
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
 def _simplex(T, basis, p, ncols, obj, allowed):
-    """Bland's-rule simplex on tableau T (rows 0..p-1 constraints, row ``obj`` the reduced costs, last column rhs).
+    """Simplex on tableau T (rows 0..p-1 constraints, row ``obj`` the reduced costs, last column rhs).
 
-    Minimises; columns >= ``allowed`` never enter. Returns False on the pivot limit.
+    Minimises; columns >= ``allowed`` never enter. The entering column is the
+    most negative reduced cost (Dantzig: about half the pivots of Bland's
+    rule on the region LPs) for the first ``_DANTZIG_PIVOTS`` pivots, then
+    the first negative one (Bland's rule, which cannot cycle). Returns False
+    on the pivot limit.
     """
     rhs = T.shape[1] - 1
     nr = T.shape[0]
-    for _ in range(_MAX_PIVOTS):
+    for it in range(_MAX_PIVOTS):
         enter = -1
-        for j in range(allowed):
-            if T[obj, j] < -_PIVOT_TOL:
-                enter = j
-                break
+        if it < _DANTZIG_PIVOTS:
+            most = -_PIVOT_TOL
+            for j in range(allowed):
+                if T[obj, j] < most:
+                    most = T[obj, j]
+                    enter = j
+        else:
+            for j in range(allowed):
+                if T[obj, j] < -_PIVOT_TOL:
+                    enter = j
+                    break
         if enter < 0:
             return True
         leave = -1
@@ -167,12 +179,13 @@ def farkas_empty(Gm, hv, m, R, T, basis, y):
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _add_gate_rows(rows, rhs, m, wg, bg, pattern, slack):
+def _add_gate_rows(rows, rhs, m, wg, bg, pattern, slack, gate_of):
     """Append ``gate on: -(wg z + bg) <= 0`` / ``gate off: wg z + bg <= 0`` rows (unit length, relaxed by slack).
 
     A gate constant in z (zero row) that contradicts its pattern returns -1
     (the polyhedron is empty for every z); constant and consistent gates add
-    no row. Returns the new row count.
+    no row. ``gate_of[row]`` receives the gate of each row added. Returns
+    the new row count.
     """
     G, n = wg.shape
     for g in range(G):
@@ -194,8 +207,25 @@ def _add_gate_rows(rows, rhs, m, wg, bg, pattern, slack):
             rows[m, i] = sgn * wg[g, i] / norm
         r = -sgn * bg[g] / norm
         rhs[m] = r + slack * (1.0 + abs(r))
+        gate_of[m] = g
         m += 1
     return m
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _gates_after(W_in, b_in, J, c, wg, bg):
+    """``wg z + bg``: the gates ``W_in (J z + c) + b_in`` at the image of z under the affine map ``z -> J z + c``."""
+    G, n = W_in.shape
+    for g in range(G):
+        s = b_in[g]
+        for i in range(n):
+            s += W_in[g, i] * c[i]
+        bg[g] = s
+        for j in range(n):
+            t = 0.0
+            for i in range(n):
+                t += W_in[g, i] * J[i, j]
+            wg[g, j] = t
 
 
 @njit(cache=True, nogil=True)
@@ -214,30 +244,100 @@ def pair_edges(W_in, b_in, Jr, cr, regions, a_start, a_stop, slack, R, adj):
     y = np.empty(2 * G)
     wg = np.empty((G, n))
     bg = np.empty(G)
+    gate_of = np.empty(2 * G, np.int64)
     for a in range(a_start, a_stop):
-        m_a = _add_gate_rows(rows, rhs, 0, W_in, b_in, regions[a], slack)
-        # gates at the image point: W_in (J_a z + c_a) + b_in
-        for g in range(G):
-            s = b_in[g]
-            for i in range(n):
-                s += W_in[g, i] * cr[a, i]
-            bg[g] = s
-            for j in range(n):
-                t = 0.0
-                for i in range(n):
-                    t += W_in[g, i] * Jr[a, i, j]
-                wg[g, j] = t
+        m_a = _add_gate_rows(rows, rhs, 0, W_in, b_in, regions[a], slack, gate_of)
+        _gates_after(W_in, b_in, Jr[a], cr[a], wg, bg)
         for b in range(n_reg):
             if m_a < 0:
                 adj[a, b] = EMPTY
                 continue
-            m = _add_gate_rows(rows, rhs, m_a, wg, bg, regions[b], slack)
+            m = _add_gate_rows(rows, rhs, m_a, wg, bg, regions[b], slack, gate_of)
             if m < 0:
                 adj[a, b] = EMPTY
             elif farkas_empty(rows, rhs, m, R, T, basis, y):
                 adj[a, b] = EMPTY
             else:
                 adj[a, b] = KEPT
+
+
+@njit(cache=True, nogil=True)
+def edge_triples(W_in, b_in, Jr, cr, regions, out_ptr, out_idx, edge_src, edges, e_start, e_stop, tri_ptr, slack, R,
+                 tri, counts):
+    """Which successors ``c`` of each edge ``a -> b`` continue it to a realised 3-word ``a b c``.
+
+    Edge ``e = edges[i]`` (``e_start <= i < e_stop``) is ``edge_src[e] -> out_idx[e]``;
+    its flags ``tri[tri_ptr[e] + j]`` are set for the j-th out-neighbour
+    ``c`` of ``b``: EMPTY when a checked Farkas certificate proves that no
+    ``z`` with ``|z|_inf <= R`` lies in region a with ``F(z)`` in b and
+    ``F(F(z))`` in c, KEPT otherwise. A certificate whose rows of the third
+    block are the gates S of c proves the same for every c' that agrees
+    with c on S (their rows are identical), so it flags them all: about 70
+    LPs settle the ~330 successors of an edge of a trained M = 8, H = 10
+    model. ``counts[0]`` += LPs run.
+    """
+    G, n = W_in.shape
+    rows = np.empty((3 * G, n))
+    rhs = np.empty(3 * G)
+    gate_of = np.empty(3 * G, np.int64)
+    T = np.empty((n + 2, 3 * G + n + 2))
+    basis = np.empty(n + 1, np.int64)
+    y = np.empty(3 * G)
+    wg = np.empty((G, n))
+    bg = np.empty(G)
+    J2 = np.empty((n, n))
+    c2 = np.empty(n)
+    for i_e in range(e_start, e_stop):
+        e = edges[i_e]
+        a = edge_src[e]
+        b = out_idx[e]
+        lo, hi = out_ptr[b], out_ptr[b + 1]
+        base = tri_ptr[e] - lo
+        for p in range(lo, hi):
+            tri[base + p] = 2          # not settled yet
+        m = _add_gate_rows(rows, rhs, 0, W_in, b_in, regions[a], slack, gate_of)
+        if m >= 0:
+            _gates_after(W_in, b_in, Jr[a], cr[a], wg, bg)
+            m = _add_gate_rows(rows, rhs, m, wg, bg, regions[b], slack, gate_of)
+        if m < 0:
+            for p in range(lo, hi):
+                tri[base + p] = EMPTY
+            continue
+        for i in range(n):             # the two-step piece: J2 = J_b J_a, c2 = J_b c_a + c_b
+            for j in range(n):
+                t = 0.0
+                for l in range(n):
+                    t += Jr[b, i, l] * Jr[a, l, j]
+                J2[i, j] = t
+            t = cr[b, i]
+            for l in range(n):
+                t += Jr[b, i, l] * cr[a, l]
+            c2[i] = t
+        _gates_after(W_in, b_in, J2, c2, wg, bg)
+        for p in range(lo, hi):
+            if tri[base + p] != 2:
+                continue
+            c = out_idx[p]
+            m3 = _add_gate_rows(rows, rhs, m, wg, bg, regions[c], slack, gate_of)
+            if m3 < 0:
+                tri[base + p] = EMPTY
+                continue
+            counts[0] += 1
+            if not farkas_empty(rows, rhs, m3, R, T, basis, y):
+                tri[base + p] = KEPT
+                continue
+            tri[base + p] = EMPTY
+            for q in range(p + 1, hi):       # every later successor with the same rows in the certificate
+                if tri[base + q] != 2:
+                    continue
+                c_q = out_idx[q]
+                same = True
+                for r in range(m, m3):
+                    if y[r] > 0.0 and regions[c_q, gate_of[r]] != regions[c, gate_of[r]]:
+                        same = False
+                        break
+                if same:
+                    tri[base + q] = EMPTY
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
@@ -289,8 +389,8 @@ def _traces_word(A, W_out, W_in, b_in, h, z1, regions, word, k, z, zn, gate):
 
 
 @njit(cache=True, nogil=True)
-def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, unit_a, unit_q, u_start,
-                      u_stop, rel_tol, found, status, counts):
+def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, tri_ptr, tri, k, unit_a,
+                      unit_q, u_start, u_stop, rel_tol, found, status, counts):
     """Cycle candidates of order k among the closed walks ``w_1 -> ... -> w_k -> w_1`` of the graph.
 
     Work comes in *units*: unit u is the walks that start with letter
@@ -298,7 +398,9 @@ def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx
     ``out_idx[unit_q[u]]`` (one first edge), so that no unit is large and a
     search can stop between units. Units ``u_start .. u_stop - 1`` are done.
     Only necklaces (least rotations) are visited, so every letter is >= the
-    first. A primitive word whose cycle equation has a solution that the true
+    first. With 3-word flags (``tri_ptr``, ``tri`` of :func:`edge_triples`;
+    empty arrays for none) and k >= 2, a walk is visited only when all k of
+    its cyclic 3-words are kept. A primitive word whose cycle equation has a solution that the true
     map traces through the word is stored with CONSISTENT_WORD; a word
     (primitive or not) whose equation is singular with SINGULAR_WORD.
     ``found`` (cap, k) int64 and ``status`` receive them; ``counts`` =
@@ -319,8 +421,8 @@ def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx
     counts[1] = 0
     for u in range(u_start, u_stop):
         stored, solved = counts[0], counts[1]
-        if not _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, unit_a[u],
-                              unit_q[u], rel_tol, found, status, counts, word, pos, P, v, ws):
+        if not _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, tri_ptr, tri, k,
+                              unit_a[u], unit_q[u], rel_tol, found, status, counts, word, pos, P, v, ws):
             counts[0], counts[1] = stored, solved
             return u
     return u_stop
@@ -370,10 +472,48 @@ def _solve_walk(A, W_out, W_in, b_in, h, regions, word, k, P, v, rel_tol, found,
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, a, q, rel_tol, found,
-                   status, counts, word, pos, P, v, ws):
-    """Depth-first over the closed walks of one unit (see closed_walk_words). False when ``found`` is full."""
+def _edge_index(out_ptr, out_idx, a, b):
+    """Position of the edge ``a -> b`` in the out-lists (sorted per letter), or -1."""
+    lo, hi = out_ptr[a], out_ptr[a + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if out_idx[mid] < b:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < out_ptr[a + 1] and out_idx[lo] == b:
+        return lo
+    return -1
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _triple_kept(out_ptr, out_idx, tri_ptr, tri, e1, e2):
+    """Is the 3-word of the consecutive edges e1 = (x -> y), e2 = (y -> z) kept?"""
+    return tri[tri_ptr[e1] + e2 - out_ptr[out_idx[e1]]] != EMPTY
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _step_kept(out_ptr, out_idx, tri_ptr, tri, e_prev, p, closing, a, q):
+    """May the walk go on along edge p after edge e_prev? When ``closing`` (p is its last letter), the 3-words
+    through the closing edge back to ``a`` and the first edge ``q`` must be kept too."""
+    if not _triple_kept(out_ptr, out_idx, tri_ptr, tri, e_prev, p):
+        return False
+    if not closing:
+        return True
+    back = _edge_index(out_ptr, out_idx, out_idx[p], a)
+    return (_triple_kept(out_ptr, out_idx, tri_ptr, tri, p, back)
+            and _triple_kept(out_ptr, out_idx, tri_ptr, tri, back, q))
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, tri_ptr, tri, k, a, q, rel_tol,
+                   found, status, counts, word, pos, P, v, ws):
+    """Depth-first over the closed walks of one unit (see closed_walk_words). False when ``found`` is full.
+
+    ``pos[d] - 1`` is the out-list position (edge index) of ``word[d - 1] -> word[d]`` once word[d] is set.
+    """
     M = A.shape[0]
+    filtered = tri_ptr.shape[0] > 0 and k >= 2
     word[0] = a
     _extend(Jr, cr, P, v, 0, a, M)
     if k == 1:
@@ -381,8 +521,15 @@ def _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, a
             return True
         return _solve_walk(A, W_out, W_in, b_in, h, regions, word, 1, P, v, rel_tol, found, status, counts, ws)
     word[1] = out_idx[q]
-    if k == 2 and adj[word[1], a] == 0:
-        return True
+    pos[1] = q + 1
+    if k == 2:
+        if adj[word[1], a] == 0:
+            return True
+        if filtered:
+            back = _edge_index(out_ptr, out_idx, word[1], a)
+            if not (_triple_kept(out_ptr, out_idx, tri_ptr, tri, q, back)
+                    and _triple_kept(out_ptr, out_idx, tri_ptr, tri, back, q)):
+                return True
     _extend(Jr, cr, P, v, 1, word[1], M)
     d = 2
     if k > 2:
@@ -399,7 +546,11 @@ def _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, a
         prev = word[d - 1]
         p = pos[d]
         end = out_ptr[prev + 1]
-        while p < end and (out_idx[p] < a or (d == k - 1 and adj[out_idx[p], a] == 0)):
+        while p < end:
+            c = out_idx[p]
+            if c >= a and (d < k - 1 or adj[c, a] != 0) and (
+                    not filtered or _step_kept(out_ptr, out_idx, tri_ptr, tri, pos[d - 1] - 1, p, d == k - 1, a, q)):
+                break
             p += 1
         if p >= end:
             if d == 2:

@@ -57,7 +57,8 @@ from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .exhaustive import n_lyndon_words, search_order_exhaustively
 from .itineraries import SINGULAR_RTOL, as_itinerary, build_cycle, build_degenerate, canonical_rotation
 from .models import CanonicalForm, Model, check_model
-from .transition_graph import TransitionGraph, graph_build_seconds, graph_regions_ok
+from .transition_graph import (TRIPLES_MIN_SECONDS, TransitionGraph, filtered_walks, graph_build_seconds,
+                               graph_regions_ok)
 
 __all__ = ["find_cycles", "default_budgets", "adapted_budgets", "region_pool", "AUTO_MIN_SECONDS"]
 
@@ -475,7 +476,9 @@ class _Search:
         self.tree_failed = False
         self.graph: TransitionGraph | None = None
         self.graph_failed = False
+        self.triple_sample: tuple[float, float] | None = None     # (seconds per edge, fraction kept)
         self.graph_new = False      # the graph was built for the order being searched (its LPs count there)
+        self.triples_new = False    # ... and the same for its 3-word flags
         self.stop_reason: str | None = None
         self.cancel = cancel
         self.interrupted: str | None = None     # "interrupted" (Ctrl-C) or "cancelled" once the search was stopped
@@ -619,7 +622,32 @@ class _Search:
         """Estimated seconds of order k by the graph's closed walks (inf when the graph is not available)."""
         if self.graph is None or self.graph_failed or k < 2:
             return float("inf")
+        return min(self._walks_estimate(k), self._triples_estimate(k))
+
+    def _walks_estimate(self, k: int) -> float:
+        """Estimated seconds of order k by all closed walks of the graph."""
         return self.graph.closed_walks(k) / k * self.costs.solve(k) / k
+
+    def _triples_estimate(self, k: int) -> float:
+        """Estimated seconds of order k by the closed walks whose 3-words are realised, building the flags first.
+
+        Only considered from order 3 on and when all closed walks would take
+        ``TRIPLES_MIN_SECONDS`` or more; the building cost comes from settling
+        the 3-words of a sample of edges (kept for the call), the walks from
+        :func:`.transition_graph.filtered_walks`.
+        """
+        graph = self.graph
+        walks = self._walks_estimate(k)
+        if k < 3 or walks < TRIPLES_MIN_SECONDS:
+            return float("inf")
+        if graph.triples is not None:
+            kept, build = graph.n_triples / max(graph.n_candidate_triples(), 1), 0.0
+        else:
+            if self.triple_sample is None:
+                self.triple_sample = graph.sample_triples()
+            per_edge, kept = self.triple_sample
+            build = per_edge * graph.n_edges + TRIPLES_MIN_SECONDS
+        return build + filtered_walks(graph.closed_walks(k), kept, k) / k * self.costs.solve(k) / k
 
     def _build_graph(self, k: int, seconds: float) -> None:
         """Build the transition graph when its estimated cost fits ``seconds`` (once per call; see find_cycles)."""
@@ -666,6 +694,13 @@ class _Search:
                 return True
             return False
 
+        use_triples = graph.triples is not None or self._triples_estimate(k) < self._walks_estimate(k)
+        if use_triples and graph.triples is None:
+            if not graph.build_triples(cancel=stop):
+                if not flag["late"]:
+                    self.interrupted = "interrupted" if graph.triples_stopped == "KeyboardInterrupt" else "cancelled"
+                return False
+            self.triples_new = True
         found = graph.cycles(k, cancel=stop)
         if found.stopped:
             if not flag["late"]:
@@ -673,12 +708,16 @@ class _Search:
             return False
         self.by_order[k] = found.cycles
         self.degenerate += found.degenerate
-        self.per_order[k] = {"strategy": "certified", "method": "transition graph", "complete": True,
-                             "found": len(found.cycles), "candidates_solved": found.solved, "random_restarts": 0,
-                             "singular_equations": found.singular, "graph_regions": graph.n_regions,
-                             "graph_edges": graph.n_edges, "lps": graph.lps if self.graph_new else 0,
+        lps = (graph.lps if self.graph_new else 0) + (graph.triple_lps if self.triples_new else 0)
+        self.per_order[k] = {"strategy": "certified",
+                             "method": "transition graph, 3-words" if use_triples else "transition graph",
+                             "complete": True, "found": len(found.cycles), "candidates_solved": found.solved,
+                             "random_restarts": 0, "singular_equations": found.singular,
+                             "graph_regions": graph.n_regions, "graph_edges": graph.n_edges, "lps": lps,
                              "estimated_seconds": estimate, "seconds": time.perf_counter() - t_k}
-        self.graph_new = False
+        if use_triples:
+            self.per_order[k]["graph_3_words"] = graph.n_triples
+        self.graph_new = self.triples_new = False
         return True
 
     def _heuristic_seconds(self, k: int, plain: float) -> float:

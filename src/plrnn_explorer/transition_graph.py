@@ -48,7 +48,7 @@ from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
 from .models import CanonicalForm, check_model
 
 __all__ = ["TransitionGraph", "WalkSearch", "EDGE_BOX", "FIRST_USE_SECONDS", "GRAPH_MIN_REGIONS", "GRAPH_MAX_REGIONS",
-           "graph_build_seconds", "graph_regions_ok"]
+           "TRIPLES_MIN_SECONDS", "filtered_walks", "graph_build_seconds", "graph_regions_ok"]
 
 #: an edge is dropped only when its polyhedron is proven empty in the box |z|_inf <= EDGE_BOX * scale
 EDGE_BOX = 1e8
@@ -62,6 +62,26 @@ GRAPH_MAX_REGIONS = 4096
 FIRST_USE_SECONDS = 8.0
 #: measured seconds of one pair LP at M = 8, G = 10 (6.2-6.5 us on the 2-core reference machine)
 _PAIR_LP_SECONDS = 6.5e-6
+
+
+#: find_cycles considers the 3-word flags only for orders whose closed walks would take this long (seconds); the
+#: flags' one-time compile cost (about 3 s) is counted in their estimate, as FIRST_USE_SECONDS is for the graph
+TRIPLES_MIN_SECONDS = 5.0
+
+
+def filtered_walks(closed_walks: float, kept: float, k: int) -> float:
+    """Estimated closed walks of length k left by the 3-word flags: ``closed_walks * kept ** (k - 1)``.
+
+    ``kept`` is the fraction of 2-step paths kept. An empirical rule: at the
+    trained M = 8, H = 10 model (kept = 0.124) it predicts 5.5e5 and 2.1e7
+    of the measured 5.0e5 and 2.4e7 walks of orders 3 and 4.
+
+    Examples
+    --------
+    >>> f"{filtered_walks(1.11e10, 0.124, 4):.2g}"
+    '2.1e+07'
+    """
+    return float(closed_walks) * float(kept) ** (k - 1)
 
 
 def graph_regions_ok(n_regions: int) -> bool:
@@ -142,6 +162,11 @@ class TransitionGraph:
     seconds: float = 0.0
     lps: int = 0
     stop_reason: str = ""
+    triples: np.ndarray | None = field(default=None, repr=False)
+    triple_lps: int = 0
+    triple_seconds: float = 0.0
+    triples_stopped: str = ""
+    _tri_ptr: np.ndarray | None = field(default=None, repr=False)
     _Jr: np.ndarray = field(default=None, repr=False)
     _cr: np.ndarray = field(default=None, repr=False)
     _powers: list | None = field(default=None, repr=False)
@@ -191,7 +216,7 @@ class TransitionGraph:
                     * (cf.dim + 1), "max_work")
         Jr, cr = _pieces(cf, regions)
         adj = np.ones((n, n), np.uint8)
-        scale = 1.0 + max(float(np.max(np.abs(cf.b_in), initial=0.0)), float(np.max(np.abs(cf.h), initial=0.0)))
+        scale = _box_scale(cf)
         W_in, b_in = np.ascontiguousarray(cf.W_in), np.ascontiguousarray(cf.b_in)
 
         def rows(part: np.ndarray) -> None:
@@ -242,6 +267,106 @@ class TransitionGraph:
             self._powers.append(self._powers[-1] @ self._powers[0])
         return float(np.trace(self._powers[k - 1]))
 
+    # -- realised 3-words ------------------------------------------------------------
+    def _out_lists(self) -> tuple[np.ndarray, np.ndarray]:
+        """CSR out-lists: the successors of region a are ``out_idx[out_ptr[a]:out_ptr[a + 1]]``, increasing."""
+        out_ptr = np.zeros(self.n_regions + 1, np.int64)
+        out_ptr[1:] = np.cumsum(self.adj.sum(axis=1))
+        return out_ptr, np.nonzero(self.adj)[1].astype(np.int64)
+
+    def n_candidate_triples(self) -> int:
+        """Number of 2-step paths ``a -> b -> c`` (what :meth:`build_triples` settles), ``sum_b in(b) out(b)``."""
+        deg = self.adj.sum(axis=1, dtype=np.int64)
+        return int(self.adj.sum(axis=0, dtype=np.int64) @ deg)
+
+    @property
+    def n_triples(self) -> int | None:
+        """Number of kept 3-words (None before :meth:`build_triples` finished)."""
+        return None if self.triples is None else int(np.count_nonzero(self.triples == _graph_kernels.KEPT))
+
+    def build_triples(self, *, deadline: float | None = None, cancel: Callable[[], bool] | None = None,
+                      progress: Callable[[int, int], Any] | None = None) -> bool:
+        """Find which 2-step paths ``a -> b -> c`` of the graph are realised 3-words.
+
+        A 3-word is dropped only when a checked Farkas certificate proves its
+        polyhedron (points of region a mapped into b and then into c) empty
+        in the graph's box, as for the edges; one certificate drops every
+        ``c`` that agrees on the gates it uses. Afterwards :meth:`cycles`
+        walks only closed walks whose k cyclic 3-words are all kept: at a
+        trained M = 8, H = 10 model this keeps 13 % of the 2-step paths and
+        0.6 % of the closed 4-walks, which makes order 4 affordable (see
+        notebook 09). Costs about 70 LPs per edge.
+
+        Returns True when every edge was settled; False when building was
+        stopped (``deadline``, ``cancel``, Ctrl-C; ``triples_stopped`` says
+        which), and then nothing is kept.
+        ``cancel`` and ``progress(done, total)`` (edges) work as in
+        :meth:`build`.
+        """
+        if not self.complete:
+            raise ValueError("this transition graph is incomplete (building it was stopped); build it again")
+        cancel = check_cancel(cancel)
+        n_paths = self.n_candidate_triples()
+        check_limit("memory of the transition graph's 3-word flags (GiB)", n_paths / 2**30, "max_memory_gib")
+        t0 = time.perf_counter()
+        out_ptr, out_idx = self._out_lists()
+        tri_ptr = np.zeros(len(out_idx) + 1, np.int64)
+        tri_ptr[1:] = np.cumsum(np.diff(out_ptr)[out_idx])
+        tri = np.empty(n_paths, np.uint8)
+        edges = np.arange(len(out_idx), dtype=np.int64)
+
+        def stop() -> bool:
+            return (cancel is not None and cancel()) or (deadline is not None and time.perf_counter() > deadline)
+
+        outcome, lps = self._settle_triples(out_ptr, out_idx, edges, tri_ptr, tri, stop, progress)
+        self.triple_lps += lps
+        self.triple_seconds += time.perf_counter() - t0
+        self.triples_stopped = "" if outcome.complete else outcome.reason
+        if outcome.complete:
+            self.triples, self._tri_ptr = tri, tri_ptr
+        return outcome.complete
+
+    def sample_triples(self, n_edges: int = 256, seed: int = 0) -> tuple[float, float]:
+        """Settle the 3-words of ``n_edges`` random edges: (seconds per edge, fraction of 2-step paths kept).
+
+        What :meth:`build_triples` would cost (edges times the first) and
+        how much it would prune, for the choice of method in find_cycles.
+        """
+        n_edges = as_int("n_edges", n_edges, minimum=1)
+        out_ptr, out_idx = self._out_lists()
+        if len(out_idx) == 0:
+            return 0.0, 0.0
+        edges = np.sort(np.random.default_rng(seed).choice(len(out_idx), min(n_edges, len(out_idx)), replace=False))
+        sizes = np.diff(out_ptr)[out_idx[edges]]
+        tri_ptr = np.zeros(len(out_idx) + 1, np.int64)
+        tri_ptr[edges] = np.cumsum(sizes) - sizes
+        tri = np.empty(int(sizes.sum()), np.uint8)
+        t0 = time.perf_counter()
+        self._settle_triples(out_ptr, out_idx, edges, tri_ptr, tri, None, None)
+        kept = float(np.count_nonzero(tri == _graph_kernels.KEPT)) / max(len(tri), 1)
+        return (time.perf_counter() - t0) / len(edges), kept
+
+    def _settle_triples(self, out_ptr, out_idx, edges, tri_ptr, tri, stop, progress):
+        """Run :func:`._graph_kernels.edge_triples` over ``edges`` on the threads, in slices; (outcome, LPs)."""
+        cf = self.cf
+        R = EDGE_BOX * _box_scale(cf)
+        W_in, b_in = np.ascontiguousarray(cf.W_in), np.ascontiguousarray(cf.b_in)
+        edge_src = np.repeat(np.arange(self.n_regions, dtype=np.int64), np.diff(out_ptr))
+        lps = [0]
+
+        def part_lps(part: np.ndarray) -> int:
+            counts = np.zeros(1, np.int64)
+            _graph_kernels.edge_triples(W_in, b_in, self._Jr, self._cr, self.regions, out_ptr, out_idx, edge_src,
+                                        edges, int(part[0]), int(part[-1]) + 1, tri_ptr, ROW_SLACK, R, tri, counts)
+            return int(counts[0])
+
+        def work(idx: np.ndarray) -> None:
+            lps[0] += sum(_on_threads(part_lps, idx, pool))
+
+        with _thread_pool() as pool:
+            outcome = run_in_slices(len(edges), work, cancel=stop, progress=progress)
+        return outcome, lps[0]
+
     # -- cycles ----------------------------------------------------------------------
     def cycles(self, k: int, *, cancel: Callable[[], bool] | None = None,
                progress: Callable[[int, int], Any] | None = None
@@ -276,9 +401,11 @@ class TransitionGraph:
             raise ValueError("this transition graph is incomplete (building it was stopped); build it again")
         cf = self.cf
         n = self.n_regions
-        out_ptr = np.zeros(n + 1, np.int64)
-        out_ptr[1:] = np.cumsum(self.adj.sum(axis=1))
-        out_idx = np.nonzero(self.adj)[1].astype(np.int64)
+        out_ptr, out_idx = self._out_lists()
+        if self.triples is None:
+            tri_ptr, tri = np.zeros(0, np.int64), np.zeros(0, np.uint8)
+        else:
+            tri_ptr, tri = self._tri_ptr, self.triples
         words: list[np.ndarray] = []
         status: list[np.ndarray] = []
         solved = [0]
@@ -299,8 +426,8 @@ class TransitionGraph:
                 st = np.empty(size, np.int64)
                 counts = np.zeros(2, np.int64)
                 u = _graph_kernels.closed_walk_words(*cf.arrays, self._Jr, self._cr, self.regions, out_ptr, out_idx,
-                                                     self.adj, k, unit_a, unit_q, u, stop, SINGULAR_RTOL, found,
-                                                     st, counts)
+                                                     self.adj, tri_ptr, tri, k, unit_a, unit_q, u, stop,
+                                                     SINGULAR_RTOL, found, st, counts)
                 got_w.append(found[:counts[0]])
                 got_s.append(st[:counts[0]])
                 got_n += int(counts[1])
@@ -351,6 +478,11 @@ def _thread_pool() -> ThreadPoolExecutor:
 def _on_threads(fn: Callable[[np.ndarray], Any], idx: np.ndarray, pool: ThreadPoolExecutor) -> list:
     """``fn`` on contiguous parts of ``idx``, one per numba thread, results in order."""
     return list(pool.map(fn, np.array_split(idx, min(len(idx), numba.get_num_threads()))))
+
+
+def _box_scale(cf: Any) -> float:
+    """The model's scale: the box of the emptiness proofs is ``|z|_inf <= EDGE_BOX * scale``."""
+    return 1.0 + max(float(np.max(np.abs(cf.b_in), initial=0.0)), float(np.max(np.abs(cf.h), initial=0.0)))
 
 
 def _sorted_unique(regions: np.ndarray) -> np.ndarray:
