@@ -9,7 +9,14 @@ Parts (default: all that have their data file):
 - ``M3_H8`` (about 20-30 min): orders 1..4 at all 150 snapshots of the packaged M = 3, H = 8 model.
 - ``M8_H10`` (about 40-60 min, needs ``--m8``): orders 1..3 at all 150 snapshots of the M = 8, H = 10 model
   (order 3 by the closed walks of the region transition graph).
-- ``M8_H10_reach`` (about 5 min, needs ``--m8``): why order 4 is out of reach at M = 8, H = 10: at three
+- ``M8_H10_order4`` (about 2.5-3 min per snapshot on 2 cores, needs ``--m8``; resumable): order 4 at the
+  snapshots in bisection order (0, 149, 74, 37, 111, ...), so that any prefix of the run covers training evenly.
+  The file is rewritten (atomically) after every snapshot, and a rerun skips the snapshots it holds;
+  ``--hours`` stops starting new snapshots after that long. Order 4 goes through the transition graph's closed
+  walks filtered by realised 3-words (the certified search picks it by its estimate). Per snapshot it stores the
+  counts, whether the order is proven complete, the method, LPs, 3-words kept, walks solved and seconds, and
+  what SCYFI (seed 0) finds at order 4 and misses.
+- ``M8_H10_reach`` (about 5 min, needs ``--m8``): why order 4 was out of reach with the plain graph: at three
   snapshots, the transition graph (regions, edges, LPs, seconds), its closed walks of lengths 1..4, the measured
   order-3 search and the order-4 time it implies, the number of words plain enumeration would solve, and what
   ``find_cycles(..., strategy="certified", budget_seconds=60)`` returns for orders 1..4.
@@ -28,6 +35,7 @@ import time
 from pathlib import Path
 
 import plrnn_explorer as pe
+from plrnn_explorer._atomic import atomic_write_text
 from plrnn_explorer.certified import plain_seconds, search_costs
 from plrnn_explorer.exhaustive import n_lyndon_words
 from plrnn_explorer.transition_graph import TransitionGraph
@@ -56,6 +64,59 @@ def analyse(snapshots, orders, name):
         print(name, i, f"{t_exact:.1f}s", exact.counts(), exact.complete, file=sys.stderr, flush=True)
     out = HERE / f"09_certified_{name}.json"
     out.write_text(json.dumps({"orders": orders, "snapshots": rows}, indent=1))
+
+
+def bisection_order(n):
+    """0, n-1, then midpoints of ever finer halvings: every prefix is spread over range(n).
+
+    >>> bisection_order(9)
+    [0, 8, 4, 2, 6, 1, 3, 5, 7]
+    """
+    order, seen, spans = [0, n - 1], {0, n - 1}, [(0, n - 1)]
+    while spans:
+        nxt = []
+        for lo, hi in spans:
+            mid = (lo + hi) // 2
+            if mid not in seen:
+                seen.add(mid)
+                order.append(mid)
+            if mid - lo > 1:
+                nxt.append((lo, mid))
+            if hi - mid > 1:
+                nxt.append((mid, hi))
+        spans = nxt
+    return [i for i in order if i < n]
+
+
+def order4(snapshots, name, hours):
+    """Order 4 at every snapshot, in bisection order, resumable (see the module docstring)."""
+    out = HERE / f"09_certified_{name}_order4.json"
+    rows = json.loads(out.read_text())["snapshots"] if out.exists() else []
+    done = {r["snapshot"] for r in rows}
+    t_start = time.perf_counter()
+    for i in bisection_order(len(snapshots)):
+        if i in done:
+            continue
+        if time.perf_counter() - t_start > 3600 * hours:
+            break
+        t = time.perf_counter()
+        exact = pe.find_cycles(snapshots[i], orders=[4], strategy="certified")
+        t_exact = time.perf_counter() - t
+        s4 = exact.stats["per_order"][4]
+        t = time.perf_counter()
+        heur = pe.find_cycles(snapshots[i], orders=[4], strategy="scyfi", seed=0)
+        t_heur = time.perf_counter() - t
+        rows.append({
+            "snapshot": i,
+            "certified": {"count": len(exact[4]), "stable": sum(c.stable for c in exact[4]),
+                          "complete": exact.order_complete(4), "method": s4.get("method", s4["strategy"]),
+                          "lps": s4.get("lps"), "three_words": s4.get("graph_3_words"),
+                          "walks_solved": s4["candidates_solved"], "seconds": t_exact},
+            "scyfi": {"count": len(heur[4]), "seconds": t_heur, "missed": len(exact.keys() - heur.keys())},
+        })
+        rows.sort(key=lambda r: r["snapshot"])
+        atomic_write_text(out, json.dumps({"order": 4, "snapshots": rows}, indent=1))
+        print(name, "order 4", i, f"{t_exact:.1f}s", rows[-1], file=sys.stderr, flush=True)
 
 
 def reach(snapshots, name, budget_seconds=60.0):
@@ -91,18 +152,22 @@ def reach(snapshots, name, budget_seconds=60.0):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--m8", type=Path, help="path of shplrnn_150_snapshots_M8_H10.mat")
-    ap.add_argument("--only", nargs="+", choices=["M3_H8", "M8_H10", "M8_H10_reach"])
+    ap.add_argument("--only", nargs="+", choices=["M3_H8", "M8_H10", "M8_H10_order4", "M8_H10_reach"])
+    ap.add_argument("--hours", type=float, default=float("inf"),
+                    help="M8_H10_order4: start no new snapshot after this many hours")
     args = ap.parse_args()
-    parts = set(args.only or ["M3_H8", "M8_H10", "M8_H10_reach"])
+    parts = set(args.only or ["M3_H8", "M8_H10", "M8_H10_order4", "M8_H10_reach"])
     if "M3_H8" in parts:
         small = pe.io.load_mat_snapshots(pe.io.example_data_path("shplrnn_150_snapshots_M3_H8.mat"),
                                          mapping=pe.io.SCYFI_SPEEDUP_MAPPING)
         analyse(small, [1, 2, 3, 4], "M3_H8")
-    if parts & {"M8_H10", "M8_H10_reach"}:
+    if parts & {"M8_H10", "M8_H10_order4", "M8_H10_reach"}:
         if args.m8 is None:
             sys.exit("--m8 PATH is needed for the M8_H10 parts")
         big = pe.io.load_mat_snapshots(args.m8, mapping=pe.io.SCYFI_SPEEDUP_MAPPING)
         if "M8_H10" in parts:
             analyse(big, [1, 2, 3], "M8_H10")
+        if "M8_H10_order4" in parts:
+            order4(big, "M8_H10", args.hours)
         if "M8_H10_reach" in parts:
             reach(big, "M8_H10")

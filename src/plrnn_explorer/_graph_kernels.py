@@ -389,8 +389,8 @@ def _traces_word(A, W_out, W_in, b_in, h, z1, regions, word, k, z, zn, gate):
 
 
 @njit(cache=True, nogil=True)
-def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, tri_ptr, tri, k, unit_a,
-                      unit_q, u_start, u_stop, rel_tol, found, status, counts):
+def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, tri_ptr, tri, kept_ptr,
+                      kept_pos, k, unit_a, unit_q, u_start, u_stop, rel_tol, found, status, counts):
     """Cycle candidates of order k among the closed walks ``w_1 -> ... -> w_k -> w_1`` of the graph.
 
     Work comes in *units*: unit u is the walks that start with letter
@@ -400,7 +400,9 @@ def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx
     Only necklaces (least rotations) are visited, so every letter is >= the
     first. With 3-word flags (``tri_ptr``, ``tri`` of :func:`edge_triples`;
     empty arrays for none) and k >= 2, a walk is visited only when all k of
-    its cyclic 3-words are kept. A primitive word whose cycle equation has a solution that the true
+    its cyclic 3-words are kept; it then steps along the kept lists
+    (``kept_pos[kept_ptr[e]:kept_ptr[e + 1]]``: the out-list positions of
+    the kept successors of edge e), not the whole out-lists. A primitive word whose cycle equation has a solution that the true
     map traces through the word is stored with CONSISTENT_WORD; a word
     (primitive or not) whose equation is singular with SINGULAR_WORD.
     ``found`` (cap, k) int64 and ``status`` receive them; ``counts`` =
@@ -411,7 +413,8 @@ def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx
     M = A.shape[0]
     G = W_in.shape[0]
     word = np.zeros(k, np.int64)
-    pos = np.zeros(k + 1, np.int64)    # next out-list position for word[d] at depth d
+    pos = np.zeros(k + 1, np.int64)    # next out-list (or kept-list) position for word[d] at depth d
+    edge = np.zeros(k + 1, np.int64)   # filtered walks: edge index of word[d - 1] -> word[d]
     P = np.zeros((k + 1, M, M))
     v = np.zeros((k + 1, M))
     for i in range(M):
@@ -421,8 +424,14 @@ def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx
     counts[1] = 0
     for u in range(u_start, u_stop):
         stored, solved = counts[0], counts[1]
-        if not _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, tri_ptr, tri, k,
-                              unit_a[u], unit_q[u], rel_tol, found, status, counts, word, pos, P, v, ws):
+        if tri_ptr.shape[0] > 0 and k >= 2:
+            ok = _filtered_walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, tri_ptr,
+                                         tri, kept_ptr, kept_pos, k, unit_a[u], unit_q[u], rel_tol, found, status,
+                                         counts, word, pos, edge, P, v, ws)
+        else:
+            ok = _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, unit_a[u],
+                                unit_q[u], rel_tol, found, status, counts, word, pos, P, v, ws)
+        if not ok:
             counts[0], counts[1] = stored, solved
             return u
     return u_stop
@@ -493,27 +502,66 @@ def _triple_kept(out_ptr, out_idx, tri_ptr, tri, e1, e2):
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _step_kept(out_ptr, out_idx, tri_ptr, tri, e_prev, p, closing, a, q):
-    """May the walk go on along edge p after edge e_prev? When ``closing`` (p is its last letter), the 3-words
-    through the closing edge back to ``a`` and the first edge ``q`` must be kept too."""
-    if not _triple_kept(out_ptr, out_idx, tri_ptr, tri, e_prev, p):
-        return False
-    if not closing:
-        return True
-    back = _edge_index(out_ptr, out_idx, out_idx[p], a)
-    return (_triple_kept(out_ptr, out_idx, tri_ptr, tri, p, back)
+def _closing_kept(out_ptr, out_idx, tri_ptr, tri, e_last, a, q):
+    """Are the 3-words through the closing edge ``c -> a`` (c = out_idx[e_last]) and the first edge q kept?"""
+    back = _edge_index(out_ptr, out_idx, out_idx[e_last], a)
+    return (_triple_kept(out_ptr, out_idx, tri_ptr, tri, e_last, back)
             and _triple_kept(out_ptr, out_idx, tri_ptr, tri, back, q))
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
-def _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, tri_ptr, tri, k, a, q, rel_tol,
-                   found, status, counts, word, pos, P, v, ws):
-    """Depth-first over the closed walks of one unit (see closed_walk_words). False when ``found`` is full.
-
-    ``pos[d] - 1`` is the out-list position (edge index) of ``word[d - 1] -> word[d]`` once word[d] is set.
-    """
+def _filtered_walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, tri_ptr, tri, kept_ptr,
+                            kept_pos, k, a, q, rel_tol, found, status, counts, word, pos, edge, P, v, ws):
+    """_walks_of_unit for k >= 2 along the kept 3-words only (see closed_walk_words)."""
     M = A.shape[0]
-    filtered = tri_ptr.shape[0] > 0 and k >= 2
+    word[0] = a
+    word[1] = out_idx[q]
+    if adj[word[1], a] == 0 and k == 2:
+        return True
+    if k == 2 and not (_closing_kept(out_ptr, out_idx, tri_ptr, tri, q, a, q)):
+        return True
+    _extend(Jr, cr, P, v, 0, a, M)
+    _extend(Jr, cr, P, v, 1, word[1], M)
+    edge[1] = q
+    d = 2
+    if k > 2:
+        pos[2] = kept_ptr[q]
+    # depth d: word[:d] fixed; pos[d] = next kept-list position (of edge[d - 1]) for word[d]
+    while True:
+        if d == k:
+            if not _solve_walk(A, W_out, W_in, b_in, h, regions, word, k, P, v, rel_tol, found, status, counts, ws):
+                return False
+            if k == 2:
+                return True
+            d -= 1
+            continue
+        p = pos[d]
+        end = kept_ptr[edge[d - 1] + 1]
+        while p < end:
+            c = out_idx[kept_pos[p]]
+            if c >= a and (d < k - 1 or (adj[c, a] != 0
+                                         and _closing_kept(out_ptr, out_idx, tri_ptr, tri, kept_pos[p], a, q))):
+                break
+            p += 1
+        if p >= end:
+            if d == 2:
+                return True
+            d -= 1
+            continue
+        pos[d] = p + 1
+        edge[d] = kept_pos[p]
+        word[d] = out_idx[edge[d]]
+        _extend(Jr, cr, P, v, d, word[d], M)
+        d += 1
+        if d < k:
+            pos[d] = kept_ptr[edge[d - 1]]
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True)
+def _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, adj, k, a, q, rel_tol, found,
+                   status, counts, word, pos, P, v, ws):
+    """Depth-first over the closed walks of one unit (see closed_walk_words). False when ``found`` is full."""
+    M = A.shape[0]
     word[0] = a
     _extend(Jr, cr, P, v, 0, a, M)
     if k == 1:
@@ -521,15 +569,8 @@ def _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, a
             return True
         return _solve_walk(A, W_out, W_in, b_in, h, regions, word, 1, P, v, rel_tol, found, status, counts, ws)
     word[1] = out_idx[q]
-    pos[1] = q + 1
-    if k == 2:
-        if adj[word[1], a] == 0:
-            return True
-        if filtered:
-            back = _edge_index(out_ptr, out_idx, word[1], a)
-            if not (_triple_kept(out_ptr, out_idx, tri_ptr, tri, q, back)
-                    and _triple_kept(out_ptr, out_idx, tri_ptr, tri, back, q)):
-                return True
+    if k == 2 and adj[word[1], a] == 0:
+        return True
     _extend(Jr, cr, P, v, 1, word[1], M)
     d = 2
     if k > 2:
@@ -546,11 +587,7 @@ def _walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx, a
         prev = word[d - 1]
         p = pos[d]
         end = out_ptr[prev + 1]
-        while p < end:
-            c = out_idx[p]
-            if c >= a and (d < k - 1 or adj[c, a] != 0) and (
-                    not filtered or _step_kept(out_ptr, out_idx, tri_ptr, tri, pos[d - 1] - 1, p, d == k - 1, a, q)):
-                break
+        while p < end and (out_idx[p] < a or (d == k - 1 and adj[out_idx[p], a] == 0)):
             p += 1
         if p >= end:
             if d == 2:

@@ -167,6 +167,8 @@ class TransitionGraph:
     triple_seconds: float = 0.0
     triples_stopped: str = ""
     _tri_ptr: np.ndarray | None = field(default=None, repr=False)
+    _kept_ptr: np.ndarray | None = field(default=None, repr=False)
+    _kept_pos: np.ndarray | None = field(default=None, repr=False)
     _Jr: np.ndarray = field(default=None, repr=False)
     _cr: np.ndarray = field(default=None, repr=False)
     _powers: list | None = field(default=None, repr=False)
@@ -324,6 +326,12 @@ class TransitionGraph:
         self.triples_stopped = "" if outcome.complete else outcome.reason
         if outcome.complete:
             self.triples, self._tri_ptr = tri, tri_ptr
+            # the walks step along lists of the kept successors' out-list positions, edge by edge
+            flat = np.flatnonzero(tri == _graph_kernels.KEPT)
+            owner = np.searchsorted(tri_ptr, flat, side="right") - 1
+            self._kept_pos = out_ptr[out_idx[owner]] + (flat - tri_ptr[owner])
+            self._kept_ptr = np.zeros(len(out_idx) + 1, np.int64)
+            self._kept_ptr[1:] = np.cumsum(np.bincount(owner, minlength=len(out_idx)))
         return outcome.complete
 
     def sample_triples(self, n_edges: int = 256, seed: int = 0) -> tuple[float, float]:
@@ -404,8 +412,9 @@ class TransitionGraph:
         out_ptr, out_idx = self._out_lists()
         if self.triples is None:
             tri_ptr, tri = np.zeros(0, np.int64), np.zeros(0, np.uint8)
+            kept_ptr = kept_pos = np.zeros(0, np.int64)
         else:
-            tri_ptr, tri = self._tri_ptr, self.triples
+            tri_ptr, tri, kept_ptr, kept_pos = self._tri_ptr, self.triples, self._kept_ptr, self._kept_pos
         words: list[np.ndarray] = []
         status: list[np.ndarray] = []
         solved = [0]
@@ -426,8 +435,8 @@ class TransitionGraph:
                 st = np.empty(size, np.int64)
                 counts = np.zeros(2, np.int64)
                 u = _graph_kernels.closed_walk_words(*cf.arrays, self._Jr, self._cr, self.regions, out_ptr, out_idx,
-                                                     self.adj, tri_ptr, tri, k, unit_a, unit_q, u, stop,
-                                                     SINGULAR_RTOL, found, st, counts)
+                                                     self.adj, tri_ptr, tri, kept_ptr, kept_pos, k, unit_a,
+                                                     unit_q, u, stop, SINGULAR_RTOL, found, st, counts)
                 got_w.append(found[:counts[0]])
                 got_s.append(st[:counts[0]])
                 got_n += int(counts[1])
