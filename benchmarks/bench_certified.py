@@ -26,6 +26,13 @@ Sections (markdown tables on stdout, medians over ``--repeats`` runs):
    against plain enumeration, whose 3.6e8 words are timed on a random sample
    of 200,000 in the same process and extrapolated.
 
+7. Order 4 of the same model (``--m8 PATH``) at two consecutive snapshots:
+   the closed walks filtered by realised 3-words (3-word LPs, kept 3-words,
+   walks solved, seconds), the second snapshot once alone and once with
+   the first one's 3-words as a hint; against the plain graph's closed
+   walks, whose order-4 cost is estimated from their number and the
+   measured seconds per order-3 walk (about 40 min per snapshot: not run).
+
 Timings depend on the machine and its load; compare ratios.
 """
 
@@ -201,16 +208,49 @@ def section_trained_m8(path: Path) -> None:
     print()
 
 
+def section_trained_m8_order4(path: Path, first: int = 75) -> None:
+    if not path.is_file():
+        print(f"section 7 skipped: {path} not found\n")
+        return
+    from plrnn_explorer.transition_graph import TransitionGraph
+
+    snaps = pe.io.load_mat_snapshots(path, mapping=pe.io.SCYFI_SPEEDUP_MAPPING)
+    print("### Trained ShallowPLRNN M = 8, H = 10, order 4: closed walks filtered by realised 3-words\n")
+    print("| snapshot | 3-words from | 3-word LPs | 3-words kept (of 2-step paths) | 3-words s | walks solved "
+          "| walks s | 4-cycles | plain graph: closed 4-walks | plain graph s (estimated) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    previous = None
+    for i, hint in ((first, None), (first + 1, None), (first + 1, "previous")):
+        graph = TransitionGraph.build(snaps[i].canonical)
+        t0 = time.perf_counter()
+        found3 = graph.cycles(3)
+        per_walk = (time.perf_counter() - t0) / max(found3.solved, 1)
+        t0 = time.perf_counter()
+        graph.build_triples(hint=previous if hint else None)
+        t_tri = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        found = graph.cycles(4)
+        t_walks = time.perf_counter() - t0
+        walks4 = graph.closed_walks(4)
+        print(f"| {i} | {'snapshot %d' % (i - 1) if hint else 'LPs only'} | {graph.triple_lps:.3g} | "
+              f"{graph.n_triples:.3g} ({graph.n_triples / graph.n_candidate_triples():.1%}) | {t_tri:.0f} | "
+              f"{found.solved:.3g} | {t_walks:.0f} | {len(found.cycles)} | {walks4:.3g} | "
+              f"{walks4 / 4 * per_walk:.0f} |")
+        if i == first:
+            previous = graph
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--budget", "--seconds", dest="budget", type=float, default=60.0,
                     help="seconds per 2-D test system in section 2 (default 60, the issue's budget)")
     ap.add_argument("--quick", action="store_true", help="smaller recall study and ALRNN range")
-    ap.add_argument("--sections", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6], choices=range(1, 7),
+    ap.add_argument("--sections", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7], choices=range(1, 8),
                     help="which sections to run (default all)")
     ap.add_argument("--m8", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
-                    / "shplrnn_150_snapshots_M8_H10.mat", help="the M = 8, H = 10 snapshots (section 6)")
+                    / "shplrnn_150_snapshots_M8_H10.mat", help="the M = 8, H = 10 snapshots (sections 6, 7)")
     args = ap.parse_args()
     pe.find_cycles(pe.systems.gt16(), 2, strategy="certified")   # numba compile / cache load outside timings
     sections = set(args.sections)
@@ -229,6 +269,8 @@ def main() -> None:
         section_auto_alrnn(range(2, 11, 2) if args.quick else range(2, 11), 3)
     if 6 in sections:
         section_trained_m8(args.m8)
+    if 7 in sections:
+        section_trained_m8_order4(args.m8)
 
 
 if __name__ == "__main__":

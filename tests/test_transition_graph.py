@@ -113,6 +113,31 @@ def test_walks_filtered_by_realised_3_words_find_exactly_the_exhaustive_cycles(m
         assert found.solved <= unfiltered[k - 1]
 
 
+@given(models(), st.sampled_from([1e-3, 0.1, 1.0]))
+@settings(max_examples=60, derandomize=True, deadline=None)
+def test_3_words_carried_from_another_model_keep_the_search_exact(model, change):
+    """A hint from a perturbed model (a small change, or an unrelated one) only skips LPs: still exactly the cycles."""
+    K = max(2, min(4, 12 // max(model.n_gates, 1)))
+    near = TransitionGraph.build(_perturbed(model, change, np.random.default_rng(model.n_gates)))
+    assert near.build_triples()
+    exact = pe.exhaustive_cycles(model, K)
+    graph = TransitionGraph.build(model)
+    assert graph.build_triples(hint=near)
+    for k in range(1, K + 1):
+        assert {c.key for c in graph.cycles(k).cycles} == {c.key for c in exact[k]}, f"order {k}"
+    if change == 1e-3 and graph.n_edges > 4:
+        alone = TransitionGraph.build(model)
+        assert alone.build_triples()
+        assert graph.triple_lps <= alone.triple_lps
+
+
+def _perturbed(model, change, rng):
+    """The model with every parameter array changed by ``change`` relative to its size."""
+    return model.replace(**{name: np.asarray(a, float)
+                            + change * (np.abs(a).max() + 1e-3) * rng.normal(size=np.shape(a))
+                            for name, a in model.params.items()})
+
+
 @pytest.mark.parametrize("M, coupling, K", [(3, 0.05, 5), (4, 0.3, 4), (5, 0.05, 3)])
 def test_3_word_filter_on_chaotic_expanding_models_equals_exhaustive_search(M, coupling, K):
     """Coupled skew tents (every piece expanding, full A): thousands of cycles, none lost to the filter."""
@@ -177,6 +202,19 @@ def test_3_words_agree_with_orbits_and_with_highs():
     assert checked >= 80
     per_edge, kept = graph.sample_triples(64)
     assert per_edge > 0 and abs(kept - graph.n_triples / graph.n_candidate_triples()) < 0.25
+
+
+def test_a_hint_must_be_a_built_graph_of_the_same_gates():
+    model = random_model(np.random.default_rng(1), "ShallowPLRNN", 2, 3)
+    graph = TransitionGraph.build(model)
+    with pytest.raises(TypeError, match="hint must be a TransitionGraph whose 3-words are built"):
+        graph.build_triples(hint=TransitionGraph.build(model))
+    with pytest.raises(TypeError, match="hint must be a TransitionGraph"):
+        graph.build_triples(hint="previous")
+    other = TransitionGraph.build(random_model(np.random.default_rng(1), "ShallowPLRNN", 2, 4))
+    assert other.build_triples()
+    with pytest.raises(ValueError, match="same 3 gates"):
+        graph.build_triples(hint=other)
 
 
 def test_edges_agree_with_highs_and_with_orbits():

@@ -263,7 +263,7 @@ def pair_edges(W_in, b_in, Jr, cr, regions, a_start, a_stop, slack, R, adj):
 
 @njit(cache=True, nogil=True)
 def edge_triples(W_in, b_in, Jr, cr, regions, out_ptr, out_idx, edge_src, edges, e_start, e_stop, tri_ptr, slack, R,
-                 tri, counts):
+                 hint, tri, counts):
     """Which successors ``c`` of each edge ``a -> b`` continue it to a realised 3-word ``a b c``.
 
     Edge ``e = edges[i]`` (``e_start <= i < e_stop``) is ``edge_src[e] -> out_idx[e]``;
@@ -274,8 +274,11 @@ def edge_triples(W_in, b_in, Jr, cr, regions, out_ptr, out_idx, edge_src, edges,
     block are the gates S of c proves the same for every c' that agrees
     with c on S (their rows are identical), so it flags them all: about 70
     LPs settle the ~330 successors of an edge of a trained M = 8, H = 10
-    model. ``counts[0]`` += LPs run.
+    model. ``hint`` (same layout as ``tri``, or empty): 3-words flagged
+    KEPT there are kept without an LP (keeping is always safe: it costs
+    walks, never a cycle). ``counts[0]`` += LPs run.
     """
+    hinted = hint.shape[0] > 0
     G, n = W_in.shape
     rows = np.empty((3 * G, n))
     rhs = np.empty(3 * G)
@@ -294,7 +297,7 @@ def edge_triples(W_in, b_in, Jr, cr, regions, out_ptr, out_idx, edge_src, edges,
         lo, hi = out_ptr[b], out_ptr[b + 1]
         base = tri_ptr[e] - lo
         for p in range(lo, hi):
-            tri[base + p] = 2          # not settled yet
+            tri[base + p] = KEPT if hinted and hint[base + p] == KEPT else 2      # 2: not settled yet
         m = _add_gate_rows(rows, rhs, 0, W_in, b_in, regions[a], slack, gate_of)
         if m >= 0:
             _gates_after(W_in, b_in, Jr[a], cr[a], wg, bg)
@@ -338,6 +341,25 @@ def edge_triples(W_in, b_in, Jr, cr, regions, out_ptr, out_idx, edge_src, edges,
                         break
                 if same:
                     tri[base + q] = EMPTY
+
+
+@njit(cache=True, nogil=True)
+def carry_triples(old_of, old_out_ptr, old_out_idx, old_tri_ptr, old_tri, out_ptr, out_idx, edge_src, tri_ptr, hint):
+    """``hint`` for :func:`edge_triples` from another graph's 3-word flags: KEPT where the same 3-word (the same
+    three gate patterns; ``old_of[r]`` is region r's index in the other graph, or -1) was kept there, else EMPTY."""
+    for e in range(out_idx.shape[0]):
+        a, b = edge_src[e], out_idx[e]
+        lo, hi = out_ptr[b], out_ptr[b + 1]
+        a0, b0 = old_of[a], old_of[b]
+        e0 = -1 if a0 < 0 or b0 < 0 else _edge_index(old_out_ptr, old_out_idx, a0, b0)
+        for p in range(lo, hi):
+            flag = EMPTY
+            c0 = old_of[out_idx[p]]
+            if e0 >= 0 and c0 >= 0:
+                q0 = _edge_index(old_out_ptr, old_out_idx, b0, c0)
+                if q0 >= 0 and old_tri[old_tri_ptr[e0] + q0 - old_out_ptr[b0]] == KEPT:
+                    flag = KEPT
+            hint[tri_ptr[e] + p - lo] = flag
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True)
@@ -402,8 +424,9 @@ def closed_walk_words(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, out_idx
     empty arrays for none) and k >= 2, a walk is visited only when all k of
     its cyclic 3-words are kept; it then steps along the kept lists
     (``kept_pos[kept_ptr[e]:kept_ptr[e + 1]]``: the out-list positions of
-    the kept successors of edge e), not the whole out-lists. A primitive word whose cycle equation has a solution that the true
-    map traces through the word is stored with CONSISTENT_WORD; a word
+    the kept successors of edge e), not the whole out-lists. A primitive
+    word whose cycle equation has a solution that the true map traces
+    through the word is stored with CONSISTENT_WORD; a word
     (primitive or not) whose equation is singular with SINGULAR_WORD.
     ``found`` (cap, k) int64 and ``status`` receive them; ``counts`` =
     [stored, walks solved]. Returns the first unit not done: ``u_stop``, or

@@ -48,7 +48,8 @@ Limits of the guarantee (measured, not fixed here):
   the tree cannot reach orders 3-4 (notebook 09). The transition graph of
   :mod:`plrnn_explorer.transition_graph` (one LP per pair of realised
   regions, ~1e6 LPs in ~7 s there) certifies order 3 instead; order 4 has
-  ~2.8e9 closed walks. A proven bound on all periodic
+  ~2.8e9 closed walks, of which the graph's realised 3-words (~2e7 LPs)
+  leave ~6e6 to solve: about 2 min per snapshot. A proven bound on all periodic
   points (an absorbing set) would make it local; this model's homogeneous
   part at infinity stretches by up to ~2.4 in the max-norm per step, so no
   simple norm bound exists.

@@ -293,8 +293,14 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         compile so that the choice depends on the model and budget only,
         fits a quarter of plain enumeration's, and only for
         ``GRAPH_MIN_REGIONS`` = 32 to ``GRAPH_MAX_REGIONS`` = 4096 realised
-        regions). ``stats["per_order"][k]["method"]`` says
-        which of the last two ran. ``budget_seconds`` / ``max_nodes`` bound
+        regions). From order 3 on, when all closed walks would take
+        ``TRIPLES_MIN_SECONDS`` = 5 s or more, the graph can also filter
+        them by realised 3-words (:meth:`TransitionGraph.build_triples
+        <plrnn_explorer.transition_graph.TransitionGraph.build_triples>`:
+        about 70 LPs per edge, after which only walks whose cyclic 3-words
+        are all realised are solved; its cost is estimated from a sample of
+        256 edges), and takes that when its estimate is lower.
+        ``stats["per_order"][k]["method"]`` says which ran. ``budget_seconds`` / ``max_nodes`` bound
         it: when they run out it stops with what it found and the unfinished
         orders are flagged incomplete. An interrupt (Ctrl-C) does the same.
 
@@ -359,7 +365,7 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         complete. ``res.stats["per_order"][k]`` holds ``strategy``
         (``"exhaustive"``, ``"certified"`` or ``"scyfi"``), ``complete``,
         ``found``, ``candidates_solved``, for certified orders ``method``
-        (``"prefix tree"`` or ``"transition graph"``) and, for SCYFI orders,
+        (``"prefix tree"``, ``"transition graph"`` or ``"transition graph, 3-words"``) and, for SCYFI orders,
         ``random_restarts``, ``singular_equations``, ``solves_until_last_find``
         (all solves, over all restarts, until the last new cycle was found),
         ``chain_length_at_last_find`` (solves of the one chain, from its random
@@ -369,7 +375,8 @@ def find_cycles(model: Model, max_order: int | None = None, *, orders: Sequence[
         same outcome; ``lowrank_rejected`` of them failed its accuracy checks and
         were re-solved by the full LU); for prefix-tree orders ``tree_nodes``,
         ``lps``; for transition-graph orders ``graph_regions``, ``graph_edges``,
-        ``lps`` (the graph's pair LPs, counted at the order that built it).
+        ``lps`` (the graph's pair LPs and 3-word LPs, each counted at the order
+        that built them) and, with the 3-word filter, ``graph_3_words`` (kept).
 
     Examples
     --------
