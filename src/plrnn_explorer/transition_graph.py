@@ -323,6 +323,18 @@ class TransitionGraph:
         which), and then nothing is kept.
         ``cancel`` and ``progress(done, total)`` (edges) work as in
         :meth:`build`.
+
+        Examples
+        --------
+        >>> import plrnn_explorer as pe
+        >>> g = TransitionGraph.build(pe.systems.gt16())
+        >>> g.build_triples(), g.n_triples, g.n_candidate_triples()   # GT16 realises 22 words of length 3
+        (True, 22, 28)
+        >>> [c.order for c in g.cycles(16).cycles]
+        [16, 16]
+        >>> nearby = TransitionGraph.build(pe.systems.gt16())
+        >>> nearby.build_triples(hint=g), nearby.n_triples
+        (True, 22)
         """
         if not self.complete:
             raise ValueError("this transition graph is incomplete (building it was stopped); build it again")
@@ -379,6 +391,13 @@ class TransitionGraph:
 
         What :meth:`build_triples` would cost (edges times the first) and
         how much it would prune, for the choice of method in find_cycles.
+
+        Examples
+        --------
+        >>> import plrnn_explorer as pe
+        >>> seconds, kept = TransitionGraph.build(pe.systems.gt16()).sample_triples(8)
+        >>> round(kept, 2)
+        0.89
         """
         n_edges = as_int("n_edges", n_edges, minimum=1)
         out_ptr, out_idx = self._out_lists()
@@ -421,6 +440,9 @@ class TransitionGraph:
                progress: Callable[[int, int], Any] | None = None
                ) -> WalkSearch:
         """Every k-cycle, from the closed walks of length k.
+
+        After :meth:`build_triples`, only the closed walks whose k cyclic
+        3-words are all kept are solved (k >= 2).
 
         Parameters
         ----------
