@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numba import njit
 
 import plrnn_explorer as pe
-from plrnn_explorer import _graph_kernels, transition_graph
+from plrnn_explorer import _graph_kernels, scyfi, transition_graph
 from plrnn_explorer.certified import lp_point
 from plrnn_explorer.transition_graph import TransitionGraph
 from conftest import MODEL_KINDS, coupled_tents, random_model
@@ -264,6 +264,26 @@ def test_find_cycles_uses_the_graph_when_it_is_cheapest_and_stays_complete(monke
     assert res.complete and res.keys() == exact.keys()
     methods = {k: s.get("method", s["strategy"]) for k, s in res.stats["per_order"].items()}
     assert "transition graph" in methods.values(), methods
+
+
+def test_find_cycles_filters_by_3_words_when_that_is_cheapest_and_stays_complete(monkeypatch):
+    """Chaotic tents (16 regions, hundreds of cycles) at orders 1-4, with the graph's and the 3-words' thresholds
+    set aside and plain enumeration and all closed walks made dear from order 3 on: the 3-words are built once,
+    used at orders 3 and 4, their LPs counted once, and the result equals plain enumeration."""
+    monkeypatch.setattr(transition_graph, "FIRST_USE_SECONDS", 0.0)
+    monkeypatch.setattr(transition_graph, "GRAPH_MIN_REGIONS", 1)
+    monkeypatch.setattr(scyfi, "TRIPLES_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(scyfi._Search, "_walks_estimate", lambda self, k: 1e9)
+    monkeypatch.setattr(scyfi, "plain_seconds", lambda cf, k, costs: 1e9 if k >= 3 else 0.0)
+    model = coupled_tents(4, 0, coupling=0.3)
+    exact = pe.exhaustive_cycles(model, 4)
+    res = pe.find_cycles(model, 4, strategy="certified")
+    assert res.complete and res.keys() == exact.keys() and len(exact[4]) > 20
+    per = res.stats["per_order"]
+    methods = {k: s.get("method", s["strategy"]) for k, s in per.items()}
+    assert methods[3] == methods[4] == "transition graph, 3-words", methods
+    assert per[3]["graph_3_words"] == per[4]["graph_3_words"] > 0
+    assert per[3]["lps"] > 0 and per[4]["lps"] == 0       # built once, counted where it was built
 
 
 def test_the_method_auto_picks_does_not_depend_on_what_ran_before():
