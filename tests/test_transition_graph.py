@@ -204,6 +204,16 @@ def test_3_words_agree_with_orbits_and_with_highs():
     assert per_edge > 0 and abs(kept - graph.n_triples / graph.n_candidate_triples()) < 0.25
 
 
+def test_filtered_walks_rejects_impossible_input():
+    assert transition_graph.filtered_walks(100.0, 0.5, 3) == 25.0
+    with pytest.raises(ValueError, match="kept must be a fraction"):
+        transition_graph.filtered_walks(100.0, 1.5, 3)
+    with pytest.raises(ValueError, match="closed_walks must be a number >= 0"):
+        transition_graph.filtered_walks(float("nan"), 0.5, 3)
+    with pytest.raises(ValueError, match="k"):
+        transition_graph.filtered_walks(100.0, 0.5, 0)
+
+
 def test_a_hint_must_be_a_built_graph_of_the_same_gates():
     model = random_model(np.random.default_rng(1), "ShallowPLRNN", 2, 3)
     graph = TransitionGraph.build(model)

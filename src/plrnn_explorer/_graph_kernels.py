@@ -539,9 +539,7 @@ def _filtered_walks_of_unit(A, W_out, W_in, b_in, h, Jr, cr, regions, out_ptr, o
     M = A.shape[0]
     word[0] = a
     word[1] = out_idx[q]
-    if adj[word[1], a] == 0 and k == 2:
-        return True
-    if k == 2 and not (_closing_kept(out_ptr, out_idx, tri_ptr, tri, q, a, q)):
+    if k == 2 and (adj[word[1], a] == 0 or not _closing_kept(out_ptr, out_idx, tri_ptr, tri, q, a, q)):
         return True
     _extend(Jr, cr, P, v, 0, a, M)
     _extend(Jr, cr, P, v, 1, word[1], M)

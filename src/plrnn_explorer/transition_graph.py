@@ -88,7 +88,13 @@ def filtered_walks(closed_walks: float, kept: float, k: int) -> float:
     >>> f"{filtered_walks(1.11e10, 0.124, 4):.2g}"
     '2.1e+07'
     """
-    return float(closed_walks) * float(kept) ** (k - 1)
+    k = as_int("k", k, minimum=1)
+    closed_walks, kept = float(closed_walks), float(kept)
+    if not closed_walks >= 0.0:
+        raise ValueError(f"closed_walks must be a number >= 0, got {closed_walks}")
+    if not 0.0 <= kept <= 1.0:
+        raise ValueError(f"kept must be a fraction in [0, 1], got {kept}")
+    return closed_walks * kept ** (k - 1)
 
 
 def graph_regions_ok(n_regions: int) -> bool:
