@@ -131,6 +131,24 @@ def test_3_words_carried_from_another_model_keep_the_search_exact(model, change)
         assert graph.triple_lps <= alone.triple_lps
 
 
+def test_a_hint_that_keeps_3_words_saves_their_lps():
+    """A hint is used: every 3-word it kept is kept without an LP, so strictly fewer LPs, the same cycles."""
+    model = coupled_tents(3, 0, coupling=0.05)
+    alone = TransitionGraph.build(model)
+    assert alone.build_triples() and alone.n_triples > 0
+    again = TransitionGraph.build(model)
+    assert again.build_triples(hint=alone)
+    assert again.n_triples == alone.n_triples and again.triple_lps < alone.triple_lps
+    near_model = _perturbed(model, 1e-3, np.random.default_rng(1))
+    near = TransitionGraph.build(near_model)
+    assert near.build_triples(hint=alone)
+    fresh = TransitionGraph.build(near_model)
+    assert fresh.build_triples() and near.triple_lps < fresh.triple_lps
+    exact = pe.exhaustive_cycles(near_model, 4)
+    for k in range(1, 5):
+        assert {c.key for c in near.cycles(k).cycles} == {c.key for c in exact[k]}, f"order {k}"
+
+
 def _perturbed(model, change, rng):
     """The model with every parameter array changed by ``change`` relative to its size."""
     return model.replace(**{name: np.asarray(a, float)
