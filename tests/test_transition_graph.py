@@ -224,12 +224,16 @@ def test_3_words_agree_with_orbits_and_with_highs():
 
 def test_filtered_walks_rejects_impossible_input():
     assert transition_graph.filtered_walks(100.0, 0.5, 3) == 25.0
-    with pytest.raises(ValueError, match="kept must be a fraction"):
+    with pytest.raises(ValueError, match="kept must be <= 1.0"):
         transition_graph.filtered_walks(100.0, 1.5, 3)
-    with pytest.raises(ValueError, match="closed_walks must be a number >= 0"):
+    assert transition_graph.filtered_walks(float("inf"), 0.5, 3) == float("inf")   # an overflowed count
+    assert transition_graph.filtered_walks(float("inf"), 0.0, 3) == 0.0            # nothing kept: no walk
+    with pytest.raises(ValueError, match="closed_walks must be a number"):
         transition_graph.filtered_walks(float("nan"), 0.5, 3)
-    with pytest.raises(ValueError, match="k"):
+    with pytest.raises(ValueError, match="k must be >= 1"):
         transition_graph.filtered_walks(100.0, 0.5, 0)
+    with pytest.raises(TypeError, match="kept must be a real number"):
+        transition_graph.filtered_walks(100.0, "half", 3)
 
 
 def test_a_hint_must_be_a_built_graph_of_the_same_gates():

@@ -82,13 +82,13 @@ def as_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | 
 
 
 def as_float(name: str, value: Any, *, minimum: float | None = None, maximum: float | None = None,
-             strict_minimum: bool = False) -> float:
-    """Return ``value`` as a finite Python float, or raise naming ``name``."""
+             strict_minimum: bool = False, allow_inf: bool = False) -> float:
+    """Return ``value`` as a finite Python float (or +-inf with ``allow_inf``; never NaN), or raise naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
+    if np.isnan(value) or (np.isinf(value) and not allow_inf):
+        raise ValueError(f"{name} must be {'a number (inf allowed)' if allow_inf else 'finite'}, got {value}")
     if minimum is not None:
         if strict_minimum and value <= minimum:
             raise ValueError(f"{name} must be > {minimum}, got {value}")

@@ -48,7 +48,7 @@ import numpy as np
 
 from . import _graph_kernels
 from ._slices import check_cancel, is_interrupt, run_in_slices
-from ._validation import as_gate_patterns, as_int, check_limit
+from ._validation import as_float, as_gate_patterns, as_int, check_limit
 from .certified import ROW_SLACK, PrefixTree
 from .cycles import Cycle, DegenerateItinerary, cycle_sort_key
 from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
@@ -89,12 +89,10 @@ def filtered_walks(closed_walks: float, kept: float, k: int) -> float:
     '2.1e+07'
     """
     k = as_int("k", k, minimum=1)
-    closed_walks, kept = float(closed_walks), float(kept)
-    if not closed_walks >= 0.0:
-        raise ValueError(f"closed_walks must be a number >= 0, got {closed_walks}")
-    if not 0.0 <= kept <= 1.0:
-        raise ValueError(f"kept must be a fraction in [0, 1], got {kept}")
-    return closed_walks * kept ** (k - 1)
+    # trace(adj^k) overflows to inf for long orders of large graphs: inf walks stay inf unless none is kept
+    closed_walks = as_float("closed_walks", closed_walks, minimum=0.0, allow_inf=True)
+    kept = as_float("kept", kept, minimum=0.0, maximum=1.0)
+    return closed_walks * kept ** (k - 1) if kept > 0.0 or k == 1 else 0.0
 
 
 def graph_regions_ok(n_regions: int) -> bool:
