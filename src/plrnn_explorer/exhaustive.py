@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import _kernels
-from ._slices import check_cancel, is_interrupt, run_resumable
+from ._slices import TARGET_SECONDS, check_cancel, is_interrupt, run_resumable
 from ._validation import as_int, as_orders, format_count
 from .cycles import Cycle, CycleSet, DegenerateItinerary, cycle_sort_key
 from .itineraries import SINGULAR_RTOL, build_cycle, build_degenerate
@@ -137,7 +137,8 @@ def search_order_exhaustively(cf: CanonicalForm, k: int, cancel: Callable[[], bo
 
     The enumeration runs in slices of about 0.3 s (:func:`run_resumable`):
     ``cancel()`` returning True or a Ctrl-C stops it between slices, keeping
-    every cycle of the words checked so far. The last item is ``""`` when
+    the cycles of the words checked so far that can be built within one more
+    slice (so that a stop returns within about a second). The last item is ``""`` when
     every word was checked, else ``"cancelled"`` or ``"interrupted"``.
 
     Examples
@@ -167,8 +168,13 @@ def search_order_exhaustively(cf: CanonicalForm, k: int, cancel: Callable[[], bo
     stopped = run_resumable(advance, lambda: pos[0] == 0, cancel=cancel)
     cycles: list[Cycle] = []
     degenerate: list[DegenerateItinerary] = []
+    # after a stop, building every word found (~0.2-0.4 ms each, thousands of them) would hold the caller for
+    # seconds: build for at most one more slice; the order is flagged incomplete either way
+    deadline = time.perf_counter() + TARGET_SECONDS if stopped else np.inf
     try:       # a Ctrl-C while the cycles are built keeps those built so far
         for w in found[: counts[0]]:
+            if time.perf_counter() > deadline:
+                break
             c = build_cycle(cf, w)
             if c is not None:
                 cycles.append(c)
